@@ -1,0 +1,53 @@
+// The sendmail command line: argv -> Options. Pure (no I/O, no environment):
+// every option real callers pass is recognised here, the ones meaningless
+// without a queue are accepted and recorded as ignored.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace okuru {
+
+enum class Mode {
+    send,           // -bm (default): read a message on stdin and submit it
+    print_queue,    // -bp / invoked as mailq: there is no queue
+    run_queue,      // -q...: there is no queue
+    smtp_server,    // -bs / -bd: no server mode
+    newaliases,     // -bi / invoked as newaliases: nothing to do
+    resend_failed,  // --resend-failed: retry the dead-letter Maildir
+    version,        // --version
+    help,           // --help
+};
+
+struct Options {
+    Mode mode = Mode::send;
+    std::string invoked_as;  // basename of argv[0]
+
+    bool recipients_from_headers = false;  // -t
+    bool dot_ends_input = true;            // cleared by -i / -oi
+    std::optional<std::string> sender;     // -f / -r, raw (validated later)
+    std::optional<std::string> full_name;  // -F
+    std::optional<std::string> dsn_notify; // -N: "never" or a subset of success,delay,failure
+    std::optional<std::string> dsn_ret;    // -R: "full" or "hdrs"
+    std::optional<std::string> dsn_envid;  // -V
+    std::optional<std::string> body_type;  // -B: "7BIT" or "8BITMIME"
+    std::optional<std::string> config_file;  // -C / --config
+    std::optional<std::string> account;      // -a / --account
+    std::optional<std::string> log_file;     // -X
+    int verbose = 0;                         // -v (repeatable)
+    bool pretend = false;                    // --pretend
+
+    std::vector<std::string> recipients;  // raw, in order (validated later)
+    std::vector<std::string> ignored;     // options accepted for compatibility, as given
+};
+
+// Parses argv (args[0] is the program name, which selects mailq/newaliases modes).
+// Throws Error(Exit::usage) naming the offending option or argument.
+Options parse_command_line(std::span<const std::string> args);
+
+// The text printed by --help.
+std::string usage_text();
+
+}  // namespace okuru

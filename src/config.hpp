@@ -1,0 +1,98 @@
+// The TOML configuration as plain structs. toml++ stays inside config.cpp:
+// nothing here holds a live handle. Every error names FILE:LINE:COLUMN and
+// carries Exit::config; all validation happens before any network activity.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace okuru {
+
+enum class TlsMode { starttls, implicit, none };
+
+struct PasswordSource {
+    enum class Kind { none, inline_text, command, file, credential };
+    Kind kind = Kind::none;
+    std::string text;               // inline_text: the password; file: path; credential: name
+    std::vector<std::string> argv;  // command: argv, run without a shell
+};
+
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;  // 0: the account's port
+};
+
+struct Pop3Settings {          // POP-before-SMTP
+    std::string host;
+    std::uint16_t port = 995;  // 995 implicit TLS, 110 with STLS
+    TlsMode tls = TlsMode::implicit;
+    std::string user;          // empty: the account's user
+    PasswordSource password;   // none: the account's password
+};
+
+struct Account {
+    std::string name;
+    std::string source;        // "FILE:LINE:COLUMN" of the [accounts.NAME] table
+    std::string host;
+    std::uint16_t port = 587;
+    TlsMode tls = TlsMode::starttls;
+    std::vector<HostPort> fallback_hosts;
+
+    std::string user;                         // empty: no AUTH
+    PasswordSource password;
+    std::vector<std::string> auth_mechanisms; // empty: automatic, strongest first
+    std::vector<std::string> oauth_token_command;  // XOAUTH2 / OAUTHBEARER token helper
+    bool allow_plaintext_auth = false;        // key "insecure_allow_plaintext_auth"
+
+    std::vector<std::string> from_patterns;  // "me@x", "*@x", "*@*.x"
+    std::string envelope_from;               // rewrite MAIL FROM to this address
+    std::string from_header;                 // rewrite the From: header address to this
+    std::string ehlo_name;                   // empty: the host's FQDN, else "localhost"
+
+    std::chrono::milliseconds connect_timeout{30'000};
+    std::chrono::milliseconds command_timeout{300'000};
+
+    std::string ca_file;            // extra trust anchors (PEM); the system store is used too
+    bool system_trust = true;       // key "system_trust"; false: only ca_file
+    std::string fingerprint;        // SHA-256 pin, hex with or without colons, lower-case
+    std::string tls_priority;       // GnuTLS priority string; empty: secure default
+    std::string client_cert, client_key;
+
+    std::optional<Pop3Settings> pop_before_smtp;
+};
+
+struct Config {
+    std::string path;  // the file it came from
+    std::vector<Account> accounts;
+    std::string default_account;  // name; empty if none marked
+    // Recipient domain (lower-case; "*.example" matches subdomains) -> account name.
+    std::map<std::string, std::string> routes;
+    // Local name (lower-case) -> addresses; "*" matches any local name.
+    std::map<std::string, std::vector<std::string>> aliases;
+    std::string qualify_domain;   // key "domain": appended to bare names; empty: none
+    std::string dead_letter;      // Maildir for failed messages; empty: default location
+    bool save_failed = true;      // key "save_failed"
+
+    const Account* find_account(std::string_view name) const;
+};
+
+// Where the configuration is looked up: -C, then $OKURU_CONFIG, then
+// $XDG_CONFIG_HOME/okuru/config.toml (~/.config/...), then /etc/okuru.toml.
+// Returns the first that exists (or the -C / $OKURU_CONFIG path as given, which
+// load_config then reports if missing). Throws Error(config) if none exists.
+std::string find_config_path(const std::optional<std::string>& cli_path);
+
+// Parses and validates a configuration text. `source` names it in errors.
+// Throws Error(Exit::config) as "SOURCE:LINE:COLUMN: message".
+Config parse_config(std::string_view text, const std::string& source);
+
+// Reads the file (Exit::noinput / osfile if unreadable), parses it, and checks
+// that a file holding an inline password is private to its owner (see
+// check_private_file). Throws Error.
+Config load_config(const std::string& path);
+
+}  // namespace okuru

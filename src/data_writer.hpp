@@ -1,0 +1,44 @@
+// Wire encoding, streaming and pure. LineNormalizer turns any line ending
+// (CR LF, bare LF, bare CR) into CR LF *before* anything else looks at lines, so
+// no SMTP-smuggling sequence (\n.\n, \r.\r, \r\n.\r, ...) can survive as an
+// end-of-data marker; DotStuffer applies RFC 5321 4.5.2 transparency for DATA.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace okuru {
+
+class LineNormalizer {
+public:
+    // RFC 5322 2.1.1: lines are at most 998 octets; longer lines are split.
+    static constexpr std::size_t max_line = 998;
+
+    // Appends the normalised form of `in` to `out`. Line state is kept across calls
+    // (a CR at the end of one chunk and LF at the start of the next are one ending).
+    void feed(std::string_view in, std::string& out);
+    // Flushes state; adds a final CR LF if the data did not end with a line ending.
+    void finish(std::string& out);
+    std::size_t lines_split() const { return split_; }
+
+private:
+    bool pending_cr_ = false;
+    std::size_t column_ = 0;
+    bool any_ = false;
+    std::size_t split_ = 0;
+};
+
+class DotStuffer {
+public:
+    // Input must already be CR LF normalised. Appends `in` to `out` with a '.'
+    // doubled at the start of every line.
+    void feed(std::string_view in, std::string& out);
+    // The end-of-data marker; the data written before it always ends in CR LF.
+    static constexpr std::string_view terminator = ".\r\n";
+
+private:
+    bool at_line_start_ = true;
+};
+
+}  // namespace okuru

@@ -1,0 +1,46 @@
+// Which account serves which recipients, and how bare names are qualified.
+// Order (documented in okuru(8)): -a; the envelope sender against each
+// account's `from` patterns (exact address beats domain, longest domain wins);
+// recipient-domain [routes]; the default account.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+
+namespace okuru {
+
+// Aliases first, then the configured domain.
+class Qualifier {
+public:
+    Qualifier(const Config& config, std::string local_domain_fallback = {});
+    // Expands one address: "root" -> alias targets; "user" -> "user@domain";
+    // "a@b" -> itself. Throws Error(Exit::nouser) for a bare name with no alias and no
+    // domain ("recipient "root" has no domain: add [aliases] root = ... or domain = ...").
+    std::vector<std::string> expand_recipient(std::string_view address) const;
+    // A sender is qualified but never fanned out: first alias target or @domain.
+    std::string qualify_sender(std::string_view address) const;
+
+private:
+    const Config& config_;
+    std::string fallback_;
+};
+
+struct Submission {
+    const Account* account = nullptr;
+    std::vector<std::string> recipients;  // qualified, de-duplicated, in order
+    std::string reason;                   // why this account ("-a", "from pattern *@x", ...)
+};
+
+// Splits recipients over accounts. `sender` is the qualified envelope sender.
+// Throws Error(Exit::config) if -a names no account or nothing matches and there is no
+// default account.
+std::vector<Submission> plan_submissions(const Config& config,
+                                         const std::optional<std::string>& forced_account,
+                                         std::string_view sender,
+                                         const std::vector<std::string>& recipients);
+
+}  // namespace okuru

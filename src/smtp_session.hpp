@@ -1,0 +1,63 @@
+// The SMTP client dialogue, straight-line and blocking, over an injected
+// Transport: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL/RCPT/DATA or BDAT
+// (pipelined per RFC 2920 / RFC 3030), QUIT. It decides nothing about routing
+// and opens no sockets.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "sasl.hpp"
+#include "smtp_reply.hpp"
+#include "spool.hpp"
+#include "transport.hpp"
+
+namespace okuru {
+
+struct DsnOptions {                  // RFC 3461
+    std::optional<std::string> notify;   // "NEVER" or "SUCCESS,DELAY,FAILURE" subset
+    std::optional<std::string> ret;      // "FULL" / "HDRS"
+    std::optional<std::string> envid;    // xtext-encoded by the session
+};
+
+struct SessionConfig {
+    std::string server;               // host name as configured, for messages
+    TlsMode tls = TlsMode::starttls;  // implicit: the transport is already TLS
+    std::string ehlo_name;
+    std::optional<AuthConfig> auth;   // nullopt: no AUTH
+    std::chrono::milliseconds command_timeout{300'000};
+    DsnOptions dsn;
+    bool use_chunking = true;         // BDAT when offered
+    std::size_t chunk_size = 1 << 20; // BDAT chunk size for large messages
+};
+
+struct Envelope {
+    std::string sender;                   // "" for the null sender
+    std::vector<std::string> recipients;  // at least one
+};
+
+struct Content {
+    std::string_view headers;  // rendered header block + empty line, CR LF
+    const Spool& body;         // wire form, ends with CR LF
+    bool eight_bit = false;
+    bool smtputf8 = false;
+};
+
+struct SubmitResult {
+    Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
+    std::string mechanism;  // AUTH mechanism used, empty if none
+    bool used_chunking = false;
+};
+
+// Runs one whole transaction. Throws Error with the exit code the failure deserves
+// (see the table in okuru(8)): Exit::tempfail for 4xx and network trouble,
+// unavailable / nouser / dataerr for 5xx, protocol for garbage, noperm for
+// rejected credentials. The message names the command and quotes the reply.
+SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
+                    const Content& content);
+
+}  // namespace okuru
