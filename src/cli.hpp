@@ -40,10 +40,19 @@ struct Options {
     bool pretend = false;                    // --pretend
 
     std::vector<std::string> recipients;  // raw, in order (validated later)
-    std::vector<std::string> ignored;     // options accepted for compatibility, as given
+    // Options accepted for compatibility and ignored, as given: "-oem", "-Lcron" when the
+    // value was glued, "-L cron" when it was a separate argument.
+    std::vector<std::string> ignored;
+
+    friend bool operator==(const Options&, const Options&) = default;
 };
 
 // Parses argv (args[0] is the program name, which selects mailq/newaliases modes).
+// Short options follow sendmail's getopt: flags cluster (-ti), values are glued or the
+// next argument (-fme@x, -f me@x). Options may come after recipients; everything after
+// "--" is a recipient, taken verbatim. A separate value starting with '-' is refused, and
+// so is a sender (-f/-r) starting with '-', so an address can never become an option
+// (CVE-2016-10033). --help wins over --version, which wins over every other mode.
 // Throws Error(Exit::usage) naming the offending option or argument.
 Options parse_command_line(std::span<const std::string> args);
 

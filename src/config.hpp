@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace okuru {
@@ -86,13 +87,24 @@ struct Config {
 // load_config then reports if missing). Throws Error(config) if none exists.
 std::string find_config_path(const std::optional<std::string>& cli_path);
 
-// Parses and validates a configuration text. `source` names it in errors.
-// Throws Error(Exit::config) as "SOURCE:LINE:COLUMN: message".
-Config parse_config(std::string_view text, const std::string& source);
+struct ParseOptions {
+    // Check that password_file, ca_file, client_cert and client_key exist. Off only for
+    // checking example files that name placeholder paths.
+    bool check_files = true;
+};
 
-// Reads the file (Exit::noinput / osfile if unreadable), parses it, and checks
+// Parses and validates a configuration text. `source` names it in errors; relative
+// paths in it are taken from its directory. Throws Error(Exit::config) as
+// "SOURCE:LINE:COLUMN: message".
+Config parse_config(std::string_view text, const std::string& source);
+Config parse_config(std::string_view text, const std::string& source,
+                    const ParseOptions& options);
+
+// Reads the file (Exit::noinput if missing or unreadable), parses it, and checks
 // that a file holding an inline password is private to its owner (see
-// check_private_file). Throws Error.
+// check_private_file). With setgid privilege (egid != rgid) only the system file
+// /etc/okuru.toml may be read: anything else is refused (Exit::noperm) because the
+// caller must drop privileges first. Throws Error.
 Config load_config(const std::string& path);
 
 }  // namespace okuru

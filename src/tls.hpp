@@ -1,19 +1,44 @@
 // TLS client settings and the GnuTLS session (RAII), with certificate checks:
 // system trust store (plus an optional CA file), host name of the configured
 // host (never a DNS-derived name), SNI, TLS 1.2 minimum, optional SHA-256 pin.
+// The GnuTLS handles themselves live in tls_session.hpp (used by the transport).
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace okuru {
 
+// TLS 1.2 minimum; GnuTLS's NORMAL set otherwise.
+inline constexpr std::string_view default_tls_priority =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
 struct TlsParams {
-    std::string verify_host;   // the configured host name: SNI and name check
+    // The configured host name: SNI and name check. Empty: the host connected to
+    // (open_connection fills it in). May differ from the host connected to, e.g. a
+    // connection to 127.0.0.1 that must present a certificate for "mail.example".
+    std::string verify_host;
     std::string ca_file;       // extra PEM trust anchors
     bool system_trust = true;
-    std::string fingerprint;   // SHA-256 pin (hex, colons optional); empty: none
-    std::string priority;      // GnuTLS priority string; empty: "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"-like default
+    // SHA-256 pin of the leaf certificate (hex, colons optional); empty: none.
+    // A pin REPLACES the CA, host name and validity-period checks, as in msmtp: the
+    // user has named the exact certificate (the usual case is a self-signed LAN
+    // server whose name or dates would not verify anyway).
+    std::string fingerprint;
+    std::string priority;      // GnuTLS priority string; empty: default_tls_priority
     std::string client_cert, client_key;  // PEM files; empty: none
 };
+
+// A pin as 64 lower-case hex digits: colons, spaces and case are ignored, and an
+// optional "sha256:" prefix is dropped. Throws Error(Exit::config) unless it is
+// exactly 32 bytes of hex.
+std::string normalize_fingerprint(std::string_view text);
+
+// Colon-separated lower-case hex ("ab:cd:..."), as -v shows fingerprints.
+std::string colon_hex(std::string_view bytes);
+
+// Compares two equal-length strings without an early exit (pins are not secret,
+// but this keeps the comparison's timing independent of where they differ).
+bool constant_time_equal(std::string_view a, std::string_view b);
 
 }  // namespace okuru
