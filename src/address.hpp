@@ -16,13 +16,34 @@ struct Mailbox {
     std::string addr_spec() const;  // local@domain, or local when unqualified
 };
 
+// One element of an address list: a mailbox, or a group ("team: a@x, b@y;",
+// "undisclosed-recipients:;") with its members.
+struct Address {
+    bool is_group = false;
+    std::string group_name;           // display name of the group, unquoted
+    std::vector<Mailbox> mailboxes;   // one for a mailbox; 0..n for a group
+};
+
 // Parses an address-list header body (folding allowed; groups are flattened,
 // comments dropped). Throws Error(Exit::dataerr) describing the problem.
+//  - a bare word ("root", "Logwatch") is an unqualified mailbox;
+//  - a comment after an addr-spec without display name ("root (Cron Daemon)")
+//    becomes the display name, so re-rendering keeps it;
+//  - RFC 5322 4.4 obsolete forms: empty list elements, "." in phrases
+//    ("John Q. Public"), CFWS around dots, and source routes (<@a,@b:u@c>, the
+//    route is dropped as RFC 5321 4.1.2 advises).
 std::vector<Mailbox> parse_address_list(std::string_view field_body);
+// Same, keeping groups. Throws Error(Exit::dataerr).
+std::vector<Address> parse_addresses(std::string_view field_body);
 
 // Renders a mailbox for a header: `addr` or `"Doe, John" <addr>` with quoting
-// only where RFC 5322 needs it; encoded words are kept as they are.
+// only where RFC 5322 needs it; encoded words are kept as they are. Control
+// characters in the display name (CR, LF, ...) become spaces: no header injection.
 std::string format_mailbox(const Mailbox& m);
+// Renders an address list (groups kept) as a field body with a leading space,
+// folded (CR LF SP) between elements so lines stay near 78 octets. `name_len`
+// is the length of "Name:" already on the first line.
+std::string format_address_list(const std::vector<Address>& list, std::size_t name_len);
 
 // Validates an envelope address taken from argv or from headers (-t): accepts
 // "addr" or "<addr>", returns the addr-spec. Refuses (naming `what`) a leading

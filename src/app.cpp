@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -26,6 +27,22 @@ namespace okuru {
 namespace {
 
 void say(const std::string& text) { std::fprintf(stderr, "okuru: %s\n", text.c_str()); }
+
+// "root@localhost" and "user@<this host>" are local mailboxes (fail2ban, cron
+// on some systems): they go through [aliases] like bare names, never to the relay.
+std::string localize(const std::string& address) {
+    const std::string domain = domain_of(address);
+    if (domain.empty()) return address;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    std::string h = host;
+    for (char& c : h) c = char(std::tolower(static_cast<unsigned char>(c)));
+    const std::string short_host = h.substr(0, h.find('.'));
+    if (domain == "localhost" || domain == "localhost.localdomain" || domain == h ||
+        domain == short_host)
+        return address.substr(0, address.rfind('@'));
+    return address;
+}
 
 std::string login_name() {
     if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
@@ -172,7 +189,7 @@ Exit send_mode(const Options& opt) {
     Qualifier qualify(config);
     std::vector<std::string> expanded;
     for (const auto& r : recipients)
-        for (auto& x : qualify.expand_recipient(r)) expanded.push_back(std::move(x));
+        for (auto& x : qualify.expand_recipient(localize(r))) expanded.push_back(std::move(x));
 
     std::string sender;
     if (sender_arg) {

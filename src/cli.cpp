@@ -134,8 +134,8 @@ private:
         if (next_ >= args_.size()) usage("option " + option + " requires an argument");
         const std::string& value = args_[next_];
         if (value.starts_with('-')) {
-            usage("option " + option + " requires an argument, got '" + log::escape(value) +
-                  "'");
+            usage("option " + option + " requires a value, but the next argument '" +
+                  log::escape(value) + "' starts with '-'");
         }
         ++next_;
         return value;
@@ -238,9 +238,11 @@ private:
             case 'R': opt_.dsn_ret = parse_choice(c, value, {"FULL", "HDRS"}); break;
             case 'B': opt_.body_type = parse_choice(c, value, {"7BIT", "8BITMIME"}); break;
             case 'V':
-                if (value.empty() || value.size() > max_envid || has_control(value) ||
-                    std::any_of(value.begin(), value.end(),
-                                [](char ch) { return static_cast<unsigned char>(ch) > 0x7e; })) {
+                if (value.empty() || value.size() > max_envid ||
+                    std::any_of(value.begin(), value.end(), [](char ch) {
+                        return static_cast<unsigned char>(ch) <= 0x20 ||
+                               static_cast<unsigned char>(ch) > 0x7e;
+                    })) {
                     usage("invalid envelope id after -V: '" + log::escape(value) +
                           "' (1 to 100 printable ASCII characters, RFC 3461)");
                 }
@@ -267,8 +269,7 @@ private:
         } else if (value == "i") {
             opt_.mode = Mode::newaliases;
         } else {
-            usage("unsupported mode -b" + log::escape(value) +
-                  " (okuru supports -bm, -bp, -bi; -bs and -bd report that there is no server)");
+            usage("unsupported mode -b" + log::escape(value) + " (see okuru(8))");
         }
     }
 

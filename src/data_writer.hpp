@@ -17,15 +17,28 @@ public:
 
     // Appends the normalised form of `in` to `out`. Line state is kept across calls
     // (a CR at the end of one chunk and LF at the start of the next are one ending).
+    // "\r\r\n" is two endings: a bare CR, then CR LF.
     void feed(std::string_view in, std::string& out);
+
+    // Like feed, but stops right after the first line ending written to `out`
+    // (read from `in`, or inserted to split a long line). The header parser uses
+    // this to see lines one at a time and switch to bulk feed() for the body.
+    struct LineResult {
+        std::size_t consumed = 0;  // octets of `in` used
+        bool complete = false;     // `out` received a line ending
+        bool inserted = false;     // ...and that ending split an over-long line
+    };
+    LineResult feed_line(std::string_view in, std::string& out);
+
     // Flushes state; adds a final CR LF if the data did not end with a line ending.
     void finish(std::string& out);
     std::size_t lines_split() const { return split_; }
 
 private:
-    bool pending_cr_ = false;
-    std::size_t column_ = 0;
-    bool any_ = false;
+    LineResult run(std::string_view in, std::string& out, bool one_line);
+
+    bool pending_cr_ = false;  // a CR ended the last chunk: LF may follow
+    std::size_t column_ = 0;   // octets written on the current output line
     std::size_t split_ = 0;
 };
 

@@ -1,1 +1,157 @@
+// submit(): the session from greeting to the authenticated, capability-checked
+// state, then the transaction (smtp_transaction.cpp). TLS is never optional once
+// configured: every path that cannot get it ends the session before AUTH or MAIL.
 #include "smtp_session.hpp"
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "smtp_internal.hpp"
+
+namespace okuru {
+namespace {
+
+using smtp::Conversation;
+using smtp::reject;
+using smtp::Stage;
+
+void log_tls(const Transport& transport) {
+    const auto d = transport.tls_details();
+    if (!d) return;
+    log::info("TLS " + d->version + " with " + d->cipher);
+    log::info("certificate subject: " + log::escape(d->subject));
+    log::info("certificate issuer: " + log::escape(d->issuer));
+    log::info("certificate valid from " + d->not_before + " until " + d->not_after);
+    log::info("certificate SHA-256 fingerprint: " + d->sha256);
+}
+
+bool tls_required(const SessionConfig& config) { return config.tls != TlsMode::none; }
+
+void greeting(Conversation& c) {
+    const Reply r = c.read("greeting");
+    if (r.code == 220) return;
+    if (r.permanent()) c.quit_quietly();  // RFC 5321 3.1: a 554 greeting still wants QUIT
+    if (r.positive()) reject(r, "greeting", Stage::greeting);
+    throw Error(smtp::exit_for(r, Stage::greeting),
+                "server " + c.config.server + " refused the session: " + r.str());
+}
+
+// EHLO, with the RFC 5321 4.1.1.1 fall-back to HELO only where ESMTP is not
+// needed: without TLS and AUTH. Otherwise a server that refuses EHLO must not
+// talk us into a plaintext, unauthenticated session.
+void hello(Conversation& c, bool allow_helo) {
+    std::string flight;
+    const std::string ehlo = "EHLO " + c.config.ehlo_name;
+    Conversation::add(flight, ehlo);
+    c.write(flight, "EHLO");
+    const Reply r = c.read("EHLO");
+    if (r.code == 250) {
+        c.caps = Capabilities::parse(r);
+        return;
+    }
+    if (!r.permanent()) reject(r, ehlo, Stage::ehlo);
+    if (!allow_helo) {
+        throw Error(Exit::unavailable,
+                    ehlo + " rejected: " + r.str() +
+                        "; not falling back to HELO because " +
+                        (tls_required(c.config) ? "TLS" : "authentication") +
+                        " is required and needs ESMTP");
+    }
+    flight.clear();
+    const std::string helo = "HELO " + c.config.ehlo_name;
+    Conversation::add(flight, helo);
+    c.write(flight, "HELO");
+    const Reply h = c.read("HELO");
+    if (h.code != 250) reject(h, helo, Stage::ehlo);
+    c.caps = Capabilities{};
+}
+
+void start_tls(Conversation& c) {
+    if (!c.caps.starttls) {
+        throw Error(Exit::unavailable, "server " + c.config.server +
+                                           " does not offer STARTTLS; refusing to continue "
+                                           "without TLS");
+    }
+    std::string flight;
+    Conversation::add(flight, "STARTTLS");
+    c.write(flight, "STARTTLS");
+    const Reply r = c.read("STARTTLS");
+    if (r.code != 220) {
+        if (r.positive()) {
+            throw Error(Exit::protocol, "STARTTLS: unexpected reply " + r.str() +
+                                            " (expected 220); refusing to continue without TLS");
+        }
+        throw Error(smtp::exit_for(r, Stage::starttls),
+                    "STARTTLS refused: " + r.str() + "; refusing to continue without TLS");
+    }
+    // RFC 3207 5 / CVE-2011-0411: bytes that arrived with the 220 were sent in
+    // plaintext and would be read as if they came through TLS.
+    if (c.reader.has_buffered()) {
+        throw Error(Exit::protocol,
+                    "STARTTLS response injection: server sent " + c.reader.buffered_excerpt() +
+                        " after its 220 reply, before the TLS handshake; refusing to continue");
+    }
+    try {
+        c.transport.start_tls(Clock::now() + c.config.command_timeout);
+    } catch (...) {
+        rethrow_with_context("TLS handshake with " + c.transport.peer_name());
+    }
+    c.reader.discard_buffer();
+    log_tls(c.transport);
+    // RFC 3207 4.2: forget everything learnt before TLS, ask again.
+    c.caps = Capabilities{};
+    hello(c, false);
+}
+
+void check_envelope(const Envelope& envelope) {
+    if (envelope.recipients.empty()) throw Error(Exit::usage, "no recipients");
+    auto check = [](const std::string& address, const char* what) {
+        for (unsigned char ch : address) {
+            // Defence in depth: address.cpp validates, but nothing that could end
+            // or extend the command line may reach the wire (RFC 5321 4.1.2).
+            if (ch < 0x20 || ch == 0x7f || ch == '<' || ch == '>' || ch == ' ') {
+                throw Error(Exit::dataerr, std::string("invalid ") + what + " address \"" +
+                                               log::escape(address) + "\"");
+            }
+        }
+    };
+    check(envelope.sender, "sender");
+    for (const auto& r : envelope.recipients) check(r, "recipient");
+}
+
+}  // namespace
+
+SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
+                    const Content& content) {
+    check_envelope(envelope);
+    SessionConfig cfg = config;
+    if (cfg.ehlo_name.empty()) cfg.ehlo_name = "localhost";
+    for (unsigned char ch : cfg.ehlo_name) {
+        if (ch <= 0x20 || ch == 0x7f) {
+            throw Error(Exit::config, "invalid EHLO name \"" + log::escape(cfg.ehlo_name) + "\"");
+        }
+    }
+    if (cfg.tls == TlsMode::implicit) {
+        if (!transport.secure()) {
+            throw Error(Exit::software, "implicit TLS configured but the connection to " +
+                                            transport.peer_name() + " is not encrypted");
+        }
+        log_tls(transport);
+    }
+
+    Conversation c(transport, cfg);
+    greeting(c);
+    hello(c, cfg.tls == TlsMode::none && !cfg.auth);
+    if (cfg.tls == TlsMode::starttls) start_tls(c);
+    if (tls_required(cfg) && !transport.secure()) {
+        throw Error(Exit::software, "TLS required but the connection to " +
+                                        transport.peer_name() + " is not encrypted");
+    }
+
+    std::string mechanism;
+    if (cfg.auth) mechanism = smtp::authenticate(c);
+    SubmitResult result = smtp::transact(c, envelope, content);
+    result.mechanism = mechanism;
+    return result;
+}
+
+}  // namespace okuru

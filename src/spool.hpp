@@ -26,6 +26,7 @@ public:
     void append(std::string_view bytes);
     std::uint64_t size() const { return size_; }
     // Reads up to buf.size() bytes at offset; returns the count (0 at end).
+    // Throws Error(Exit::ioerr) if the temporary file cannot be read.
     std::size_t read_at(std::uint64_t offset, std::span<char> buf) const;
 
 private:

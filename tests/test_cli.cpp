@@ -1,3 +1,395 @@
 #include <catch2/catch.hpp>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "cli.hpp"
+#include "errors.hpp"
+
+using okuru::Mode;
+using okuru::Options;
+
+namespace Catch {
+template <>
+struct StringMaker<Options> {
+    static std::string convert(const Options& o) {
+        std::ostringstream s;
+        const auto opt = [](const std::optional<std::string>& v) {
+            return v ? "\"" + *v + "\"" : std::string("-");
+        };
+        const auto list = [](const std::vector<std::string>& v) {
+            std::string out = "[";
+            for (const auto& x : v) out += "\"" + x + "\" ";
+            return out + "]";
+        };
+        s << "{mode=" << int(o.mode) << " as=" << o.invoked_as << " t=" << o.recipients_from_headers
+          << " dot=" << o.dot_ends_input << " f=" << opt(o.sender) << " F=" << opt(o.full_name)
+          << " N=" << opt(o.dsn_notify) << " R=" << opt(o.dsn_ret) << " V=" << opt(o.dsn_envid)
+          << " B=" << opt(o.body_type) << " C=" << opt(o.config_file) << " a=" << opt(o.account)
+          << " X=" << opt(o.log_file) << " v=" << o.verbose << " pretend=" << o.pretend
+          << " rcpt=" << list(o.recipients) << " ignored=" << list(o.ignored) << "}";
+        return s.str();
+    }
+};
+}  // namespace Catch
+
+namespace {
+
+Options parse(std::vector<std::string> args) { return okuru::parse_command_line(args); }
+
+struct Case {
+    std::vector<std::string> argv;
+    Options expected;
+};
+
+// Expected result for a send-mode invocation as "sendmail".
+Options sendmail() {
+    Options o;
+    o.invoked_as = "sendmail";
+    return o;
+}
+
+// Runs argv and returns the usage error text, failing the test if it parses.
+std::string usage_error(std::vector<std::string> args) {
+    try {
+        parse(args);
+    } catch (const okuru::Error& e) {
+        CHECK(e.code() == okuru::Exit::usage);
+        return e.what();
+    }
+    FAIL("no usage error for the command line");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("cli - every caller invocation from issue 2 parses exactly") {
+    auto c = [](std::vector<std::string> argv, auto edit) {
+        Options o = sendmail();
+        edit(o);
+        return Case{std::move(argv), o};
+    };
+    const std::vector<Case> cases = {
+        // Debian cron
+        c({"sendmail", "-i", "-FCronDaemon", "-B8BITMIME", "-oem", "root"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.full_name = "CronDaemon";
+              o.body_type = "8BITMIME";
+              o.ignored = {"-oem"};
+              o.recipients = {"root"};
+          }),
+        // cronie
+        c({"sendmail", "-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "user"},
+          [](Options& o) {
+              o.full_name = "CronDaemon";
+              o.dot_ends_input = false;
+              o.ignored = {"-odi", "-oem"};
+              o.recipients_from_headers = true;
+              o.sender = "user";
+          }),
+        // anacron: no -i, so a lone dot still ends the input
+        c({"sendmail", "-FAnacron", "-odi", "root"},
+          [](Options& o) {
+              o.full_name = "Anacron";
+              o.ignored = {"-odi"};
+              o.recipients = {"root"};
+          }),
+        // systemd-cron
+        c({"sendmail", "-i", "-B", "8BITMIME", "root"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.body_type = "8BITMIME";
+              o.recipients = {"root"};
+          }),
+        // PHP mail()
+        c({"sendmail", "-t", "-i"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+          }),
+        c({"sendmail", "-t", "-i", "-fapp@example.org"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+              o.sender = "app@example.org";
+          }),
+        // mutt / neomutt
+        c({"sendmail", "-oem", "-oi", "-B8BITMIME", "-f", "me@x.example", "-N", "failure,delay",
+           "-R", "hdrs", "--", "a@x.example", "b@y.example"},
+          [](Options& o) {
+              o.ignored = {"-oem"};
+              o.dot_ends_input = false;
+              o.body_type = "8BITMIME";
+              o.sender = "me@x.example";
+              o.dsn_notify = "FAILURE,DELAY";
+              o.dsn_ret = "HDRS";
+              o.recipients = {"a@x.example", "b@y.example"};
+          }),
+        // git send-email
+        c({"sendmail", "-i", "-f", "me@x.example", "a@x.example", "b@y.example"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.sender = "me@x.example";
+              o.recipients = {"a@x.example", "b@y.example"};
+          }),
+        // mailx / bsd-mailx / s-nail
+        c({"sendmail", "-i", "--", "a@x.example"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.recipients = {"a@x.example"};
+          }),
+        c({"sendmail", "-i", "-F", "Me", "-f", "me@x.example", "--", "a@x.example"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.full_name = "Me";
+              o.sender = "me@x.example";
+              o.recipients = {"a@x.example"};
+          }),
+        // logwatch, sudo
+        c({"sendmail", "-t"}, [](Options& o) { o.recipients_from_headers = true; }),
+        // unattended-upgrades
+        c({"sendmail", "-oi", "-t"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.recipients_from_headers = true;
+          }),
+        // mdadm
+        c({"sendmail", "-t", "-froot"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.sender = "root";
+          }),
+        // fail2ban
+        c({"sendmail", "-f", "root@host.example", "root@localhost"},
+          [](Options& o) {
+              o.sender = "root@host.example";
+              o.recipients = {"root@localhost"};
+          }),
+        // at
+        c({"sendmail", "-i", "user"},
+          [](Options& o) {
+              o.dot_ends_input = false;
+              o.recipients = {"user"};
+          }),
+    };
+    for (const auto& tc : cases) {
+        std::string line;
+        for (const auto& a : tc.argv) line += a + " ";
+        INFO("argv: " << line);
+        CHECK(parse(tc.argv) == tc.expected);
+    }
+}
+
+TEST_CASE("cli - glued and separate values, clusters and long options") {
+    auto c = [](std::vector<std::string> argv, auto edit) {
+        Options o = sendmail();
+        edit(o);
+        return Case{std::move(argv), o};
+    };
+    const std::vector<Case> cases = {
+        c({"sendmail", "-ti"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+          }),
+        c({"sendmail", "-itfme@x.example"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+              o.sender = "me@x.example";
+          }),
+        c({"sendmail", "-tif", "me@x.example", "a"},
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+              o.sender = "me@x.example";
+              o.recipients = {"a"};
+          }),
+        c({"sendmail", "-toi"},  // getopt: -o takes the rest of the cluster
+          [](Options& o) {
+              o.recipients_from_headers = true;
+              o.dot_ends_input = false;
+          }),
+        c({"sendmail", "-o", "i"}, [](Options& o) { o.dot_ends_input = false; }),
+        c({"sendmail", "-oiTrue"}, [](Options& o) { o.dot_ends_input = false; }),
+        c({"sendmail", "-i", "-oiFalse"}, [](Options&) {}),
+        c({"sendmail", "-r", "me@x.example"}, [](Options& o) { o.sender = "me@x.example"; }),
+        c({"sendmail", "-rme@x.example", "-fother@x.example"},
+          [](Options& o) { o.sender = "other@x.example"; }),
+        c({"sendmail", "-f", ""}, [](Options& o) { o.sender = ""; }),
+        c({"sendmail", "-F", "Doe, John"}, [](Options& o) { o.full_name = "Doe, John"; }),
+        c({"sendmail", "-Nnever"}, [](Options& o) { o.dsn_notify = "NEVER"; }),
+        c({"sendmail", "-N", "Success, Delay,FAILURE"},
+          [](Options& o) { o.dsn_notify = "SUCCESS,DELAY,FAILURE"; }),
+        c({"sendmail", "-Ndelay,delay"}, [](Options& o) { o.dsn_notify = "DELAY"; }),
+        c({"sendmail", "-Rhdrs"}, [](Options& o) { o.dsn_ret = "HDRS"; }),
+        c({"sendmail", "-R", "Full"}, [](Options& o) { o.dsn_ret = "FULL"; }),
+        c({"sendmail", "-V", "abc+123=x"}, [](Options& o) { o.dsn_envid = "abc+123=x"; }),
+        c({"sendmail", "-B7bit"}, [](Options& o) { o.body_type = "7BIT"; }),
+        c({"sendmail", "-B", "8bitmime"}, [](Options& o) { o.body_type = "8BITMIME"; }),
+        c({"sendmail", "-C/etc/x.toml"}, [](Options& o) { o.config_file = "/etc/x.toml"; }),
+        c({"sendmail", "-C", "x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
+        c({"sendmail", "--config=x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
+        c({"sendmail", "--config", "x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
+        c({"sendmail", "-alan"}, [](Options& o) { o.account = "lan"; }),
+        c({"sendmail", "-a", "lan"}, [](Options& o) { o.account = "lan"; }),
+        c({"sendmail", "--account=lan"}, [](Options& o) { o.account = "lan"; }),
+        c({"sendmail", "--account", "lan"}, [](Options& o) { o.account = "lan"; }),
+        c({"sendmail", "-X/tmp/log"}, [](Options& o) { o.log_file = "/tmp/log"; }),
+        c({"sendmail", "-X", "log"}, [](Options& o) { o.log_file = "log"; }),
+        c({"sendmail", "-v"}, [](Options& o) { o.verbose = 1; }),
+        c({"sendmail", "-vv", "--verbose", "-ov"}, [](Options& o) { o.verbose = 4; }),
+        c({"sendmail", "--pretend", "a"},
+          [](Options& o) {
+              o.pretend = true;
+              o.recipients = {"a"};
+          }),
+        // Options after recipients are still options (GNU getopt order), until "--".
+        c({"sendmail", "a", "-t", "b"},
+          [](Options& o) {
+              o.recipients = {"a", "b"};
+              o.recipients_from_headers = true;
+          }),
+        // After "--" everything is a recipient, verbatim, even what looks like an option.
+        c({"sendmail", "--", "-t", "--", "-X/tmp/x", "a b"},
+          [](Options& o) { o.recipients = {"-t", "--", "-X/tmp/x", "a b"}; }),
+    };
+    for (const auto& tc : cases) {
+        std::string line;
+        for (const auto& a : tc.argv) line += a + " ";
+        INFO("argv: " << line);
+        CHECK(parse(tc.argv) == tc.expected);
+    }
+}
+
+TEST_CASE("cli - options accepted and ignored are recorded as given") {
+    const std::vector<std::string> args = {
+        "sendmail", "-oem", "-oee", "-oep", "-oeq", "-oew", "-odi", "-odb", "-odq",  "-odd",
+        "-om",      "-os",  "-oL9", "-o7",  "-o8",  "-oMrUUCP", "-oA/etc/aliases", "-oQ/q",
+        "-oT5d",    "-oc",  "-ob1", "-oC10", "-oh17", "-oj", "-oo", "-opgoaway", "-or5m",
+        "-otUTC",   "-Lcron", "-L", "tag", "-U", "-G", "-n", "-m", "-em", "-ep", "-eq", "-ew",
+        "-e", "m",  "-h", "17", "-h5", "-OLogLevel=9", "-O", "DeliveryMode=b", "-Am", "-Ac",
+        "-pUUCP:host", "-UG", "a"};
+    const Options o = parse(args);
+    const std::vector<std::string> expected = {
+        "-oem", "-oee", "-oep", "-oeq", "-oew", "-odi", "-odb", "-odq", "-odd", "-om", "-os",
+        "-oL9", "-o7", "-o8", "-oMrUUCP", "-oA/etc/aliases", "-oQ/q", "-oT5d", "-oc", "-ob1",
+        "-oC10", "-oh17", "-oj", "-oo", "-opgoaway", "-or5m", "-otUTC", "-Lcron", "-L tag", "-U",
+        "-G", "-n", "-m", "-em", "-ep", "-eq", "-ew", "-e m", "-h 17", "-h5", "-OLogLevel=9",
+        "-O DeliveryMode=b", "-Am", "-Ac", "-pUUCP:host", "-U", "-G"};
+    CHECK(o.ignored == expected);
+    CHECK(o.recipients == std::vector<std::string>{"a"});
+    CHECK(o.mode == Mode::send);
+    CHECK(o.dot_ends_input);
+}
+
+TEST_CASE("cli - modes") {
+    struct ModeCase {
+        std::vector<std::string> argv;
+        Mode mode;
+    };
+    const auto [argv, mode] = GENERATE(values<ModeCase>({
+        {{"sendmail"}, Mode::send},
+        {{"/usr/sbin/sendmail", "-bm"}, Mode::send},
+        {{"okuru", "-b", "m"}, Mode::send},
+        {{"sendmail", "-bp"}, Mode::print_queue},
+        {{"sendmail", "-bP"}, Mode::print_queue},
+        {{"/usr/bin/mailq"}, Mode::print_queue},
+        {{"mailq", "-v"}, Mode::print_queue},
+        {{"sendmail", "-q"}, Mode::run_queue},
+        {{"sendmail", "-q15m"}, Mode::run_queue},
+        {{"sendmail", "-qRexample.org"}, Mode::run_queue},
+        {{"sendmail", "-qI12345"}, Mode::run_queue},
+        {{"sendmail", "-vq"}, Mode::run_queue},
+        {{"sendmail", "-bs"}, Mode::smtp_server},
+        {{"sendmail", "-bd"}, Mode::smtp_server},
+        {{"sendmail", "-bi"}, Mode::newaliases},
+        {{"sendmail", "-I"}, Mode::newaliases},
+        {{"/usr/bin/newaliases"}, Mode::newaliases},
+        {{"okuru", "--resend-failed"}, Mode::resend_failed},
+        {{"okuru", "--version"}, Mode::version},
+        {{"okuru", "--help"}, Mode::help},
+        {{"okuru", "--version", "--help"}, Mode::help},
+        {{"okuru", "-bp", "--version"}, Mode::version},
+        {{"okuru", "-bp", "-bm"}, Mode::send},  // the last -b wins, as in sendmail
+    }));
+    INFO("argv[0]: " << argv[0] << ", argc " << argv.size());
+    CHECK(parse(argv).mode == mode);
+}
+
+TEST_CASE("cli - invoked_as is the basename of argv[0]") {
+    CHECK(parse({"/usr/sbin/sendmail"}).invoked_as == "sendmail");
+    CHECK(parse({"okuru"}).invoked_as == "okuru");
+    CHECK(parse({}).invoked_as == "okuru");
+    CHECK(parse({""}).invoked_as == "okuru");
+}
+
+TEST_CASE("cli - the -q argument is only ever glued") {
+    const Options o = parse({"sendmail", "-q", "15m"});
+    CHECK(o.mode == Mode::run_queue);
+    CHECK(o.recipients == std::vector<std::string>{"15m"});
+}
+
+TEST_CASE("cli - usage errors name what was wrong") {
+    struct ErrorCase {
+        std::vector<std::string> argv;
+        std::string named;  // must appear in the message
+    };
+    const auto [argv, named] = GENERATE(values<ErrorCase>({
+        // PHPMailer CVE-2016-10033: an option smuggled where the sender goes.
+        {{"sendmail", "-f", "-X/tmp/x", "a"}, "-X/tmp/x"},
+        {{"sendmail", "-f-X/tmp/x", "a"}, "-X/tmp/x"},
+        {{"sendmail", "-r", "-oQ/tmp/"}, "-oQ/tmp/"},
+        {{"sendmail", "-t", "-f"}, "-f"},
+        {{"sendmail", "-F", "-t"}, "-t"},
+        {{"sendmail", "-C", "--help"}, "--help"},
+        {{"sendmail", "--config"}, "--config"},
+        {{"sendmail", "--account", "-t"}, "--account"},
+        {{"sendmail", "-Z"}, "-Z"},
+        {{"sendmail", "-tZ"}, "-Z"},
+        {{"sendmail", "a", "-Y", "b"}, "-Y"},
+        {{"sendmail", "--frobnicate"}, "--frobnicate"},
+        {{"sendmail", "--frobnicate=1"}, "--frobnicate"},
+        {{"sendmail", "--pretend=yes"}, "--pretend"},
+        {{"sendmail", "-"}, "'-'"},
+        {{"sendmail", "-ba"}, "-ba"},
+        {{"sendmail", "-bv", "a"}, "-bv"},
+        {{"sendmail", "-bt"}, "-bt"},
+        {{"sendmail", "-oX5"}, "-oX5"},
+        {{"sendmail", "-o", "W"}, "-o W"},
+        {{"sendmail", "-o", ""}, "-o"},
+        {{"sendmail", "-Nnever,failure"}, "never,failure"},
+        {{"sendmail", "-Nsometimes"}, "sometimes"},
+        {{"sendmail", "-Nfailure,"}, "failure,"},
+        {{"sendmail", "-N", ""}, "-N"},
+        {{"sendmail", "-Rbody"}, "body"},
+        {{"sendmail", "-BBINARYMIME"}, "BINARYMIME"},
+        {{"sendmail", "-V", std::string(101, 'x')}, "-V"},
+        {{"sendmail", "-V", "a b"}, "a b"},
+        {{"sendmail", "-F", "Me\nBcc: x@y"}, "Me\\x0aBcc"},
+        {{"sendmail", "-C", ""}, "-C"},
+        {{"sendmail", "--account="}, "--account"},
+        {{"sendmail", "-X", ""}, "-X"},
+        {{"sendmail", "-\x1b[31m"}, "\\x1b"},  // escaped, never raw on the terminal
+    }));
+    std::string line;
+    for (const auto& a : argv) line += a + " ";
+    INFO("argv: " << line);
+    const std::string message = usage_error(argv);
+    INFO("message: " << message);
+    CHECK(message.find(named) != std::string::npos);
+    CHECK(message.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("cli - usage text mentions every supported option") {
+    const std::string text = okuru::usage_text();
+    for (const char* option :
+         {"-t", "-i", "-oi", "-f", "-r", "-F", "-N", "-R", "-V", "-B", "-C", "--config", "-a",
+          "--account", "-v", "--verbose", "-X", "--pretend", "--resend-failed", "-bm", "-bp",
+          "-q", "-bi", "-I", "-bs", "-bd", "--version", "--help", "mailq", "newaliases"}) {
+        INFO(option);
+        CHECK(text.find(option) != std::string::npos);
+    }
+}

@@ -81,7 +81,9 @@ class Postfix:
         self.log = os.path.join(self.dir, "maillog")
         self.mailbase = os.path.join(self.dir, "mail")
         self.maildir = os.path.join(self.mailbase, "inbox")
-        self.sasldir = os.path.join(self.dir, "sasl")
+        # Debian's Postfix reads $config_directory/sasl/smtpd.conf whatever
+        # cyrus_sasl_config_path says (measured with strace), so it lives there.
+        self.sasldir = os.path.join(self.conf, "sasl")
         self.pkidir = os.path.join(self.dir, "pki")
         self.password_file = os.path.join(self.dir, "password")
         self.started = False

@@ -1,0 +1,137 @@
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "deadletter.hpp"
+#include "errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/okuru-deadletter-XXXXXX";
+        REQUIRE(mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string rest_of(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, std::size_t(n));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("deadletter - a saved message keeps envelope, headers and body") {
+    TempDir dir;
+    okuru::Spool body;
+    body.append("line one\r\n.dot line\r\nlast\r\n");
+    const std::string path = okuru::save_failed(
+        dir.path.string(), {"isp", "me@example.org", {"a@x.example", "b@y.example"}},
+        "RCPT TO:<a@x.example> rejected: 450 4.2.0 \x1b[31mbusy",
+        "From: me@example.org\r\nSubject: hi\r\n\r\n", body);
+
+    CHECK(fs::path(path).parent_path() == dir.path / "new");
+    CHECK((fs::status(path).permissions() & fs::perms::all) == fs::perms::owner_read | fs::perms::owner_write);
+    CHECK(fs::is_empty(dir.path / "tmp"));
+    const std::string text = slurp(path);
+    CHECK(text ==
+          "X-Okuru-Account: isp\n"
+          "X-Okuru-Envelope-From: me@example.org\n"
+          "X-Okuru-Envelope-To: a@x.example\n"
+          "X-Okuru-Envelope-To: b@y.example\n"
+          "X-Okuru-Error: RCPT TO:<a@x.example> rejected: 450 4.2.0 \\x1b[31mbusy\n"
+          "From: me@example.org\nSubject: hi\n\nline one\n.dot line\nlast\n");
+
+    int calls = 0;
+    const std::size_t left = okuru::for_each_failed(dir.path.string(), [&](okuru::ClaimedMessage& m) {
+        ++calls;
+        CHECK(m.envelope.account == "isp");
+        CHECK(m.envelope.sender == "me@example.org");
+        CHECK(m.envelope.recipients == std::vector<std::string>{"a@x.example", "b@y.example"});
+        CHECK(rest_of(m.fd) == "From: me@example.org\nSubject: hi\n\nline one\n.dot line\nlast\n");
+        return false;  // not accepted: stays
+    });
+    CHECK(calls == 1);
+    CHECK(left == 1);
+    CHECK(fs::exists(path));
+
+    const std::size_t left2 =
+        okuru::for_each_failed(dir.path.string(), [](okuru::ClaimedMessage&) { return true; });
+    CHECK(left2 == 0);
+    CHECK_FALSE(fs::exists(path));
+}
+
+TEST_CASE("deadletter - the null sender survives the round trip") {
+    TempDir dir;
+    okuru::Spool body;
+    okuru::save_failed(dir.path.string(), {"isp", "", {"a@x.example"}}, "x", "\r\n", body);
+    okuru::for_each_failed(dir.path.string(), [](okuru::ClaimedMessage& m) {
+        CHECK(m.envelope.sender.empty());
+        return true;
+    });
+}
+
+TEST_CASE("deadletter - concurrent resend runs send every message exactly once") {
+    TempDir dir;
+    okuru::Spool body;
+    body.append("x\r\n");
+    constexpr int messages = 40;
+    for (int i = 0; i < messages; ++i)
+        okuru::save_failed(dir.path.string(), {"isp", "me@example.org", {"n" + std::to_string(i) + "@x.example"}},
+                           "err", "Subject: s\r\n\r\n", body);
+    const fs::path sent_log = dir.path / "sent.log";
+
+    std::vector<pid_t> kids;
+    for (int k = 0; k < 4; ++k) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int log = open(sent_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+            okuru::for_each_failed(dir.path.string(), [&](okuru::ClaimedMessage& m) {
+                std::string line = m.envelope.recipients.at(0) + "\n";
+                if (write(log, line.data(), line.size()) != ssize_t(line.size())) _exit(2);
+                usleep(2000);  // widen the race window
+                return true;
+            });
+            _exit(0);
+        }
+        kids.push_back(pid);
+    }
+    for (pid_t pid : kids) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    std::map<std::string, int> count;
+    std::istringstream in(slurp(sent_log));
+    for (std::string line; std::getline(in, line);) ++count[line];
+    CHECK(count.size() == std::size_t(messages));
+    for (const auto& [rcpt, n] : count) {
+        INFO(rcpt);
+        CHECK(n == 1);
+    }
+    CHECK(fs::is_empty(dir.path / "new"));
+}
