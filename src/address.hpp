@@ -20,8 +20,9 @@ struct Mailbox {
 // "undisclosed-recipients:;") with its members.
 struct Address {
     bool is_group = false;
-    std::string group_name;           // display name of the group, unquoted
-    std::vector<Mailbox> mailboxes;   // one for a mailbox; 0..n for a group
+    std::string group_name;  // display name of the group, unquoted
+    std::vector<Mailbox>
+        mailboxes;  // one for a mailbox (several render as a list); 0..n for a group
 };
 
 // Parses an address-list header body (folding allowed; groups are flattened,

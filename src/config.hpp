@@ -27,27 +27,27 @@ struct HostPort {
     std::uint16_t port = 0;  // 0: the account's port
 };
 
-struct Pop3Settings {          // POP-before-SMTP
+struct Pop3Settings {  // POP-before-SMTP
     std::string host;
     std::uint16_t port = 995;  // 995 implicit TLS, 110 with STLS
     TlsMode tls = TlsMode::implicit;
-    std::string user;          // empty: the account's user
-    PasswordSource password;   // none: the account's password
+    std::string user;         // empty: the account's user
+    PasswordSource password;  // none: the account's password
 };
 
 struct Account {
     std::string name;
-    std::string source;        // "FILE:LINE:COLUMN" of the [accounts.NAME] table
+    std::string source;  // "FILE:LINE:COLUMN" of the [accounts.NAME] table
     std::string host;
     std::uint16_t port = 587;
     TlsMode tls = TlsMode::starttls;
     std::vector<HostPort> fallback_hosts;
 
-    std::string user;                         // empty: no AUTH
+    std::string user;  // empty: no AUTH
     PasswordSource password;
-    std::vector<std::string> auth_mechanisms; // empty: automatic, strongest first
+    std::vector<std::string> auth_mechanisms;      // empty: automatic, strongest first
     std::vector<std::string> oauth_token_command;  // XOAUTH2 / OAUTHBEARER token helper
-    bool allow_plaintext_auth = false;        // key "insecure_allow_plaintext_auth"
+    bool allow_plaintext_auth = false;             // key "insecure_allow_plaintext_auth"
 
     std::vector<std::string> from_patterns;  // "me@x", "*@x", "*@*.x"
     std::string envelope_from;               // rewrite MAIL FROM to this address
@@ -57,10 +57,10 @@ struct Account {
     std::chrono::milliseconds connect_timeout{30'000};
     std::chrono::milliseconds command_timeout{300'000};
 
-    std::string ca_file;            // extra trust anchors (PEM); the system store is used too
-    bool system_trust = true;       // key "system_trust"; false: only ca_file
-    std::string fingerprint;        // SHA-256 pin, hex with or without colons, lower-case
-    std::string tls_priority;       // GnuTLS priority string; empty: secure default
+    std::string ca_file;       // extra trust anchors (PEM); the system store is used too
+    bool system_trust = true;  // key "system_trust"; false: only ca_file
+    std::string fingerprint;   // SHA-256 pin: 64 lower-case hex digits (colons removed)
+    std::string tls_priority;  // GnuTLS priority string; empty: secure default
     std::string client_cert, client_key;
 
     std::optional<Pop3Settings> pop_before_smtp;
@@ -74,9 +74,9 @@ struct Config {
     std::map<std::string, std::string> routes;
     // Local name (lower-case) -> addresses; "*" matches any local name.
     std::map<std::string, std::vector<std::string>> aliases;
-    std::string qualify_domain;   // key "domain": appended to bare names; empty: none
-    std::string dead_letter;      // Maildir for failed messages; empty: default location
-    bool save_failed = true;      // key "save_failed"
+    std::string qualify_domain;  // key "domain": appended to bare names; empty: none
+    std::string dead_letter;     // Maildir for failed messages; empty: default location
+    bool save_failed = true;     // key "save_failed"
 
     const Account* find_account(std::string_view name) const;
 };
@@ -97,8 +97,7 @@ struct ParseOptions {
 // paths in it are taken from its directory. Throws Error(Exit::config) as
 // "SOURCE:LINE:COLUMN: message".
 Config parse_config(std::string_view text, const std::string& source);
-Config parse_config(std::string_view text, const std::string& source,
-                    const ParseOptions& options);
+Config parse_config(std::string_view text, const std::string& source, const ParseOptions& options);
 
 // Reads the file (Exit::noinput if missing or unreadable), parses it, and checks
 // that a file holding an inline password is private to its owner (see

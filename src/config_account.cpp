@@ -29,7 +29,8 @@ bool has_password_key(const toml::table& t) {
 void add_items(Items& items, const toml::table& t, bool skip_passwords) {
     for (auto&& [key, node] : t) {
         if (skip_passwords && is_password_key(key.str())) continue;
-        items.insert_or_assign(std::string(key.str()), Item{std::string(key.str()), key.source(), &node});
+        items.insert_or_assign(std::string(key.str()),
+                               Item{std::string(key.str()), key.source(), &node});
     }
 }
 
@@ -53,8 +54,8 @@ TlsMode tls_mode(const Reader& r, const Item& it) {
     if (v == "implicit") return TlsMode::implicit;
     if (v == "none") return TlsMode::none;
     static constexpr std::array<std::string_view, 3> modes{"starttls", "implicit", "none"};
-    std::string msg = "tls must be \"starttls\", \"implicit\" or \"none\", not \"" +
-                      log::escape(v) + "\"";
+    std::string msg =
+        "tls must be \"starttls\", \"implicit\" or \"none\", not \"" + log::escape(v) + "\"";
     if (auto near = closest(v, modes)) msg += " (did you mean \"" + *near + "\"?)";
     if (v == "ssl" || v == "tls" || v == "smtps") msg += " (port 465 is \"implicit\")";
     r.fail(it.at, msg);
@@ -67,8 +68,8 @@ PasswordSource password_source(const Reader& r, const Items& items) {
         const Item* it = get(items, k);
         if (!it) continue;
         if (found) {
-            r.fail(it->at, "only one password source may be given, but both " + found->name +
-                               " (" + r.where(found->at) + ") and " + it->name + " are set");
+            r.fail(it->at, "only one password source may be given, but both " + found->name + " (" +
+                               r.where(found->at) + ") and " + it->name + " are set");
         }
         found = it;
     }
@@ -109,7 +110,8 @@ Pop3Settings pop_settings(const Reader& r, const Item& item, const Account& a) {
     const Item* host = get(items, "host");
     if (!host) r.fail(item.at, "pop_before_smtp needs a host");
     pop.host = r.string(*host);
-    if (!valid_host(pop.host)) r.fail(host->at, "host \"" + log::escape(pop.host) + "\" is not a valid host name");
+    if (!valid_host(pop.host))
+        r.fail(host->at, "host \"" + log::escape(pop.host) + "\" is not a valid host name");
     if (const Item* p = get(items, "port")) pop.port = r.port(*p);
     pop.tls = pop.port == 995 ? TlsMode::implicit : TlsMode::starttls;
     if (const Item* tls = get(items, "tls")) {
@@ -127,8 +129,8 @@ Pop3Settings pop_settings(const Reader& r, const Item& item, const Account& a) {
 std::string address_value(const Reader& r, const Item& it) {
     std::string v = r.string(it);
     if (!valid_address(v))
-        r.fail(it.at, it.name + " must be an address like me@example.org, not \"" +
-                          log::escape(v) + "\"");
+        r.fail(it.at,
+               it.name + " must be an address like me@example.org, not \"" + log::escape(v) + "\"");
     return v;
 }
 
@@ -140,8 +142,9 @@ std::string fingerprint_value(const Reader& r, const Item& it) {
         hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     if (hex.size() != 64 || hex.find('x') != std::string::npos)
-        r.fail(it.at, "fingerprint must be the SHA-256 of the server certificate: 64 hex " +
-                          std::string("digits, colons optional (gnutls-cli --print-cert shows it)"));
+        r.fail(it.at,
+               "fingerprint must be the SHA-256 of the server certificate: 64 hex " +
+                   std::string("digits, colons optional (gnutls-cli --print-cert shows it)"));
     return hex;
 }
 
@@ -184,11 +187,14 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
     a.source = r.where(table.source());
 
     const Item* host = get(items, "host");
-    if (!host) r.fail(table.source(), "account \"" + name + "\" has no host: add host = \"smtp.example.org\"");
+    if (!host)
+        r.fail(table.source(),
+               "account \"" + name + "\" has no host: add host = \"smtp.example.org\"");
     a.host = r.string(*host);
     if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
         a.host = a.host.substr(1, a.host.size() - 2);
-    if (!valid_host(a.host)) r.fail(host->at, "host \"" + log::escape(a.host) + "\" is not a valid host name");
+    if (!valid_host(a.host))
+        r.fail(host->at, "host \"" + log::escape(a.host) + "\" is not a valid host name");
 
     if (const Item* it = get(items, "port")) a.port = r.port(*it);
     // RFC 8314 3.3: 465 is implicit TLS; anything else (587, 25, ...) uses STARTTLS.
@@ -228,10 +234,12 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
         for (std::string& m : a.auth_mechanisms) {
             for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             // RFC 4422 3.1: 1-20 characters from A-Z 0-9 - _
-            const bool ok = m.size() <= 20 && std::all_of(m.begin(), m.end(), [](char c) {
-                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-            });
-            if (!ok) r.fail(it->at, "auth: \"" + log::escape(m) + "\" is not a SASL mechanism name");
+            const bool ok =
+                m.size() <= 20 && std::all_of(m.begin(), m.end(), [](char c) {
+                    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+                });
+            if (!ok)
+                r.fail(it->at, "auth: \"" + log::escape(m) + "\" is not a SASL mechanism name");
         }
     }
 

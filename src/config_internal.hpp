@@ -3,6 +3,8 @@
 // the configuration loader includes this (toml++ must not leak out).
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -10,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config.hpp"
 
@@ -26,7 +26,7 @@ struct Item {
 
 // Where the text came from and how strictly to check it.
 class Reader {
-public:
+  public:
     Reader(std::string source, const ParseOptions& options);
 
     const std::string& source() const { return source_; }
@@ -49,14 +49,15 @@ public:
     std::chrono::milliseconds seconds(const Item& it) const;
     // A string or an array of strings (each non-empty).
     std::vector<std::string> string_list(const Item& it) const;
-    // A non-empty array of strings: a command run without a shell.
+    // A non-empty array of strings: a command run without a shell ("~/" expanded at
+    // the start of each element).
     std::vector<std::string> argv(const Item& it) const;
     // A path: "~/" expanded with $HOME, relative paths taken from the config's directory;
     // `must_exist` checks it (unless the options say not to).
     std::string path(const Item& it, bool must_exist) const;
     std::string expand_path(std::string p) const;
 
-private:
+  private:
     std::string source_;
     std::string base_dir_;
     ParseOptions options_;

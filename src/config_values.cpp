@@ -18,23 +18,21 @@
 namespace okuru::config_detail {
 namespace {
 
+// clang-format off
 constexpr std::array<std::string_view, 7> top_key_list{
     "domain", "dead_letter", "save_failed", "defaults", "accounts", "routes", "aliases"};
 
 constexpr std::array<std::string_view, 26> account_key_list{
-    "default",       "host",          "port",
-    "tls",           "fallback",      "user",
-    "password",      "password_command", "password_file",
-    "password_credential", "auth",    "oauth_token_command",
-    "from",          "envelope_from", "from_header",
-    "ehlo",          "connect_timeout", "timeout",
-    "ca_file",       "system_trust",  "fingerprint",
-    "tls_priority",  "client_cert",   "client_key",
-    "insecure_allow_plaintext_auth", "pop_before_smtp"};
+    "default", "host", "port", "tls", "fallback", "user",
+    "password", "password_command", "password_file", "password_credential",
+    "auth", "oauth_token_command", "from", "envelope_from", "from_header", "ehlo",
+    "connect_timeout", "timeout", "ca_file", "system_trust", "fingerprint", "tls_priority",
+    "client_cert", "client_key", "insecure_allow_plaintext_auth", "pop_before_smtp"};
 
 constexpr std::array<std::string_view, 8> pop_key_list{
-    "host", "port", "tls", "user", "password", "password_command", "password_file",
-    "password_credential"};
+    "host", "port", "tls", "user",
+    "password", "password_command", "password_file", "password_credential"};
+// clang-format on
 
 bool contains(std::span<const std::string_view> list, std::string_view key) {
     return std::find(list.begin(), list.end(), key) != list.end();
@@ -46,7 +44,9 @@ std::string home_dir() {
     throw Error(Exit::config, "cannot expand \"~/\": $HOME is not set");
 }
 
-bool is_ctl_or_space(unsigned char c) { return c <= 0x20 || c == 0x7f; }
+bool is_ctl_or_space(unsigned char c) {
+    return c <= 0x20 || c == 0x7f;
+}
 
 }  // namespace
 
@@ -79,7 +79,8 @@ void Reader::check_keys(const toml::table& table, std::span<const std::string_vi
         } else if (known.data() == top_keys.data() && contains(account_keys, k)) {
             msg += " (account settings go in [accounts.NAME], or in [defaults] for all accounts)";
         } else if (known.data() != top_keys.data() && contains(top_keys, k)) {
-            msg += " (\"" + std::string(k) + "\" belongs at the top of the file, before any [table])";
+            msg +=
+                " (\"" + std::string(k) + "\" belongs at the top of the file, before any [table])";
         } else if (known.data() == pop_keys.data() && contains(account_keys, k)) {
             msg += " (pop_before_smtp accepts only: host, port, tls, user, password*)";
         }
@@ -130,8 +131,9 @@ std::chrono::milliseconds Reader::seconds(const Item& it) const {
 std::vector<std::string> Reader::string_list(const Item& it) const {
     if (it.node->is_string()) return {string(it)};
     const auto* a = it.node->as_array();
-    if (!a) fail(it.at, it.name + " must be a string or an array of strings, not " +
-                            type_name(*it.node));
+    if (!a)
+        fail(it.at,
+             it.name + " must be a string or an array of strings, not " + type_name(*it.node));
     std::vector<std::string> out;
     for (const toml::node& e : *a) {
         const auto* s = e.as_string();
@@ -153,7 +155,8 @@ std::vector<std::string> Reader::argv(const Item& it) const {
         if (!e.is_string()) fail(e.source(), it.name + " entries must be strings");
         out.push_back(string(Item{it.name, e.source(), &e}, !out.empty()));
     }
-    out[0] = expand_path(out[0]);
+    // No shell, so "~/" is expanded here: in the program and in any argument.
+    for (std::string& a : out) a = expand_path(std::move(a));
     return out;
 }
 
@@ -168,7 +171,7 @@ std::string Reader::path(const Item& it, bool must_exist) const {
         fail(it.at, it.name + ": only \"~/\" is expanded (write the full path)");
     p = expand_path(std::move(p));
     if (p.front() != '/' && !base_dir_.empty()) p = base_dir_ + p;
-    struct stat st{};
+    struct stat st {};
     if (must_exist && options_.check_files && ::stat(p.c_str(), &st) != 0) {
         fail(it.at, it.name + " \"" + log::escape(p) + "\": " + std::strerror(errno));
     }
@@ -177,13 +180,20 @@ std::string Reader::path(const Item& it, bool must_exist) const {
 
 std::string type_name(const toml::node& n) {
     switch (n.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a float";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::table: return "a table";
-        default: return "a date/time";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a float";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::table:
+            return "a table";
+        default:
+            return "a date/time";
     }
 }
 
@@ -221,7 +231,7 @@ std::optional<std::string> closest(std::string_view key,
         std::size_t d = edit_distance(k, c);
         // "pass" for "password", "tls_prio" for "tls_priority": a clear prefix.
         if (d > limit && k.size() >= 4 && c.starts_with(k)) d = limit;
-        if (d < best_d) {
+        if (d < best_d && d < k.size()) {  // "b" is not a misspelling of "a"
             best_d = d;
             best = std::string(c);
         }

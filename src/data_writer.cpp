@@ -70,7 +70,9 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
     return r;
 }
 
-void LineNormalizer::feed(std::string_view in, std::string& out) { run(in, out, false); }
+void LineNormalizer::feed(std::string_view in, std::string& out) {
+    run(in, out, false);
+}
 
 LineNormalizer::LineResult LineNormalizer::feed_line(std::string_view in, std::string& out) {
     return run(in, out, true);

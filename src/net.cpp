@@ -14,17 +14,10 @@
 #include <cstring>
 
 #include "log.hpp"
-#include "tcp_transport.hpp"
+#include "tcp_connect.hpp"
 
 namespace okuru {
 namespace {
-
-struct Endpoint {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-    int family = 0;
-    std::string text;  // "192.0.2.1" / "2001:db8::1"
-};
 
 struct AddrinfoFree {
     void operator()(addrinfo* p) const noexcept { freeaddrinfo(p); }
@@ -36,6 +29,8 @@ bool in_invalid_domain(std::string host) {
     if (!host.empty() && host.back() == '.') host.pop_back();
     return host == "invalid" || (host.size() > 8 && host.ends_with(".invalid"));
 }
+
+}  // namespace
 
 std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
     // RFC 6761 6.4: names under .invalid never exist; answer without asking DNS.
@@ -73,9 +68,12 @@ std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
         ep.text = text;
         out.push_back(std::move(ep));
     }
-    if (out.empty()) throw Error(Exit::nohost, "cannot resolve " + log::escape(host) + ": no address");
+    if (out.empty())
+        throw Error(Exit::nohost, "cannot resolve " + log::escape(host) + ": no address");
     return out;
 }
+
+namespace {
 
 struct Attempt {
     Fd fd;
@@ -87,11 +85,10 @@ int poll_timeout(Clock::time_point until) {
     return left <= 0 ? 0 : int(std::min<long long>(left, 1 << 30));
 }
 
-// Starts attempts in order, a new one every connection_attempt_delay (or at once
-// when the previous failed), and returns the first socket to connect; the others
-// are closed. errors[i] says why endpoint i failed (empty: not tried).
-Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline,
-                std::size_t& winner, std::vector<std::string>& errors) {
+}  // namespace
+
+Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, std::size_t& winner,
+                std::vector<std::string>& errors) {
     std::vector<Attempt> pending;
     std::size_t next = 0;
     Clock::time_point next_start = Clock::now();
@@ -143,8 +140,6 @@ Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline,
         }
     }
 }
-
-}  // namespace
 
 std::vector<std::size_t> happy_eyeballs_order(std::span<const int> families) {
     std::vector<std::size_t> first, other, out;
@@ -208,11 +203,11 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params) {
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-    std::string peer = log::escape(params.host) + "[" + eps[winner].text + "]:" +
-                       std::to_string(params.port);
+    std::string peer =
+        log::escape(params.host) + "[" + eps[winner].text + "]:" + std::to_string(params.port);
     log::debug("connected to " + peer);
-    auto transport = std::make_unique<TcpTransport>(std::move(fd), std::move(peer), tls,
-                                                    context, params.write_timeout);
+    auto transport = std::make_unique<TcpTransport>(std::move(fd), std::move(peer), tls, context,
+                                                    params.write_timeout);
     if (params.implicit_tls) transport->start_tls(deadline);
     return transport;
 }

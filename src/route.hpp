@@ -13,18 +13,25 @@
 
 namespace okuru {
 
-// Aliases first, then the configured domain.
+// Aliases first, then the configured domain. Alias targets are final (never
+// expanded again), so aliases cannot loop. Addresses at localhost (or at
+// `local_domain_fallback`, e.g. this host's FQDN) count as bare names. The
+// fallback domain qualifies senders only, never recipients (mail to
+// root@this-host handed to an ISP would be lost).
 class Qualifier {
-public:
+  public:
     Qualifier(const Config& config, std::string local_domain_fallback = {});
     // Expands one address: "root" -> alias targets; "user" -> "user@domain";
     // "a@b" -> itself. Throws Error(Exit::nouser) for a bare name with no alias and no
     // domain ("recipient "root" has no domain: add [aliases] root = ... or domain = ...").
     std::vector<std::string> expand_recipient(std::string_view address) const;
-    // A sender is qualified but never fanned out: first alias target or @domain.
+    // A sender is qualified but never fanned out: its own alias's first target, else
+    // @domain, else the "*" alias's first target, else @fallback; else unchanged
+    // (never throws: an account's envelope_from may still make it acceptable).
     std::string qualify_sender(std::string_view address) const;
 
-private:
+  private:
+    std::optional<std::string_view> bare_name(std::string_view address) const;
     const Config& config_;
     std::string fallback_;
 };

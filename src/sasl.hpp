@@ -3,6 +3,7 @@
 // mechanism and turns base64 challenges into base64 responses.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,8 +34,10 @@ class SaslClient {
 public:
     // Chooses the mechanism: the pinned list in its order, else the strongest
     // offered. Throws Error(Exit::unavailable) naming what the server offers and
-    // what was wanted, or Error(Exit::noperm) when credentials would travel in
-    // the clear.
+    // what was wanted, or when credentials would travel in the clear ("refusing to
+    // send credentials over an unencrypted connection to HOST ..."), and
+    // Error(Exit::config) when the account has no credentials at all. Neither
+    // password nor token is fetched here.
     SaslClient(const AuthConfig& config, const std::vector<std::string>& offered,
                const Transport& transport);
     ~SaslClient();
@@ -45,8 +48,20 @@ public:
     // Base64 initial response for "AUTH MECH IR" (RFC 4954 4: "=" for empty), or
     // nullopt when the mechanism must wait for a challenge.
     std::optional<std::string> initial_response();
-    // Base64 challenge (from a 334 reply) -> base64 response. Throws Error.
+    // Base64 challenge (from a 334 reply) -> base64 response ("" for an empty
+    // line). Throws Error(Exit::protocol) for a malformed challenge or a wrong
+    // SCRAM server signature, and whatever the password source throws.
     std::string step(std::string_view challenge_b64);
+
+    // True once this side of the mechanism has finished (for SCRAM: the
+    // server's signature was verified).
+    bool complete() const;
+    // Call on 235: throws Error(Exit::protocol) if the server claims success
+    // before SCRAM's server signature was verified (RFC 5802 3).
+    void finish() const;
+    // For XOAUTH2 / OAUTHBEARER: the server's error challenge (JSON, escaped),
+    // empty if none came; worth adding to the "authentication failed" message.
+    const std::string& server_error() const;
 
 private:
     struct Impl;

@@ -3,15 +3,17 @@
 // environment of a child process.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 
 namespace okuru {
 
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string value) : value_(std::move(value)) {}
     Secret(const Secret&) = delete;
@@ -23,7 +25,7 @@ public:
     const std::string& reveal() const { return value_; }
     bool empty() const { return value_.empty(); }
 
-private:
+  private:
     void wipe() noexcept;
     std::string value_;
 };
@@ -35,9 +37,17 @@ private:
 // echoed in errors. Throws Error(Exit::config / noperm / tempfail).
 Secret load_secret(const PasswordSource& source, const std::string& what);
 
+// The command part of load_secret, with its time limit (load_secret uses 30 s).
+// Refuses to run while setgid privileges are held (they must be dropped first).
+// Throws Error(config) if it cannot be started or prints nothing, Error(tempfail) on
+// a non-zero exit, a signal or the timeout (the child is killed); never shows its output.
+Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
+                          std::chrono::milliseconds timeout);
+
 // Refuses a file that holds secrets but is readable or writable by group/others
-// or not owned by the real user (or root for the system file). Throws
-// Error(Exit::config) naming the file and the chmod/chown that fixes it.
+// or not owned by the real user. The one exception is the system-wide file of the
+// setgid design: owned by root, group = our effective group, mode 0640 or stricter.
+// Throws Error(Exit::config) naming the file and the chmod/chown that fixes it.
 void check_private_file(const std::string& path);
 
 }  // namespace okuru

@@ -50,7 +50,9 @@ void write_all(int fd, std::string_view bytes) {
 }  // namespace
 
 Spool::Spool(Spool&& o) noexcept
-    : memory_(std::move(o.memory_)), fd_(std::exchange(o.fd_, -1)), size_(std::exchange(o.size_, 0)) {}
+    : memory_(std::move(o.memory_)),
+      fd_(std::exchange(o.fd_, -1)),
+      size_(std::exchange(o.size_, 0)) {}
 
 Spool& Spool::operator=(Spool&& o) noexcept {
     if (this != &o) {
@@ -94,7 +96,8 @@ std::size_t Spool::read_at(std::uint64_t offset, std::span<char> buf) const {
         const ssize_t n = ::pread(fd_, buf.data() + got, want - got, off_t(offset + got));
         if (n < 0) {
             if (errno == EINTR) continue;
-            throw_system(Exit::ioerr, "cannot read the message back from its temporary file", errno);
+            throw_system(Exit::ioerr, "cannot read the message back from its temporary file",
+                         errno);
         }
         if (n == 0) break;
         got += std::size_t(n);

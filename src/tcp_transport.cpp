@@ -93,8 +93,7 @@ void TcpTransport::write_tls(std::string_view data) {
                 throw Error(Exit::tempfail, "timed out sending to " + peer_);
             }
         } else if (n != GNUTLS_E_INTERRUPTED) {
-            throw Error(Exit::tempfail,
-                        "cannot send to " + peer_ + ": " + gnutls_strerror(int(n)));
+            throw Error(Exit::tempfail, "cannot send to " + peer_ + ": " + gnutls_strerror(int(n)));
         }
     }
 }

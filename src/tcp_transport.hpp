@@ -15,7 +15,7 @@ namespace okuru {
 
 // Owns a file descriptor.
 class Fd {
-public:
+  public:
     Fd() = default;
     explicit Fd(int fd) : fd_(fd) {}
     Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
@@ -27,7 +27,7 @@ public:
     int get() const { return fd_; }
     explicit operator bool() const { return fd_ >= 0; }
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -36,7 +36,7 @@ private:
 bool wait_fd(int fd, short events, Clock::time_point deadline);
 
 class TcpTransport final : public Transport {
-public:
+  public:
     // `context` may be null: start_tls() then loads it from `tls` first.
     TcpTransport(Fd fd, std::string peer_name, TlsParams tls,
                  std::shared_ptr<const tls::Context> context,
@@ -52,7 +52,7 @@ public:
     bool has_client_certificate() const override;
     std::string peer_name() const override { return peer_; }
 
-private:
+  private:
     void write_plain(std::string_view data);
     void write_tls(std::string_view data);
     void check_quiet_before_handshake();

@@ -58,7 +58,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 namespace tls {
 namespace {
 
-std::string gnutls_text(int rc) { return gnutls_strerror(rc); }
+std::string gnutls_text(int rc) {
+    return gnutls_strerror(rc);
+}
 
 bool is_ip_literal(const std::string& host) {
     unsigned char buf[sizeof(in6_addr)];
@@ -90,8 +92,7 @@ Context::Context(const TlsParams& params) : params_(params) {
                         "cannot load ca_file " + params_.ca_file + ": " + gnutls_text(n));
         }
         if (n == 0) {
-            throw Error(Exit::config,
-                        "ca_file " + params_.ca_file + " holds no PEM certificates");
+            throw Error(Exit::config, "ca_file " + params_.ca_file + " holds no PEM certificates");
         }
         anchors += n;
     }
@@ -108,9 +109,8 @@ Context::Context(const TlsParams& params) : params_(params) {
         throw Error(Exit::config, "client_cert and client_key must be set together");
     }
     if (!params_.client_cert.empty()) {
-        int rc = gnutls_certificate_set_x509_key_file(creds, params_.client_cert.c_str(),
-                                                      params_.client_key.c_str(),
-                                                      GNUTLS_X509_FMT_PEM);
+        int rc = gnutls_certificate_set_x509_key_file(
+            creds, params_.client_cert.c_str(), params_.client_key.c_str(), GNUTLS_X509_FMT_PEM);
         if (rc < 0) {
             throw Error(Exit::config, "cannot load client certificate " + params_.client_cert +
                                           " with key " + params_.client_key + ": " +
@@ -129,8 +129,8 @@ Context::Context(const TlsParams& params) : params_(params) {
             where = " at position " + std::to_string(err_pos - priority.c_str() + 1) + " (\"" +
                     log::escape(err_pos) + "\")";
         }
-        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(priority) +
-                                      "\"" + where + ": " + gnutls_text(rc));
+        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(priority) + "\"" +
+                                      where + ": " + gnutls_text(rc));
     }
     priority_.reset(prio);
 }
@@ -159,16 +159,17 @@ void Session::fail_handshake(int rc, const std::string& peer) const {
     const std::string what = "TLS handshake with " + peer + " failed: ";
     switch (rc) {
         case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
-        case GNUTLS_E_UNSUPPORTED_VERSION:
             throw Error(Exit::unavailable,
-                        what + "the server's TLS version is not acceptable (TLS 1.2 or later "
-                               "is required unless tls_priority allows older ones)");
+                        what +
+                            "the server's TLS version is not acceptable (TLS 1.2 or later "
+                            "is required unless tls_priority allows older ones)");
         case GNUTLS_E_FATAL_ALERT_RECEIVED: {
             const auto alert = gnutls_alert_get(session_.get());
             if (alert == GNUTLS_A_PROTOCOL_VERSION) {
                 throw Error(Exit::unavailable,
-                            what + "the server's TLS version is not acceptable (the server "
-                                   "refused TLS 1.2 and later: protocol_version alert)");
+                            what +
+                                "the server's TLS version is not acceptable (the server "
+                                "refused TLS 1.2 and later: protocol_version alert)");
             }
             const char* name = gnutls_alert_get_name(alert);
             throw Error(Exit::unavailable,

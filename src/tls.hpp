@@ -18,14 +18,14 @@ struct TlsParams {
     // (open_connection fills it in). May differ from the host connected to, e.g. a
     // connection to 127.0.0.1 that must present a certificate for "mail.example".
     std::string verify_host;
-    std::string ca_file;       // extra PEM trust anchors
+    std::string ca_file;  // extra PEM trust anchors
     bool system_trust = true;
     // SHA-256 pin of the leaf certificate (hex, colons optional); empty: none.
     // A pin REPLACES the CA, host name and validity-period checks, as in msmtp: the
     // user has named the exact certificate (the usual case is a self-signed LAN
     // server whose name or dates would not verify anyway).
     std::string fingerprint;
-    std::string priority;      // GnuTLS priority string; empty: default_tls_priority
+    std::string priority;                 // GnuTLS priority string; empty: default_tls_priority
     std::string client_cert, client_key;  // PEM files; empty: none
 };
 

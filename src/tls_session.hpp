@@ -4,6 +4,7 @@
 // and before any application data (certificate, pin), plus what -v shows.
 #pragma once
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -32,7 +33,7 @@ using CertificatePtr = HandlePtr<gnutls_x509_crt_t, gnutls_x509_crt_deinit>;
 
 // Everything that can be checked without a connection: loaded once per host.
 class Context {
-public:
+  public:
     // Throws Error(Exit::config) for an unreadable CA file, client certificate or key,
     // a bad priority string or pin, or when no trust anchor is left at all.
     explicit Context(const TlsParams& params);
@@ -42,7 +43,7 @@ public:
     const TlsParams& params() const { return params_; }
     const std::string& pin() const { return pin_; }  // normalised; empty: none
 
-private:
+  private:
     TlsParams params_;
     CredentialsPtr creds_;
     PriorityPtr priority_;
@@ -52,7 +53,7 @@ private:
 // A client session over a connected socket; the caller drives the handshake
 // (non-blocking, with its own deadline) and then calls verify().
 class Session {
-public:
+  public:
     // Throws Error(Exit::software) if GnuTLS cannot set the session up.
     Session(std::shared_ptr<const Context> context, int fd);
 
@@ -69,7 +70,7 @@ public:
     std::optional<ChannelBinding> channel_binding() const;
     bool sent_client_certificate() const;
 
-private:
+  private:
     std::shared_ptr<const Context> context_;
     SessionPtr session_;
     TlsDetails details_;

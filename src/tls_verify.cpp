@@ -94,8 +94,7 @@ std::string describe_verify_status(unsigned status, const std::string& host) {
         {GNUTLS_CERT_INVALID_OCSP_STATUS, "the stapled OCSP status is invalid"},
         {GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "the revocation data is outdated"},
         {GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, "the revocation data is from the future"},
-        {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS,
-         "the certificate has an unknown critical extension"},
+        {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, "the certificate has an unknown critical extension"},
     };
     std::string out;
     auto add = [&out](const std::string& text) { out += (out.empty() ? "" : "; ") + text; };
@@ -137,13 +136,16 @@ void Session::verify() {
     // name (RFC 6125; an address literal is matched against iPAddress entries).
     int rc = gnutls_certificate_verify_peers3(session_.get(), host.c_str(), &status);
     if (rc < 0) {
-        throw Error(Exit::unavailable, "certificate verification failed for " +
-                                           log::escape(host) + ": " + gnutls_strerror(rc));
+        throw Error(Exit::unavailable, "certificate verification failed for " + log::escape(host) +
+                                           ": " + gnutls_strerror(rc));
     }
     if (status != 0) {
-        throw Error(Exit::unavailable, "certificate verification failed for " +
-                                           log::escape(host) + ": " +
-                                           describe_verify_status(status, host));
+        std::string why = describe_verify_status(status, host);
+        if ((status & GNUTLS_CERT_SIGNER_NOT_FOUND) && details_.subject == details_.issuer) {
+            why += " (the certificate is self-signed: trust it with ca_file or fingerprint)";
+        }
+        throw Error(Exit::unavailable,
+                    "certificate verification failed for " + log::escape(host) + ": " + why);
     }
 }
 

@@ -1,3 +1,210 @@
-#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "errors.hpp"
 #include "secret.hpp"
+
+using namespace okuru;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string password = "s3cr3t-Pa55";
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/okuru-secret-test-XXXXXX";
+        REQUIRE(mkdtemp(tmpl));
+        path = tmpl;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() { fs::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text, mode_t mode) const {
+        const fs::path p = path / name;
+        std::ofstream(p) << text;
+        REQUIRE(chmod(p.c_str(), mode) == 0);
+        return p.string();
+    }
+    // A helper program: the test uses /bin/sh to write it, load_secret execs it directly.
+    std::string script(const std::string& name, const std::string& body) const {
+        return write(name, "#!/bin/sh\n" + body + "\n", 0700);
+    }
+};
+
+PasswordSource command(std::vector<std::string> argv) {
+    PasswordSource s;
+    s.kind = PasswordSource::Kind::command;
+    s.argv = std::move(argv);
+    return s;
+}
+
+PasswordSource file_source(PasswordSource::Kind kind, std::string text) {
+    PasswordSource s;
+    s.kind = kind;
+    s.text = std::move(text);
+    return s;
+}
+
+// The Error load_secret throws, checked for the code and for the secret's absence.
+std::string failure(const PasswordSource& s, Exit expected) {
+    try {
+        load_secret(s, "account test");
+    } catch (const Error& e) {
+        CHECK(e.code() == expected);
+        const std::string msg = e.what();
+        CHECK(msg.find(password) == std::string::npos);
+        CHECK(msg.find("account test") != std::string::npos);
+        return msg;
+    }
+    FAIL("no error");
+    return {};
+}
+
+struct EnvGuard {
+    std::string name;
+    std::optional<std::string> old;
+    EnvGuard(const char* n, const char* value) : name(n) {
+        if (const char* o = std::getenv(n)) old = o;
+        if (value)
+            setenv(n, value, 1);
+        else
+            unsetenv(n);
+    }
+    EnvGuard(const EnvGuard&) = delete;
+    EnvGuard& operator=(const EnvGuard&) = delete;
+    ~EnvGuard() {
+        if (old)
+            setenv(name.c_str(), old->c_str(), 1);
+        else
+            unsetenv(name.c_str());
+    }
+};
+
+}  // namespace
+
+TEST_CASE("secret - moving leaves the source empty") {
+    Secret a(std::string(100, 'x'));
+    Secret b(std::move(a));
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the point of the test
+    CHECK(b.reveal() == std::string(100, 'x'));
+    Secret c;
+    c = std::move(b);
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+    CHECK(c.reveal().size() == 100);
+}
+
+TEST_CASE("secret - inline text is returned as written") {
+    CHECK(load_secret(file_source(PasswordSource::Kind::inline_text, password), "x").reveal() ==
+          password);
+    CHECK_THROWS_AS(load_secret(PasswordSource{}, "x"), Error);
+}
+
+TEST_CASE("secret - password_command: first line of stdout, no shell") {
+    TempDir dir;
+    const std::string ok = dir.script("ok", "printf '%s\\r\\nsecond line\\n' '" + password + "'");
+    CHECK(load_secret(command({ok}), "t").reveal() == password);
+    // Arguments reach the program verbatim: no shell expands or splits them.
+    const std::string echo = dir.script("echo", "printf '%s\\n' \"$1\"");
+    CHECK(load_secret(command({echo, "a b; $HOME *"}), "t").reveal() == "a b; $HOME *");
+    // Its stdin is /dev/null, not ours.
+    const std::string reads = dir.script("reads", "if read x; then echo got; else echo eof; fi");
+    CHECK(load_secret(command({reads}), "t").reveal() == "eof");
+    // A large output is read to the end (the child never blocks) and cut to the first line.
+    const std::string big = dir.script("big", "echo first; head -c 300000 /dev/zero | tr '\\0' y");
+    CHECK(load_secret(command({big}), "t").reveal() == "first");
+}
+
+TEST_CASE("secret - password_command failures never show its output") {
+    TempDir dir;
+    struct Case {
+        std::string body;
+        Exit code;
+        std::string says;
+    };
+    const Case c = GENERATE(values<Case>({
+        {"echo '" + password + "'; exit 3", Exit::tempfail, "exited with status 3"},
+        {"echo '" + password + "'; kill -TERM $$", Exit::tempfail, "killed by signal 15"},
+        {"exit 0", Exit::config, "printed an empty first line"},
+        {"echo; echo '" + password + "'", Exit::config, "printed an empty first line"},
+    }));
+    const std::string prog = dir.script("prog", c.body);
+    const std::string msg = failure(command({prog}), c.code);
+    CHECK(msg.find(c.says) != std::string::npos);
+    CHECK(msg.find(prog) != std::string::npos);
+}
+
+TEST_CASE("secret - password_command is killed at its time limit") {
+    TempDir dir;
+    const std::string slow = dir.script("slow", "echo '" + password + "'; exec sleep 30");
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        run_secret_command({slow}, "account test", 300ms);
+        FAIL("no timeout");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::tempfail);
+        CHECK(std::string(e.what()).find("did not finish within 300 ms") != std::string::npos);
+        CHECK(std::string(e.what()).find(password) == std::string::npos);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("secret - a missing password_command is a config error") {
+    const std::string msg = failure(command({"/nonexistent/okuru-helper"}), Exit::config);
+    CHECK(msg.find("cannot run password_command \"/nonexistent/okuru-helper\"") !=
+          std::string::npos);
+}
+
+TEST_CASE("secret - password_file: first line of a private file") {
+    TempDir dir;
+    const std::string good = dir.write("good", password + "\nrest\n", 0600);
+    CHECK(load_secret(file_source(PasswordSource::Kind::file, good), "t").reveal() == password);
+    const std::string ro = dir.write("ro", password, 0400);  // no final newline
+    CHECK(load_secret(file_source(PasswordSource::Kind::file, ro), "t").reveal() == password);
+
+    const mode_t mode = GENERATE(mode_t(0644), mode_t(0640), mode_t(0604), mode_t(0620));
+    const std::string shared = dir.write("shared", password + "\n", mode);
+    const std::string msg = failure(file_source(PasswordSource::Kind::file, shared), Exit::config);
+    CHECK(msg.find("chmod 600 " + shared) != std::string::npos);
+    CHECK_THROWS_WITH(check_private_file(shared), Catch::Contains("chmod 600"));
+
+    const std::string empty = dir.write("empty", "\n", 0600);
+    CHECK(failure(file_source(PasswordSource::Kind::file, empty), Exit::config).find("is empty") !=
+          std::string::npos);
+    failure(file_source(PasswordSource::Kind::file, (dir.path / "missing").string()), Exit::config);
+}
+
+TEST_CASE("secret - check_private_file accepts 0600 and 0400 files of the user") {
+    TempDir dir;
+    CHECK_NOTHROW(check_private_file(dir.write("a", "x", 0600)));
+    CHECK_NOTHROW(check_private_file(dir.write("b", "x", 0400)));
+    CHECK_THROWS_AS(check_private_file((dir.path / "missing").string()), Error);
+    // Owned by someone else: refused with the chown that fixes it.
+    std::string foreign = "/etc/passwd";
+    if (getuid() == 0) {
+        foreign = dir.write("foreign", "x", 0600);
+        REQUIRE(chown(foreign.c_str(), 65534, 65534) == 0);
+    }
+    CHECK_THROWS_WITH(check_private_file(foreign), Catch::Contains("chown"));
+}
+
+TEST_CASE("secret - password_credential reads $CREDENTIALS_DIRECTORY/NAME") {
+    TempDir dir;
+    dir.write("isp", password + "\n", 0400);
+    const PasswordSource cred = file_source(PasswordSource::Kind::credential, "isp");
+    {
+        const EnvGuard env("CREDENTIALS_DIRECTORY", dir.path.c_str());
+        CHECK(load_secret(cred, "t").reveal() == password);
+        failure(file_source(PasswordSource::Kind::credential, "other"), Exit::config);
+    }
+    const EnvGuard env("CREDENTIALS_DIRECTORY", nullptr);
+    CHECK(failure(cred, Exit::config).find("$CREDENTIALS_DIRECTORY") != std::string::npos);
+}

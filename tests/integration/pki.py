@@ -107,5 +107,4 @@ def make_pki(workdir):
 if __name__ == "__main__":
     import sys
     import tempfile
-    d = tempfile.mkdtemp(prefix="okuru-pki-")
-    print(make_pki(sys.argv[1] if len(sys.argv) > 1 else d))
+    print(make_pki(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="okuru-pki-")))

@@ -29,11 +29,23 @@ SASL_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-
 MESSAGE_SIZE_LIMIT = 60 * 1024 * 1024  # 50 MiB test message + headers + CRLF growth
 
 
+def free_ports(count):
+    """`count` distinct ports the kernel says are free now (bind port 0, read it, close
+    it); all are held open until the last is chosen so none is handed out twice."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_port():
-    """A port the kernel says is free now (bind port 0, read it, close it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def require_environment():
@@ -61,7 +73,7 @@ class Service:
         self.tls = tls  # "starttls" or "implicit"
         self.cert = cert
         self.chunking = chunking
-        self.port = free_port()
+        self.port = None  # assigned by Postfix._configure
 
 
 class Postfix:
@@ -112,6 +124,8 @@ class Postfix:
             Service("smtps-wronghost", "implicit", p.wrong_host),
         ]:
             self.services[svc.label] = svc
+        for svc, port in zip(self.services.values(), free_ports(len(self.services))):
+            svc.port = port
 
         pw_uid = int(subprocess.check_output(["id", "-u", "postfix"]).strip())
         nobody = 65534
@@ -258,6 +272,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
                                                 for s in pending.values()), self.log_text()))
             if pending:
                 time.sleep(0.1)
+        # Each probe above ends in a "disconnect" log line; wait for all of them so no
+        # test mistakes a probe's line for its own session.
+        deadline = time.monotonic() + 10
+        while (len(re.findall(r"\]: disconnect from", self.log_text())) < len(self.services)
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
         return self
 
     def _master_pid(self):
@@ -321,7 +341,21 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         names = sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
         return [os.path.join(d, n) for n in names]
 
+    def settle(self, timeout=60):
+        """Waits until every message Postfix queued so far has left the queue."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log_text()
+            queued = set(re.findall(r"cleanup\[\d+\]: ([0-9A-F]+): message-id=", log))
+            removed = set(re.findall(r"qmgr\[\d+\]: ([0-9A-F]+): removed", log))
+            if queued <= removed:
+                return True
+            time.sleep(0.05)
+        return False
+
     def clear_mail(self):
+        """Empties the Maildir once earlier submissions have been delivered."""
+        self.settle()
         for p in self.messages():
             os.unlink(p)
 

@@ -1,0 +1,322 @@
+"""End-to-end tests: okuru submits to a real Postfix (Cyrus SASL, throwaway CA) on
+127.0.0.1, and the tests read back Postfix's Maildir and log.
+
+usage: /usr/bin/python3 test_postfix.py OKURU_BINARY [--client okuru|msmtp] [--only SUBSTR]
+
+Exit 0 when every test passes, 1 otherwise, 77 only when Postfix cannot run here and
+CI is unset (okuru's own exit codes are compared here, never passed through).
+`--client msmtp` runs the same tests with Debian's msmtp (validates the harness; the
+okuru-only features are then expected to fail).
+"""
+
+import hashlib
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+from common import check, lf, split_message, header, strip_trace, mask_generated  # noqa: E402
+import peer as peer_mod  # noqa: E402
+import postfix_harness  # noqa: E402
+
+MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"]
+
+# Each one, if it ended the data, would start a second transaction (SMTP smuggling).
+SMUGGLING = [b"\n.\n", b"\r.\r", b"\r.\n", b"\n.\r", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n",
+             b"\r\n.\r", b"\r\n.\r\r\n", b"\r\n.\r\n"]
+SMUGGLED = (b"MAIL FROM:<evil@example.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\n"
+            b"From: ceo@example.test\r\nSubject: smuggled\r\n\r\nsmuggled body\r\n")
+
+
+class Env:
+    def __init__(self, pf, client):
+        self.pf = pf
+        self.client = client
+        self.bad_password_file = common.write_file(os.path.join(pf.dir, "bad-password"),
+                                                   "not the password\n")
+
+    def account(self, label, **kw):
+        svc = self.pf.services[label]
+        kw.setdefault("ca_file", self.pf.pki.ca.cert)
+        kw.setdefault("password_file", self.pf.password_file)
+        return self.client.account(port=svc.port, tls=svc.tls, **kw)
+
+    def submit(self, label, msg, args=("rcpt@example.test",), account=None, top=None,
+               timeout=120, **kw):
+        """Runs one submission; returns (Result, log chunk of this session)."""
+        acc = account or self.account(label, **kw)
+        cfg = self.client.config(acc, **(top or {}))
+        off = self.pf.log_size()
+        r = self.client.run(cfg, list(args), msg, timeout=timeout)
+        # The session is over for Postfix once smtpd logs its disconnect line.
+        self.pf.wait_for_log(r"postfix/%s/smtpd\[\d+\]: disconnect from" % re.escape(label),
+                             off, timeout=10)
+        log = self.pf.log_since(off)
+        if r.rc == -1:  # timed out: show what Postfix saw
+            r.err += b"\n--- maillog of this session ---\n" + log[-3000:].encode()
+        return r, log
+
+    def capture(self, msg, args=("rcpt@example.test",), top=None):
+        """What okuru puts on the wire for this input (scripted peer, same CA)."""
+        with peer_mod.Peer(cert=self.pf.pki.server) as p:
+            acc = self.client.account(port=p.port, tls="starttls", ca_file=self.pf.pki.ca.cert,
+                                      password_file=self.pf.password_file)
+            r = self.client.run(self.client.config(acc, **(top or {})), list(args), msg)
+        check(r.rc == 0 and len(p.messages) == 1, "capture through the peer failed", r)
+        return p.messages[0]
+
+
+def session_stats(log, label):
+    """The counters of smtpd's disconnect line, e.g. {"ehlo": "2", "auth": "1", ...}."""
+    m = re.findall(r"postfix/%s/smtpd\[\d+\]: disconnect from \S+ (.*)" % re.escape(label), log)
+    check(m, "no disconnect line for %s in the log" % label, log[-2000:])
+    return dict(kv.split("=", 1) for kv in m[-1].split())
+
+
+def queued_ids(log, label):
+    return re.findall(r"postfix/%s/smtpd\[\d+\]: ([0-9A-F]+): client=" % re.escape(label), log)
+
+
+def delivered(env, count, log_offset=0):
+    msgs = env.pf.wait_for_messages(count)
+    check(len(msgs) == count, "expected %d delivered message(s), found %d" % (count, len(msgs)),
+          env.pf.log_since(log_offset)[-3000:])
+    out = []
+    for path in msgs:
+        with open(path, "rb") as f:
+            out.append(f.read())
+    return out
+
+
+def sample(tag, extra_headers=b""):
+    return (b"To: Rcpt <rcpt@example.test>\nSubject: okuru test " + tag + b"\n" + extra_headers
+            + b"Bcc: hidden@example.test\n"
+            + b"\nHello,\n.leading dot line\n..two dots\nnon-ascii: \xc3\xa9t\xc3\xa9\n"
+            + b"trailing spaces   \n\ttab line\n" + b"x" * 900 + b"\n-- \nokuru\n")
+
+
+# ---- tests ------------------------------------------------------------------------------
+def t_mechanism(env, label, mech):
+    env.pf.clear_mail()
+    tag = ("%s %s" % (label, mech or "auto")).encode()
+    msg = sample(tag)
+    off = env.pf.log_size()
+    r, log = env.submit(label, msg, auth=[mech] if mech else None)
+    check(r.rc == 0, "okuru failed", r)
+    stats = session_stats(log, label)
+    check(stats.get("auth") == "1", "expected one successful AUTH", stats)
+    m = re.search(r"sasl_method=([\w-]+)", log)
+    check(m, "Postfix logged no sasl_method", log)
+    check(m.group(1) == (mech or "SCRAM-SHA-256"),
+          "authenticated with %s, expected %s" % (m.group(1), mech or "SCRAM-SHA-256 (strongest)"))
+    check(len(queued_ids(log, label)) == 1, "expected exactly one queued message", log)
+    (raw,) = delivered(env, 1, off)
+    headers, body = split_message(raw)
+    _, in_body = split_message(msg)
+    check(body == lf(in_body), "body differs from the input", (body[:300], lf(in_body)[:300]))
+    for name in ("Date", "Message-ID", "From"):
+        check(len(header(headers, name)) == 1, "expected one %s header" % name, headers)
+    check(not header(headers, "Bcc"), "Bcc header delivered")
+    check(header(headers, "Subject") == [b"okuru test " + tag], "Subject changed", headers)
+    # Compared with what okuru put on the wire for the same input: Postfix kept it all.
+    wire = env.capture(msg)
+    check(mask_generated(strip_trace(raw)) == mask_generated(lf(wire["data"])),
+          "delivered message differs from okuru's prepared message",
+          (mask_generated(strip_trace(raw))[:600], mask_generated(lf(wire["data"]))[:600]))
+
+
+def t_wrong_password(env, label):
+    r, log = env.submit(label, sample(b"wrong password"), auth=["PLAIN"],
+                        password_file=env.bad_password_file)
+    check(r.rc == 77, "wrong password must exit 77 (EX_NOPERM)", r)
+    check("authentication failed" in log, "Postfix saw no failed AUTH", log)
+    check(not queued_ids(log, label), "a message was queued", log)
+    check(not common.leaks("not the password", r.out, r.err), "password in okuru's output", r)
+
+
+def t_bad_certificate(env, label, case):
+    """The server's certificate is not acceptable: exit 69 before AUTH."""
+    ca = env.pf.pki.other_ca.cert if case == "unknown CA" else env.pf.pki.ca.cert
+    r, log = env.submit(label, sample(case.encode()), ca_file=ca, auth=["PLAIN"])
+    check(r.rc == 69, "%s must exit 69 (EX_UNAVAILABLE)" % case, r)
+    stats = session_stats(log, label)
+    check("auth" not in stats and "mail" not in stats, "AUTH or MAIL reached Postfix", stats)
+    check("sasl_method" not in log and "authentication failed" not in log,
+          "Postfix logged an AUTH attempt", log)
+    check(not common.leaks(env.pf.PASSWORD, r.out, r.err), "password in okuru's output", r)
+
+
+def t_data_path(env, label, verb):
+    env.pf.clear_mail()
+    off = env.pf.log_size()
+    r, log = env.submit(label, sample(verb.encode()))
+    check(r.rc == 0, "okuru failed", r)
+    stats = session_stats(log, label)
+    check(verb in stats and stats[verb] == "1", "expected %s=1 in the session" % verb, stats)
+    other = "data" if verb == "bdat" else "bdat"
+    check(other not in stats, "unexpected %s in the session" % other, stats)
+    delivered(env, 1, off)
+
+
+def big_body(size):
+    """Deterministic text lines, some starting with dots, about `size` bytes, LF endings."""
+    out = bytearray()
+    i = 0
+    seed = hashlib.sha256(b"okuru").digest()
+    while len(out) < size:
+        seed = hashlib.sha256(seed).digest()
+        line = seed.hex().encode() * 2
+        if i % 97 == 0:
+            line = b"." + line
+        elif i % 101 == 0:
+            line = b"."
+        out += line + b"\n"
+        i += 1
+    return bytes(out)
+
+
+def t_large(env, label, size):
+    env.pf.clear_mail()
+    body = big_body(size)
+    msg = b"To: rcpt@example.test\nSubject: large\n\n" + body
+    off = env.pf.log_size()
+    r, log = env.submit(label, msg, timeout=600)
+    check(r.rc == 0, "okuru failed on a %d byte message" % len(msg), r)
+    (raw,) = delivered(env, 1, off)
+    _, got = split_message(raw)
+    check(hashlib.sha256(got).hexdigest() == hashlib.sha256(body).hexdigest(),
+          "body of %d bytes arrived as %d bytes with another sha256" % (len(body), len(got)))
+
+
+def t_smuggling(env, label):
+    """Every sequence in one message: Postfix must queue exactly one message, text intact."""
+    env.pf.clear_mail()
+    body = b"start\n"
+    for i, seq in enumerate(SMUGGLING):
+        body += b"case %d" % i + seq + SMUGGLED
+    body += b"end\n"
+    msg = b"To: rcpt@example.test\nSubject: smuggling\n\n" + body
+    off = env.pf.log_size()
+    r, log = env.submit(label, msg)
+    check(r.rc == 0, "okuru failed", r)
+    check(len(queued_ids(log, label)) == 1, "Postfix queued %d messages"
+          % len(queued_ids(log, label)), log)
+    stats = session_stats(log, label)
+    check(stats.get("mail") == "1" and stats.get("rcpt") == "1", "extra commands", stats)
+    (raw,) = delivered(env, 1, off)
+    _, got = split_message(raw)
+    check(got == lf(body), "body not intact", (got[:400], lf(body)[:400]))
+    check(b"evil" not in env.pf.log_since(off).encode(), "smuggled envelope reached Postfix")
+
+
+def rcpts_logged(log):
+    return sorted(set(re.findall(r"to=<([^>]*)>.*status=sent", log)))
+
+
+def t_alias_root(env):
+    env.pf.clear_mail()
+    off = env.pf.log_size()
+    r, _ = env.submit("sub", b"Subject: to root\n\nfor root\n", args=["root"],
+                      top={"aliases": {"root": "admin@example.test"}})
+    check(r.rc == 0, "okuru failed", r)
+    delivered(env, 1, off)
+    env.pf.wait_for_log(r"status=sent", off)
+    check(rcpts_logged(env.pf.log_since(off)) == ["admin@example.test"],
+          "root not delivered to its alias", env.pf.log_since(off))
+
+
+def t_bcc_t(env):
+    env.pf.clear_mail()
+    msg = (b"From: Sender <sender@example.test>\nTo: a@example.test\nCc: b@example.test\n"
+           b"Bcc: hidden@example.test\nSubject: -t with Bcc\n\nbody\n")
+    off = env.pf.log_size()
+    r, _ = env.submit("sub", msg, args=["-t"])
+    check(r.rc == 0, "okuru failed", r)
+    msgs = delivered(env, 3, off)
+    env.pf.wait_for_log(r"(?s)(status=sent.*){3}", off)
+    check(rcpts_logged(env.pf.log_since(off)) ==
+          ["a@example.test", "b@example.test", "hidden@example.test"],
+          "recipients", env.pf.log_since(off))
+    for raw in msgs:
+        check(b"hidden" not in strip_trace(raw).split(b"\n\n")[0], "Bcc visible", raw)
+    wire = env.capture(msg, args=["-t"])
+    check(b"hidden@example.test" not in wire["data"], "Bcc on the wire", wire["data"])
+    check(any(b"hidden@example.test" in x for x in wire["rcpts"]), "Bcc not a recipient", wire)
+
+
+CALLERS = [
+    # (name, argv, stdin, expected recipients)
+    ("cron (Debian)", ["-i", "-FCronDaemon", "-B8BITMIME", "-oem", "root"],
+     b"Subject: Cron <root@host> run-parts\nContent-Type: text/plain; charset=UTF-8\n\n"
+     b"job output\n.\nstill output\n", ["admin@example.test"]),
+    ("PHP mail()", ["-t", "-i"],
+     b"To: a@example.test\r\nSubject: from PHP\r\nX-PHP-Originating-Script: 0:x.php\n"
+     b"\r\nmixed\r\nline\nendings\n", ["a@example.test"]),
+    ("mutt", ["-oem", "-oi", "-B8BITMIME", "-f", "me@example.test", "-N", "failure,delay",
+              "-R", "hdrs", "--", "a@example.test", "b@example.test"],
+     b"From: Me <me@example.test>\nTo: a@example.test\nCc: b@example.test\n"
+     b"Subject: mutt\nMIME-Version: 1.0\n\nhi\n", ["a@example.test", "b@example.test"]),
+    ("git send-email", ["-i", "-f", "me@example.test", "a@example.test", "b@example.test"],
+     b"From: Me <me@example.test>\nTo: a@example.test\nCc: b@example.test\n"
+     b"Subject: [PATCH] fix\n\n---\n file | 1 +\n", ["a@example.test", "b@example.test"]),
+]
+
+
+def t_caller(env, argv, stdin, expect):
+    env.pf.clear_mail()
+    off = env.pf.log_size()
+    r, _ = env.submit("sub", stdin, args=argv, top={"aliases": {"root": "admin@example.test"}})
+    check(r.rc == 0, "okuru failed", r)
+    delivered(env, len(expect), off)
+    env.pf.wait_for_log(r"(?s)(status=sent.*){%d}" % len(expect), off)
+    check(rcpts_logged(env.pf.log_since(off)) == expect, "recipients",
+          env.pf.log_since(off)[-2000:])
+
+
+def main(argv):
+    pos = common.positional(argv[1:])
+    client_kind = common.arg_value(argv, "--client", "okuru")
+    only = common.arg_value(argv, "--only")
+    binary = pos[0] if pos else None
+    if client_kind == "okuru" and (not binary or not os.access(binary, os.X_OK)):
+        common.die("usage: test_postfix.py OKURU_BINARY [--client okuru|msmtp] [--only S]")
+    postfix_harness.require_environment()
+    runner = common.Runner()
+    with postfix_harness.Postfix() as pf:
+        env = Env(pf, common.Client(client_kind, binary and os.path.abspath(binary), pf.dir))
+        tests = []
+        for label in ("sub", "smtps"):
+            for mech in MECHS + [None]:
+                tests.append(("auth %s over %s" % (mech or "automatic", label),
+                              t_mechanism, env, label, mech))
+        for label in ("sub", "smtps"):
+            tests.append(("wrong password over %s -> 77" % label, t_wrong_password, env, label))
+        for base in ("sub", "smtps"):
+            for case, label in (("unknown CA", base), ("wrong host name", base + "-wronghost"),
+                                ("expired certificate", base + "-expired")):
+                tests.append(("%s over %s -> 69 before AUTH" % (case, base),
+                              t_bad_certificate, env, label, case))
+        for label, verb in (("sub", "bdat"), ("smtps", "bdat"), ("sub-data", "data"),
+                            ("smtps-data", "data")):
+            tests.append(("%s path via %s" % (verb.upper(), label), t_data_path, env, label, verb))
+        for label in ("sub", "sub-data"):
+            tests.append(("smuggling sequences via %s: one message" % label,
+                          t_smuggling, env, label))
+        tests.append(("unqualified root with [aliases]", t_alias_root, env))
+        tests.append(("-t with Bcc", t_bcc_t, env))
+        for name, a, stdin, expect in CALLERS:
+            tests.append(("caller: %s" % name, t_caller, env, a, stdin, expect))
+        for label in ("sub", "smtps-data"):
+            tests.append(("50 MiB message via %s intact" % label,
+                          t_large, env, label, 50 * 1024 * 1024))
+        for name, fn, *args in tests:
+            if only and only not in name:
+                continue
+            runner.run(name, fn, *args)
+    return runner.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

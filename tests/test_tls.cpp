@@ -1,0 +1,328 @@
+// tls: real handshakes against an in-process GnuTLS server on 127.0.0.1 with a
+// throwaway PKI. Every bad certificate must fail with Exit::unavailable, name
+// the failed check, and leave the server without a byte of application data.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "net.hpp"
+#include "net_fixture.hpp"
+#include "tls_fixture.hpp"
+
+using namespace okuru;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Outcome {
+    std::unique_ptr<Transport> transport;  // on success
+    std::optional<Error> error;            // on failure
+    std::string greeting;                  // what the client read after the handshake
+    int server_handshake = -1;
+    std::string server_sni;
+    bool server_saw_client_cert = false;
+    std::optional<std::string> server_got;  // first line the client sent over TLS
+};
+
+TlsParams trusting_test_ca(const std::string& verify_host = "localhost") {
+    TlsParams tls;
+    tls.verify_host = verify_host;
+    tls.ca_file = test::test_pki().ca.cert;
+    tls.system_trust = false;
+    return tls;
+}
+
+// Connects to 127.0.0.1 with implicit TLS, verifying tls.verify_host, against a
+// server presenting `cert`; on success reads the greeting and sends QUIT.
+Outcome run_tls(const test::CertPair& cert, const TlsParams& tls,
+                const std::string& server_priority = "NORMAL", bool request_client_cert = false) {
+    Outcome out;
+    test::OneShotServer server([&](okuru::Fd& fd) {
+        test::ServerConn conn(fd);
+        out.server_handshake = conn.handshake(cert, server_priority, request_client_cert);
+        if (out.server_handshake != 0) return;
+        out.server_sni = conn.server_name();
+        out.server_saw_client_cert = conn.client_sent_certificate();
+        conn.send("220 ready\r\n");
+        out.server_got = conn.read_line();
+    });
+    ConnectParams params;
+    params.host = "127.0.0.1";
+    params.port = server.port();
+    params.timeout = 5s;
+    params.implicit_tls = true;
+    params.tls = tls;
+    try {
+        out.transport = open_connection(params);
+        char buf[64];
+        out.greeting.assign(buf, out.transport->read(buf, Clock::now() + 5s));
+        out.transport->write("QUIT\r\n");
+    } catch (const Error& e) {
+        out.error = e;
+    }
+    server.join();
+    CHECK(server.failure().empty());
+    return out;
+}
+
+std::string with_colons(const std::string& hex) {
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) out += (i ? ":" : "") + hex.substr(i, 2);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("tls - good certificate: handshake, details and channel binding") {
+    const auto& pki = test::test_pki();
+    const std::string host = GENERATE(as<std::string>{}, "localhost", "127.0.0.1");
+    Outcome out = run_tls(pki.server, trusting_test_ca(host));
+    REQUIRE_FALSE(out.error);
+    REQUIRE(out.transport);
+    CHECK(out.transport->secure());
+    CHECK(out.greeting == "220 ready\r\n");
+    CHECK(out.server_got == "QUIT");
+    // RFC 6066 3: SNI for names only, never for an address literal.
+    CHECK(out.server_sni == (host == "localhost" ? "localhost" : ""));
+
+    const auto details = out.transport->tls_details();
+    REQUIRE(details);
+    CHECK(details->version == "TLS1.3");
+    CHECK_THAT(details->cipher, Catch::StartsWith("TLS_"));
+    CHECK_THAT(details->subject, Catch::Contains("CN=localhost"));
+    CHECK_THAT(details->issuer, Catch::Contains("CN=okuru test CA"));
+    CHECK_THAT(details->not_before, Catch::Matches(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)"));
+    CHECK_THAT(details->not_after, Catch::EndsWith(" UTC"));
+    CHECK(details->sha256 == with_colons(test::pem_sha256_hex(pki.server.cert)));
+
+    const auto cb = out.transport->channel_binding();
+    REQUIRE(cb);
+    CHECK(cb->type == "tls-exporter");
+    CHECK(cb->data.size() == 32);
+    CHECK_FALSE(out.transport->has_client_certificate());
+}
+
+TEST_CASE("tls - TLS 1.2 server: tls-unique channel binding") {
+    Outcome out =
+        run_tls(test::test_pki().server, trusting_test_ca(), "NORMAL:-VERS-ALL:+VERS-TLS1.2");
+    REQUIRE_FALSE(out.error);
+    CHECK(out.transport->tls_details()->version == "TLS1.2");
+    const auto cb = out.transport->channel_binding();
+    REQUIRE(cb);
+    CHECK(cb->type == "tls-unique");
+    CHECK(cb->data.size() == 12);  // RFC 5929 3: the first Finished message
+}
+
+TEST_CASE("tls - every bad certificate fails before application data, naming the check") {
+    const auto& pki = test::test_pki();
+    struct Case {
+        const char* name;
+        const test::CertPair* cert;
+        std::string verify_host;
+        std::string words;
+    };
+    const Case cases[] = {
+        {"self-signed", &pki.self_signed, "localhost",
+         "the certificate issuer is unknown (the certificate is self-signed"},
+        {"unknown CA", &pki.other_ca_server, "localhost", "the certificate issuer is unknown"},
+        {"wrong host name", &pki.wrong_host, "localhost",
+         "the certificate does not match the host name localhost"},
+        {"configured name differs", &pki.server, "mail.example.test",
+         "the certificate does not match the host name mail.example.test"},
+        {"expired", &pki.expired, "localhost", "the certificate has expired"},
+        {"not yet valid", &pki.not_yet_valid, "localhost", "the certificate is not yet activated"},
+        // RFC 6125 6.4.3: a wildcard covers exactly one label.
+        {"wildcard two labels down", &pki.wildcard, "a.b.example.test",
+         "the certificate does not match the host name a.b.example.test"},
+        {"wildcard for the bare domain", &pki.wildcard, "example.test",
+         "the certificate does not match the host name example.test"},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            Outcome out = run_tls(*c.cert, trusting_test_ca(c.verify_host));
+            REQUIRE(out.error);
+            CHECK(out.error->code() == Exit::unavailable);
+            CHECK_THAT(out.error->what(), Catch::StartsWith("certificate verification failed for " +
+                                                            c.verify_host + ": ") &&
+                                              Catch::Contains(c.words));
+            CHECK(out.server_handshake == 0);  // it was the client that refused
+            CHECK_FALSE(out.server_got);       // and it sent nothing over the session
+        }
+    }
+}
+
+TEST_CASE("tls - a wildcard matches one label") {
+    Outcome out = run_tls(test::test_pki().wildcard, trusting_test_ca("mx.example.test"));
+    CHECK_FALSE(out.error);
+    CHECK(out.greeting == "220 ready\r\n");
+}
+
+TEST_CASE("tls - fingerprint pin") {
+    const auto& pki = test::test_pki();
+    const std::string self_pin = test::pem_sha256_hex(pki.self_signed.cert);
+    const std::string server_pin = test::pem_sha256_hex(pki.server.cert);
+
+    SECTION("the right pin accepts a self-signed certificate without any CA") {
+        for (std::string pin : {self_pin, with_colons(self_pin)}) {
+            for (char& c : pin) c = char(std::toupper(static_cast<unsigned char>(c)));
+            CAPTURE(pin);
+            TlsParams tls;
+            tls.verify_host = "localhost";
+            tls.system_trust = false;
+            tls.fingerprint = pin;
+            Outcome out = run_tls(pki.self_signed, tls);
+            CHECK_FALSE(out.error);
+            CHECK(out.greeting == "220 ready\r\n");
+        }
+    }
+    SECTION("a wrong pin fails even with a CA-valid certificate") {
+        TlsParams tls = trusting_test_ca();
+        tls.fingerprint = self_pin;
+        Outcome out = run_tls(pki.server, tls);
+        REQUIRE(out.error);
+        CHECK(out.error->code() == Exit::unavailable);
+        CHECK(std::string(out.error->what()) ==
+              "certificate fingerprint mismatch for localhost: expected " + with_colons(self_pin) +
+                  ", got " + with_colons(server_pin));
+        CHECK_FALSE(out.server_got);
+    }
+}
+
+TEST_CASE("tls - a TLS 1.0/1.1-only server is refused") {
+    Outcome out = run_tls(test::test_pki().server, trusting_test_ca(),
+                          "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0");
+    REQUIRE(out.error);
+    CHECK(out.error->code() == Exit::unavailable);
+    CHECK_THAT(out.error->what(), Catch::Contains("the server's TLS version is not acceptable"));
+    CHECK(out.server_handshake != 0);
+}
+
+TEST_CASE("tls - client certificate is sent when the server asks") {
+    const auto& pki = test::test_pki();
+    TlsParams tls = trusting_test_ca();
+    tls.client_cert = pki.client.cert;
+    tls.client_key = pki.client.key;
+    Outcome out = run_tls(pki.server, tls, "NORMAL", true);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.transport->has_client_certificate());
+    CHECK(out.server_saw_client_cert);
+}
+
+TEST_CASE("tls - unusable settings are config errors before any connection") {
+    const auto& pki = test::test_pki();
+    struct Case {
+        const char* name;
+        TlsParams tls;
+        std::string message;
+    };
+    TlsParams base = trusting_test_ca();
+    auto with = [&base](auto change) {
+        TlsParams t = base;
+        change(t);
+        return t;
+    };
+    const Case cases[] = {
+        {"no trust anchor", with([](TlsParams& t) { t.ca_file.clear(); }),
+         "no trusted CA certificates: system_trust is false and no ca_file is set"},
+        {"missing ca_file", with([&](TlsParams& t) { t.ca_file = pki.dir + "/missing.pem"; }),
+         "cannot load ca_file " + pki.dir + "/missing.pem: "},
+        {"ca_file without certificates", with([&](TlsParams& t) { t.ca_file = pki.ca.key; }),
+         "ca_file " + pki.ca.key + " holds no PEM certificates"},
+        {"bad priority", with([](TlsParams& t) { t.priority = "NORMAL:+VERS-TLS9.9"; }),
+         "invalid TLS priority string \"NORMAL:+VERS-TLS9.9\" at position 8 (\"+VERS-TLS9.9\")"},
+        {"pin too short", with([](TlsParams& t) { t.fingerprint = "ab:cd"; }),
+         "fingerprint \"ab:cd\" has 2 bytes; a SHA-256 fingerprint has 32"},
+        {"pin not hex", with([](TlsParams& t) { t.fingerprint = std::string(64, 'g'); }),
+         "fingerprint \"" + std::string(64, 'g') + "\" is not hex"},
+        {"client key without certificate",
+         with([&](TlsParams& t) { t.client_key = pki.client.key; }),
+         "client_cert and client_key must be set together"},
+        {"unreadable client certificate", with([&](TlsParams& t) {
+             t.client_cert = pki.dir + "/none.pem";
+             t.client_key = pki.client.key;
+         }),
+         "cannot load client certificate " + pki.dir + "/none.pem with key "},
+    };
+    for (const Case& c : cases) {
+        SECTION(c.name) {
+            ConnectParams params;
+            params.host = "127.0.0.1";
+            params.port = 9;  // never reached: the settings fail first
+            params.implicit_tls = GENERATE(true, false);
+            params.prepare_tls = true;
+            params.tls = c.tls;
+            try {
+                open_connection(params);
+                FAIL("connected with unusable TLS settings");
+            } catch (const Error& e) {
+                CHECK(e.code() == Exit::config);
+                CHECK_THAT(e.what(), Catch::StartsWith(c.message));
+            }
+        }
+    }
+}
+
+TEST_CASE("tls - system trust store loads when enabled") {
+    TlsParams tls = trusting_test_ca();
+    tls.system_trust = true;
+    Outcome out = run_tls(test::test_pki().server, tls);
+    CHECK_FALSE(out.error);
+    CHECK(out.greeting == "220 ready\r\n");
+}
+
+TEST_CASE("tls - handshake is bounded by the deadline") {
+    test::OneShotServer server([](okuru::Fd& fd) {
+        char buf[4096];
+        while (::recv(fd.get(), buf, sizeof buf, 0) > 0) {
+        }  // takes the ClientHello, answers nothing, until the client gives up
+    });
+    ConnectParams params;
+    params.host = "127.0.0.1";
+    params.port = server.port();
+    params.timeout = 300ms;
+    params.implicit_tls = true;
+    params.tls = trusting_test_ca();
+    const auto start = Clock::now();
+    try {
+        open_connection(params);
+        FAIL("handshake with a silent server succeeded");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::tempfail);
+        CHECK_THAT(
+            e.what(),
+            Catch::Matches(R"(TLS handshake with 127\.0\.0\.1\[127\.0\.0\.1\]:\d+ timed out)"));
+    }
+    CHECK(Clock::now() - start < 2s);
+}
+
+TEST_CASE("tls - plaintext from the server before the handshake is refused") {
+    // Bytes after the STARTTLS reply and before the ClientHello were injected
+    // (RFC 3207 5); a server talking plaintext on an implicit-TLS port looks the same.
+    std::atomic<bool> sent{false};
+    test::OneShotServer server([&](okuru::Fd& fd) {
+        ::send(fd.get(), "220 ready\r\n", 11, MSG_NOSIGNAL);
+        sent = true;
+        char buf[512];
+        ::recv(fd.get(), buf, sizeof buf, 0);
+    });
+    ConnectParams params;
+    params.host = "127.0.0.1";
+    params.port = server.port();
+    params.tls = trusting_test_ca();
+    auto t = open_connection(params);
+    while (!sent) ::usleep(1000);
+    ::usleep(50'000);
+    try {
+        t->start_tls(Clock::now() + 2s);
+        FAIL("handshake started over injected plaintext");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::protocol);
+        CHECK_THAT(e.what(), Catch::Contains("sent data before the TLS handshake"));
+    }
+    CHECK_FALSE(t->secure());
+}
