@@ -27,7 +27,9 @@ constexpr std::string_view ignored_o_letters = "78AbCcdehjLMmopQrsTt";
 // RFC 3461 4.4: ENVID is at most 100 characters of printable US-ASCII.
 constexpr std::size_t max_envid = 100;
 
-[[noreturn]] void usage(const std::string& message) { throw Error(Exit::usage, message); }
+[[noreturn]] void usage(const std::string& message) {
+    throw Error(Exit::usage, message);
+}
 
 std::string upper(std::string_view s) {
     std::string out(s);
@@ -56,9 +58,8 @@ std::string parse_notify(std::string_view value) {
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = value.find(',', start);
-        const std::string item =
-            upper(trim(value.substr(start, comma == std::string_view::npos ? comma
-                                                                           : comma - start)));
+        const std::string item = upper(
+            trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start)));
         if (item != "NEVER" && item != "SUCCESS" && item != "DELAY" && item != "FAILURE") {
             usage(bad);
         }
@@ -89,7 +90,7 @@ std::string parse_choice(char option, std::string_view value,
 }
 
 class Parser {
-public:
+  public:
     explicit Parser(std::span<const std::string> args) : args_(args) {}
 
     Options run() {
@@ -127,7 +128,7 @@ public:
         return opt_;
     }
 
-private:
+  private:
     // The value of an option whose argument was not glued: the next argument, which must
     // not look like an option (a forgotten value would otherwise swallow the next flag).
     std::string separate_value(const std::string& option) {
@@ -169,8 +170,7 @@ private:
             no_value();
             opt_.mode = Mode::resend_failed;
         } else {
-            usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as +
-                  " --help)");
+            usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as + " --help)");
         }
     }
 
@@ -205,11 +205,21 @@ private:
 
     void flag(char c) {
         switch (c) {
-            case 't': opt_.recipients_from_headers = true; break;
-            case 'i': opt_.dot_ends_input = false; break;
-            case 'v': ++opt_.verbose; break;
-            case 'I': opt_.mode = Mode::newaliases; break;  // sendmail/Postfix: -I = -bi
-            default: opt_.ignored.push_back("-" + std::string(1, c)); break;  // G U m n
+            case 't':
+                opt_.recipients_from_headers = true;
+                break;
+            case 'i':
+                opt_.dot_ends_input = false;
+                break;
+            case 'v':
+                ++opt_.verbose;
+                break;
+            case 'I':
+                opt_.mode = Mode::newaliases;
+                break;  // sendmail/Postfix: -I = -bi
+            default:
+                opt_.ignored.push_back("-" + std::string(1, c));
+                break;  // G U m n
         }
     }
 
@@ -234,9 +244,15 @@ private:
                 }
                 opt_.full_name = value;
                 break;
-            case 'N': opt_.dsn_notify = parse_notify(value); break;
-            case 'R': opt_.dsn_ret = parse_choice(c, value, {"FULL", "HDRS"}); break;
-            case 'B': opt_.body_type = parse_choice(c, value, {"7BIT", "8BITMIME"}); break;
+            case 'N':
+                opt_.dsn_notify = parse_notify(value);
+                break;
+            case 'R':
+                opt_.dsn_ret = parse_choice(c, value, {"FULL", "HDRS"});
+                break;
+            case 'B':
+                opt_.body_type = parse_choice(c, value, {"7BIT", "8BITMIME"});
+                break;
             case 'V':
                 if (value.empty() || value.size() > max_envid ||
                     std::any_of(value.begin(), value.end(), [](char ch) {
@@ -248,12 +264,24 @@ private:
                 }
                 opt_.dsn_envid = value;
                 break;
-            case 'C': opt_.config_file = non_empty(option, value); break;
-            case 'a': opt_.account = non_empty(option, value); break;
-            case 'X': opt_.log_file = non_empty(option, value); break;
-            case 'b': mode(value); break;
-            case 'o': sendmail_option(value, as_given); break;
-            default: opt_.ignored.push_back(as_given); break;  // A L O e h p
+            case 'C':
+                opt_.config_file = non_empty(option, value);
+                break;
+            case 'a':
+                opt_.account = non_empty(option, value);
+                break;
+            case 'X':
+                opt_.log_file = non_empty(option, value);
+                break;
+            case 'b':
+                mode(value);
+                break;
+            case 'o':
+                sendmail_option(value, as_given);
+                break;
+            default:
+                opt_.ignored.push_back(as_given);
+                break;  // A L O e h p
         }
     }
 
@@ -279,8 +307,8 @@ private:
         const std::string rest = value.empty() ? "" : value.substr(1);
         if (letter == 'i' || letter == 'v') {
             // sendmail reads a boolean option's value by its first letter; none means true.
-            const bool on = rest.empty() || std::string_view("tTyY").find(rest[0]) !=
-                                                std::string_view::npos;
+            const bool on =
+                rest.empty() || std::string_view("tTyY").find(rest[0]) != std::string_view::npos;
             if (letter == 'i') opt_.dot_ends_input = !on;
             if (letter == 'v' && on) ++opt_.verbose;
             return;
@@ -306,7 +334,9 @@ private:
 
 }  // namespace
 
-Options parse_command_line(std::span<const std::string> args) { return Parser(args).run(); }
+Options parse_command_line(std::span<const std::string> args) {
+    return Parser(args).run();
+}
 
 std::string usage_text() {
     return R"(Usage: okuru [options] [--] [recipient ...]

@@ -25,14 +25,14 @@ struct Options {
     Mode mode = Mode::send;
     std::string invoked_as;  // basename of argv[0]
 
-    bool recipients_from_headers = false;  // -t
-    bool dot_ends_input = true;            // cleared by -i / -oi
-    std::optional<std::string> sender;     // -f / -r, raw (validated later)
-    std::optional<std::string> full_name;  // -F
-    std::optional<std::string> dsn_notify; // -N: "never" or a subset of success,delay,failure
-    std::optional<std::string> dsn_ret;    // -R: "full" or "hdrs"
-    std::optional<std::string> dsn_envid;  // -V
-    std::optional<std::string> body_type;  // -B: "7BIT" or "8BITMIME"
+    bool recipients_from_headers = false;    // -t
+    bool dot_ends_input = true;              // cleared by -i / -oi
+    std::optional<std::string> sender;       // -f / -r, raw (validated later)
+    std::optional<std::string> full_name;    // -F
+    std::optional<std::string> dsn_notify;   // -N: "never" or a subset of success,delay,failure
+    std::optional<std::string> dsn_ret;      // -R: "full" or "hdrs"
+    std::optional<std::string> dsn_envid;    // -V
+    std::optional<std::string> body_type;    // -B: "7BIT" or "8BITMIME"
     std::optional<std::string> config_file;  // -C / --config
     std::optional<std::string> account;      // -a / --account
     std::optional<std::string> log_file;     // -X

@@ -5,6 +5,7 @@
 #include <gsasl.h>
 #include <string.h>  // explicit_bzero
 
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -21,7 +22,18 @@ struct GsaslDone {
     void operator()(Gsasl* ctx) const noexcept { gsasl_done(ctx); }
 };
 struct GsaslFinish {
-    void operator()(Gsasl_session* s) const noexcept { gsasl_finish(s); }
+    void operator()(Gsasl_session* s) const noexcept {
+        // libgsasl frees its copies of the properties without clearing them:
+        // clear the password and what is as good as the password first.
+        for (const Gsasl_property prop : {GSASL_PASSWORD, GSASL_SCRAM_SALTED_PASSWORD,
+                                          GSASL_SCRAM_SERVERKEY, GSASL_SCRAM_STOREDKEY}) {
+            if (const char* p = gsasl_property_fast(s, prop)) {
+                // The buffer is libgsasl's own malloc'ed copy; only the API is const.
+                explicit_bzero(const_cast<char*>(p), std::strlen(p));
+            }
+        }
+        gsasl_finish(s);
+    }
 };
 using GsaslPtr = std::unique_ptr<Gsasl, GsaslDone>;
 using SessionPtr = std::unique_ptr<Gsasl_session, GsaslFinish>;
@@ -46,7 +58,8 @@ GsaslPtr make_context() {
     Gsasl* ctx = nullptr;
     const int rc = gsasl_init(&ctx);
     if (rc != GSASL_OK) {
-        throw Error(Exit::software, std::string("cannot initialise GNU SASL: ") + gsasl_strerror(rc));
+        throw Error(Exit::software,
+                    std::string("cannot initialise GNU SASL: ") + gsasl_strerror(rc));
     }
     return GsaslPtr(ctx);
 }
@@ -57,7 +70,9 @@ bool server_first(std::string_view mech) {
     return mech == "LOGIN" || mech == "CRAM-MD5" || mech == "DIGEST-MD5";
 }
 
-bool is_scram(std::string_view mech) { return mech.starts_with("SCRAM-"); }
+bool is_scram(std::string_view mech) {
+    return mech.starts_with("SCRAM-");
+}
 
 std::string_view gsasl_property_for(const ChannelBinding& cb) {
     return cb.type == "tls-exporter" ? "exporter" : "unique";
@@ -112,33 +127,32 @@ struct SaslClient::Impl {
 
     int supply(Gsasl_session* s, Gsasl_property prop) {
         switch (prop) {
-        case GSASL_AUTHID:
-            if (config.user.empty()) return GSASL_NO_AUTHID;
-            return gsasl_property_set(s, prop, config.user.c_str());
-        case GSASL_PASSWORD:
-            return gsasl_property_set(s, prop, get_password().reveal().c_str());
-        case GSASL_SERVICE:
-            return gsasl_property_set(s, prop, "smtp");  // RFC 4954 3: service name "smtp"
-        case GSASL_HOSTNAME:
-            if (config.hostname.empty()) return GSASL_NO_HOSTNAME;
-            return gsasl_property_set(s, prop, config.hostname.c_str());
-        case GSASL_CB_TLS_UNIQUE:
-        case GSASL_CB_TLS_EXPORTER: {
-            // Answer only for the binding type the transport has, so libgsasl
-            // names that type in the gs2 header whatever order it asks in.
-            const std::string_view want =
-                prop == GSASL_CB_TLS_EXPORTER ? "exporter" : "unique";
-            if (!binding || gsasl_property_for(*binding) != want) return GSASL_NO_CALLBACK;
-            std::string b64 = base64_encode(binding->data);
-            const int rc = gsasl_property_set(s, prop, b64.c_str());
-            wipe(b64);
-            return rc;
-        }
-        default:
-            // GSASL_AUTHZID included: an empty authorization identity means "act
-            // as the authenticated user" (EXTERNAL: as the certificate's subject;
-            // GSSAPI: as the Kerberos principal), which is what a submission wants.
-            return GSASL_NO_CALLBACK;
+            case GSASL_AUTHID:
+                if (config.user.empty()) return GSASL_NO_AUTHID;
+                return gsasl_property_set(s, prop, config.user.c_str());
+            case GSASL_PASSWORD:
+                return gsasl_property_set(s, prop, get_password().reveal().c_str());
+            case GSASL_SERVICE:
+                return gsasl_property_set(s, prop, "smtp");  // RFC 4954 3: service name "smtp"
+            case GSASL_HOSTNAME:
+                if (config.hostname.empty()) return GSASL_NO_HOSTNAME;
+                return gsasl_property_set(s, prop, config.hostname.c_str());
+            case GSASL_CB_TLS_UNIQUE:
+            case GSASL_CB_TLS_EXPORTER: {
+                // Answer only for the binding type the transport has, so libgsasl
+                // names that type in the gs2 header whatever order it asks in.
+                const std::string_view want = prop == GSASL_CB_TLS_EXPORTER ? "exporter" : "unique";
+                if (!binding || gsasl_property_for(*binding) != want) return GSASL_NO_CALLBACK;
+                std::string b64 = base64_encode(binding->data);
+                const int rc = gsasl_property_set(s, prop, b64.c_str());
+                wipe(b64);
+                return rc;
+            }
+            default:
+                // GSASL_AUTHZID included: an empty authorization identity means "act
+                // as the authenticated user" (EXTERNAL: as the certificate's subject;
+                // GSSAPI: as the Kerberos principal), which is what a submission wants.
+                return GSASL_NO_CALLBACK;
         }
     }
 
@@ -151,23 +165,28 @@ struct SaslClient::Impl {
             // password's keys. A wrong one means an impostor (or a broken server):
             // a protocol failure, not a rejected password.
             throw Error(Exit::protocol,
-                        what + "the server's final signature is wrong, so it did not prove "
-                               "it knows the account's password (impostor or broken server)");
+                        what +
+                            "the server's final signature is wrong, so it did not prove "
+                            "it knows the account's password (impostor or broken server)");
         }
         switch (rc) {
-        case GSASL_MALLOC_ERROR:
-            throw Error(Exit::oserr, what + lib);
-        case GSASL_AUTHENTICATION_ERROR:
-        case GSASL_MECHANISM_PARSE_ERROR:
-        case GSASL_BASE64_ERROR:
-            throw Error(Exit::protocol, what + "unacceptable challenge from the server: " + lib);
-        case GSASL_NO_AUTHID:
-        case GSASL_NO_PASSWORD:
-        case GSASL_NO_HOSTNAME:
-            throw Error(Exit::config, what + lib);
-        default:
-            // GSSAPI trouble (no Kerberos ticket, unknown principal) and the rest.
-            throw Error(Exit::unavailable, what + lib);
+            case GSASL_MALLOC_ERROR:
+                throw Error(Exit::oserr, what + lib);
+            case GSASL_AUTHENTICATION_ERROR:
+            case GSASL_MECHANISM_PARSE_ERROR:
+            case GSASL_BASE64_ERROR:
+                throw Error(Exit::protocol,
+                            what + "unacceptable challenge from the server: " + lib);
+            case GSASL_NO_AUTHID:
+            case GSASL_NO_PASSWORD:
+            case GSASL_NO_HOSTNAME:
+                throw Error(Exit::config, what + lib);
+            default:
+                // GSSAPI trouble (no Kerberos ticket, unknown principal) and the rest.
+                throw Error(
+                    Exit::unavailable,
+                    what + lib +
+                        (mechanism == "GSSAPI" ? "; is there a Kerberos ticket (klist)?" : ""));
         }
     }
 
@@ -258,9 +277,13 @@ SaslClient::SaslClient(const AuthConfig& config, const std::vector<std::string>&
 
 SaslClient::~SaslClient() = default;
 
-const std::string& SaslClient::mechanism() const { return impl_->mechanism; }
+const std::string& SaslClient::mechanism() const {
+    return impl_->mechanism;
+}
 
-bool SaslClient::complete() const { return impl_->done; }
+bool SaslClient::complete() const {
+    return impl_->done;
+}
 
 void SaslClient::finish() const {
     // RFC 5802 3: SCRAM's mutual authentication is only worth something if the
@@ -274,7 +297,9 @@ void SaslClient::finish() const {
     }
 }
 
-const std::string& SaslClient::server_error() const { return impl_->server_error; }
+const std::string& SaslClient::server_error() const {
+    return impl_->server_error;
+}
 
 std::optional<std::string> SaslClient::initial_response() {
     Impl& im = *impl_;
@@ -302,9 +327,9 @@ std::string SaslClient::step(std::string_view challenge_b64) {
         raw = im.oauth_step(*challenge);
     } else {
         if (im.done) {
-            throw Error(Exit::protocol,
-                        "AUTH " + im.mechanism + ": the server sent a challenge after the "
-                                                 "exchange was complete");
+            throw Error(Exit::protocol, "AUTH " + im.mechanism +
+                                            ": the server sent a challenge after the "
+                                            "exchange was complete");
         }
         raw = im.gsasl_raw_step(*challenge);
     }

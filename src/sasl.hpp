@@ -31,7 +31,7 @@ struct AuthConfig {
 std::vector<std::string> available_mechanisms();
 
 class SaslClient {
-public:
+  public:
     // Chooses the mechanism: the pinned list in its order, else the strongest
     // offered. Throws Error(Exit::unavailable) naming what the server offers and
     // what was wanted, or when credentials would travel in the clear ("refusing to
@@ -63,7 +63,7 @@ public:
     // empty if none came; worth adding to the "authentication failed" message.
     const std::string& server_error() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -27,7 +27,9 @@ bool contains(const std::vector<std::string>& list, std::string_view s) {
     return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-bool is_plus(std::string_view mech) { return mech.ends_with("-PLUS"); }
+bool is_plus(std::string_view mech) {
+    return mech.ends_with("-PLUS");
+}
 
 std::string join(const std::vector<std::string>& list, std::string_view sep) {
     std::string out;
@@ -78,8 +80,8 @@ std::vector<std::string> automatic_order(const ChoiceInput& in) {
         // secret (the stored MD5 key logs in as well as the password does), are
         // built on MD5, and DIGEST-MD5 is historic (RFC 6331). PLAIN lets the
         // server keep only a salted hash. LOGIN needs two more round trips.
-        order.insert(order.end(), {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN", "CRAM-MD5",
-                                   "DIGEST-MD5"});
+        order.insert(order.end(),
+                     {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"});
     } else {
         // Without TLS (allowed only by insecure_allow_plaintext_auth) only
         // mechanisms that never put the password itself on the wire; a bearer
@@ -93,18 +95,20 @@ std::vector<std::string> automatic_order(const ChoiceInput& in) {
 
 const std::vector<std::string>& known_mechanisms() {
     static const std::vector<std::string> known = {
-        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1",
-        "GSSAPI",             "EXTERNAL",         "OAUTHBEARER",   "XOAUTH2",
-        "PLAIN",              "LOGIN",            "CRAM-MD5",      "DIGEST-MD5",
+        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "GSSAPI",
+        "EXTERNAL",           "OAUTHBEARER",      "XOAUTH2",       "PLAIN",       "LOGIN",
+        "CRAM-MD5",           "DIGEST-MD5",
     };
     return known;
 }
 
-bool is_builtin(std::string_view mech) { return mech == "XOAUTH2" || mech == "OAUTHBEARER"; }
+bool is_builtin(std::string_view mech) {
+    return mech == "XOAUTH2" || mech == "OAUTHBEARER";
+}
 
 bool needs_password(std::string_view mech) {
-    return mech.starts_with("SCRAM-") || mech == "PLAIN" || mech == "LOGIN" ||
-           mech == "CRAM-MD5" || mech == "DIGEST-MD5";
+    return mech.starts_with("SCRAM-") || mech == "PLAIN" || mech == "LOGIN" || mech == "CRAM-MD5" ||
+           mech == "DIGEST-MD5";
 }
 
 std::string choose_mechanism(const ChoiceInput& in) {

@@ -94,24 +94,30 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
+// Both formats separate their fields with ^A (%x01). Appending it as a char
+// keeps "\x01" from swallowing the hex digits of a following "auth=".
+constexpr char kvsep = '\x01';
+
 std::string xoauth2_message(std::string_view user, std::string_view token) {
     std::string out;
     out.reserve(user.size() + token.size() + 24);  // one allocation: nothing left behind
-    out.append("user=").append(user).append("\x01" "auth=Bearer ").append(token);
-    out.append("\x01\x01");
+    out.append("user=").append(user);
+    out.append(1, kvsep).append("auth=Bearer ").append(token);
+    out.append(2, kvsep);
     return out;
 }
 
-std::string oauthbearer_message(std::string_view user, std::string_view host,
-                                std::uint16_t port, std::string_view token) {
+std::string oauthbearer_message(std::string_view user, std::string_view host, std::uint16_t port,
+                                std::string_view token) {
     const std::string name = saslname(user);
     std::string out;
     out.reserve(name.size() + host.size() + token.size() + 48);
     // RFC 7628 3.1: gs2-header with no channel binding ("n") and the authzid.
     out.append(name.empty() ? "n," : "n,a=").append(name).append(",");
-    if (!host.empty()) out.append("\x01" "host=").append(host);
-    if (port != 0) out.append("\x01" "port=").append(std::to_string(port));
-    out.append("\x01" "auth=Bearer ").append(token).append("\x01\x01");
+    if (!host.empty()) out.append(1, kvsep).append("host=").append(host);
+    if (port != 0) out.append(1, kvsep).append("port=").append(std::to_string(port));
+    out.append(1, kvsep).append("auth=Bearer ").append(token);
+    out.append(2, kvsep);
     return out;
 }
 

@@ -26,8 +26,8 @@ std::string xoauth2_message(std::string_view user, std::string_view token);
 // RFC 7628 3.1 client initial response (raw): gs2 header "n,a=USER," then
 // ^A "host=" HOST ^A "port=" PORT ^A "auth=Bearer " TOKEN ^A ^A. host is left out
 // when empty, port when 0. USER is escaped as an RFC 5801 saslname ("," and "=").
-std::string oauthbearer_message(std::string_view user, std::string_view host,
-                                std::uint16_t port, std::string_view token);
+std::string oauthbearer_message(std::string_view user, std::string_view host, std::uint16_t port,
+                                std::string_view token);
 
 // What the mechanism choice depends on (see choose_mechanism).
 struct ChoiceInput {
@@ -39,7 +39,7 @@ struct ChoiceInput {
     bool has_oauth_token = false;
     bool has_client_certificate = false;
     bool has_channel_binding = false;
-    std::string host;                  // for messages
+    std::string host;  // for messages
     // Whether libgsasl has a client for this (upper-case) name.
     std::function<bool(const std::string&)> library_supports;
 };
@@ -52,7 +52,7 @@ std::string choose_mechanism(const ChoiceInput& in);
 // Mechanisms okuru drives, in the order available_mechanisms() reports them.
 const std::vector<std::string>& known_mechanisms();
 
-bool is_builtin(std::string_view mech);     // XOAUTH2, OAUTHBEARER
+bool is_builtin(std::string_view mech);  // XOAUTH2, OAUTHBEARER
 bool needs_password(std::string_view mech);
 
 }  // namespace okuru::sasl_detail

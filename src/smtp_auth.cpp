@@ -35,8 +35,7 @@ std::string authenticate(Conversation& c) {
     }
     if (c.caps.auth.empty()) {
         throw Error(Exit::unavailable, "server " + c.config.server +
-                                           " does not offer AUTH; cannot log in as " +
-                                           auth.user);
+                                           " does not offer AUTH; cannot log in as " + auth.user);
     }
     SaslClient sasl(auth, c.caps.auth, c.transport);
     const std::string command = "AUTH " + sasl.mechanism();
@@ -81,8 +80,7 @@ std::string authenticate(Conversation& c) {
         c.write(flight, command);
     }
     throw Error(Exit::protocol, command + ": server sent more than " + std::to_string(max_steps) +
-                                    " challenges (server offers AUTH " + join(c.caps.auth) +
-                                    ")");
+                                    " challenges (server offers AUTH " + join(c.caps.auth) + ")");
 }
 
 }  // namespace okuru::smtp

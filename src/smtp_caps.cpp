@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <string_view>
+#include <utility>
 
 namespace okuru {
 namespace {
@@ -27,12 +29,24 @@ std::vector<std::string> words(std::string_view s) {
 
 void add_mechanisms(Capabilities& caps, const std::vector<std::string>& mechs) {
     for (const auto& m : mechs) {
+        if (m.empty()) continue;
         std::string name = upper(m);
         if (std::find(caps.auth.begin(), caps.auth.end(), name) == caps.auth.end()) {
             caps.auth.push_back(std::move(name));
         }
     }
 }
+
+// Keywords without parameters that okuru acts on.
+constexpr std::pair<std::string_view, bool Capabilities::*> flags[] = {
+    {"STARTTLS", &Capabilities::starttls},
+    {"PIPELINING", &Capabilities::pipelining},
+    {"CHUNKING", &Capabilities::chunking},
+    {"8BITMIME", &Capabilities::eightbitmime},
+    {"SMTPUTF8", &Capabilities::smtputf8},
+    {"DSN", &Capabilities::dsn},
+    {"ENHANCEDSTATUSCODES", &Capabilities::enhanced_status},
+};
 
 }  // namespace
 
@@ -50,15 +64,14 @@ Capabilities Capabilities::parse(const Reply& ehlo_reply) {
             params.insert(params.begin(), keyword.substr(5));
             keyword = "AUTH";
         }
-        if (keyword == "STARTTLS") caps.starttls = true;
-        else if (keyword == "PIPELINING") caps.pipelining = true;
-        else if (keyword == "CHUNKING") caps.chunking = true;
-        else if (keyword == "8BITMIME") caps.eightbitmime = true;
-        else if (keyword == "SMTPUTF8") caps.smtputf8 = true;
-        else if (keyword == "DSN") caps.dsn = true;
-        else if (keyword == "ENHANCEDSTATUSCODES") caps.enhanced_status = true;
-        else if (keyword == "AUTH") add_mechanisms(caps, params);
-        else if (keyword == "SIZE") {
+        bool flag = false;
+        for (const auto& [name, member] : flags) {
+            if (keyword == name) caps.*member = flag = true;
+        }
+        if (flag) continue;
+        if (keyword == "AUTH") {
+            add_mechanisms(caps, params);
+        } else if (keyword == "SIZE") {
             // RFC 1870 4: no parameter or 0 means no fixed limit; an unreadable
             // number is treated the same rather than guessed at.
             std::uint64_t limit = 0;

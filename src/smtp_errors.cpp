@@ -21,8 +21,8 @@ Exit exit_for(const Reply& reply, Stage stage) {
         case Stage::auth:
             // RFC 4954 6: 530 auth required, 534 mechanism too weak, 535 bad
             // credentials, 538 encryption required; X.7.x is security status.
-            if (reply.code == 530 || reply.code == 534 || reply.code == 535 ||
-                reply.code == 538 || reply.enhanced.starts_with("5.7.")) {
+            if (reply.code == 530 || reply.code == 534 || reply.code == 535 || reply.code == 538 ||
+                reply.enhanced.starts_with("5.7.")) {
                 return Exit::noperm;
             }
             return Exit::unavailable;

@@ -16,7 +16,7 @@
 namespace okuru::smtp {
 
 class Conversation {
-public:
+  public:
     Conversation(Transport& transport, const SessionConfig& config)
         : transport(transport), config(config), reader(transport) {}
 

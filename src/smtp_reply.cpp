@@ -19,11 +19,13 @@ std::string quote(std::string_view line) {
 }
 
 [[noreturn]] void malformed(std::string_view why, std::string_view line) {
-    throw Error(Exit::protocol, "malformed reply from server (" + std::string(why) +
-                                    "): " + quote(line));
+    throw Error(Exit::protocol,
+                "malformed reply from server (" + std::string(why) + "): " + quote(line));
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // RFC 3463 2: class "." subject "." detail, subject and detail 1-3 digits, then a
 // space or the end of the text. The class must agree with the reply code (RFC
@@ -95,8 +97,8 @@ std::string ReplyReader::read_line(Clock::time_point deadline) {
         const std::string waiting =
             what_.empty() ? "waiting for a reply" : "waiting for reply to " + std::string(what_);
         if (Clock::now() >= deadline) {
-            throw Error(Exit::tempfail, "timed out after " + format_duration(timeout_) + " " +
-                                            waiting);
+            throw Error(Exit::tempfail,
+                        "timed out after " + format_duration(timeout_) + " " + waiting);
         }
         std::size_t n = 0;
         try {
@@ -112,7 +114,8 @@ std::string ReplyReader::read_line(Clock::time_point deadline) {
             throw Error(Exit::tempfail, buffer_.empty()
                                             ? "connection closed by server while " + waiting
                                             : "connection closed by server in the middle of "
-                                              "a reply line: " + quote(buffer_));
+                                              "a reply line: " +
+                                                  quote(buffer_));
         }
         buffer_.append(chunk.data(), n);
     }
@@ -140,9 +143,9 @@ Reply ReplyReader::read(std::chrono::milliseconds timeout, std::string_view what
             malformed("separator after the code is neither space nor '-'", line);
         }
         if (reply.code != 0 && code != reply.code) {
-            malformed("code differs from " + std::to_string(reply.code) +
-                          " earlier in the same reply",
-                      line);
+            malformed(
+                "code differs from " + std::to_string(reply.code) + " earlier in the same reply",
+                line);
         }
         reply.code = code;
         std::string text = line.size() > 4 ? line.substr(4) : std::string();

@@ -27,7 +27,7 @@ struct Reply {
 };
 
 class ReplyReader {
-public:
+  public:
     // RFC 5321 4.5.3.1.5 allows 512 octets per reply line; real servers send
     // longer text, so the limits are generous but finite: a hostile server cannot
     // make okuru buffer without bound (a reply that never ends hits the total).
@@ -43,11 +43,14 @@ public:
     Reply read(std::chrono::milliseconds timeout, std::string_view what);
     // Bytes received but not yet consumed (STARTTLS injection check, RFC 3207).
     bool has_buffered() const { return pos_ < buffer_.size(); }
-    void discard_buffer() { buffer_.clear(); pos_ = 0; }
+    void discard_buffer() {
+        buffer_.clear();
+        pos_ = 0;
+    }
     // The unconsumed bytes, escaped and shortened, for error messages.
     std::string buffered_excerpt() const;
 
-private:
+  private:
     std::string read_line(Clock::time_point deadline);
     Transport& transport_;
     std::string buffer_;

@@ -24,7 +24,9 @@ void log_tls(const Transport& transport) {
     log::info("certificate SHA-256 fingerprint: " + d->sha256);
 }
 
-bool tls_required(const SessionConfig& config) { return config.tls != TlsMode::none; }
+bool tls_required(const SessionConfig& config) {
+    return config.tls != TlsMode::none;
+}
 
 void greeting(Conversation& c) {
     const Reply r = c.read("greeting");
@@ -50,11 +52,10 @@ void hello(Conversation& c, bool allow_helo) {
     }
     if (!r.permanent()) reject(r, ehlo, Stage::ehlo);
     if (!allow_helo) {
-        throw Error(Exit::unavailable,
-                    ehlo + " rejected: " + r.str() +
-                        "; not falling back to HELO because " +
-                        (tls_required(c.config) ? "TLS" : "authentication") +
-                        " is required and needs ESMTP");
+        throw Error(Exit::unavailable, ehlo + " rejected: " + r.str() +
+                                           "; not falling back to HELO because " +
+                                           (tls_required(c.config) ? "TLS" : "authentication") +
+                                           " is required and needs ESMTP");
     }
     flight.clear();
     const std::string helo = "HELO " + c.config.ehlo_name;
@@ -130,12 +131,10 @@ SubmitResult submit(Transport& transport, const SessionConfig& config, const Env
             throw Error(Exit::config, "invalid EHLO name \"" + log::escape(cfg.ehlo_name) + "\"");
         }
     }
-    if (cfg.tls == TlsMode::implicit) {
-        if (!transport.secure()) {
-            throw Error(Exit::software, "implicit TLS configured but the connection to " +
-                                            transport.peer_name() + " is not encrypted");
-        }
-        log_tls(transport);
+    // Implicit TLS: the caller did the handshake (and shows its details with -v).
+    if (cfg.tls == TlsMode::implicit && !transport.secure()) {
+        throw Error(Exit::software, "implicit TLS configured but the connection to " +
+                                        transport.peer_name() + " is not encrypted");
     }
 
     Conversation c(transport, cfg);
@@ -143,8 +142,8 @@ SubmitResult submit(Transport& transport, const SessionConfig& config, const Env
     hello(c, cfg.tls == TlsMode::none && !cfg.auth);
     if (cfg.tls == TlsMode::starttls) start_tls(c);
     if (tls_required(cfg) && !transport.secure()) {
-        throw Error(Exit::software, "TLS required but the connection to " +
-                                        transport.peer_name() + " is not encrypted");
+        throw Error(Exit::software, "TLS required but the connection to " + transport.peer_name() +
+                                        " is not encrypted");
     }
 
     std::string mechanism;

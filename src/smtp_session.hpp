@@ -18,21 +18,21 @@
 
 namespace okuru {
 
-struct DsnOptions {                  // RFC 3461
-    std::optional<std::string> notify;   // "NEVER" or "SUCCESS,DELAY,FAILURE" subset
-    std::optional<std::string> ret;      // "FULL" / "HDRS"
-    std::optional<std::string> envid;    // xtext-encoded by the session
+struct DsnOptions {                     // RFC 3461
+    std::optional<std::string> notify;  // "NEVER" or "SUCCESS,DELAY,FAILURE" subset
+    std::optional<std::string> ret;     // "FULL" / "HDRS"
+    std::optional<std::string> envid;   // xtext-encoded by the session
 };
 
 struct SessionConfig {
     std::string server;               // host name as configured, for messages
     TlsMode tls = TlsMode::starttls;  // implicit: the transport is already TLS
     std::string ehlo_name;
-    std::optional<AuthConfig> auth;   // nullopt: no AUTH
+    std::optional<AuthConfig> auth;  // nullopt: no AUTH
     std::chrono::milliseconds command_timeout{300'000};
     DsnOptions dsn;
-    bool use_chunking = true;         // BDAT when offered
-    std::size_t chunk_size = 1 << 20; // BDAT chunk size for large messages
+    bool use_chunking = true;          // BDAT when offered
+    std::size_t chunk_size = 1 << 20;  // BDAT chunk size for large messages
 };
 
 struct Envelope {
@@ -57,6 +57,14 @@ struct SubmitResult {
 // (see the table in okuru(8)): Exit::tempfail for 4xx and network trouble,
 // unavailable / nouser / dataerr for 5xx, protocol for garbage, noperm for
 // rejected credentials. The message names the command and quotes the reply.
+// Decided in smtp_errors.cpp: any 4xx, 421, timeout, closed link: tempfail;
+// garbage or an unexpected positive reply: protocol; AUTH 530/534/535/538 or
+// 5.7.x, and credentials refused on an unencrypted link: noperm; MAIL 553 (no
+// enhanced code) or 5.1.7: dataerr; RCPT: nouser when every refusal is 5.1.x (or
+// 550/551/553 without an enhanced code), tempfail if any is 4xx, else
+// unavailable; DATA / end of data 5.6.x: dataerr; SIZE exceeded, SMTPUTF8 or
+// STARTTLS missing, EHLO refused where TLS/AUTH need ESMTP: unavailable; other
+// 5xx: unavailable. Nothing is ever delivered to a subset of the recipients.
 SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
                     const Content& content);
 

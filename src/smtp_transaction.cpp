@@ -20,7 +20,7 @@ constexpr std::size_t bdat_window = 8;
 
 // Headers then body, read by offset, as one byte sequence.
 class ContentReader {
-public:
+  public:
     explicit ContentReader(const Content& content) : content_(content) {}
     std::uint64_t size() const { return content_.headers.size() + content_.body.size(); }
 
@@ -45,14 +45,16 @@ public:
         }
     }
 
-private:
+  private:
     const Content& content_;
 };
 
-bool ok(const Reply& r) { return r.code >= 200 && r.code < 300; }
+bool ok(const Reply& r) {
+    return r.code >= 200 && r.code < 300;
+}
 
 class Transaction {
-public:
+  public:
     Transaction(Conversation& c, const Envelope& envelope, const Content& content)
         : c_(c), envelope_(envelope), content_(content), reader_(content) {}
 
@@ -64,7 +66,7 @@ public:
         return result;
     }
 
-private:
+  private:
     void check_limits() {
         const auto& caps = c_.caps;
         const std::uint64_t total = reader_.size();
@@ -119,8 +121,8 @@ private:
             return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == ',';
         });
         if (!good) {
-            throw Error(Exit::usage, std::string("invalid DSN ") + what + " value \"" +
-                                         log::escape(v) + "\"");
+            throw Error(Exit::usage,
+                        std::string("invalid DSN ") + what + " value \"" + log::escape(v) + "\"");
         }
         return v;
     }
@@ -182,8 +184,9 @@ private:
     // are discarded by RSET (RFC 3030 2); a QUIT already sent just needs its 221.
     void abandon(bool data_open, bool quit_sent) {
         if (data_open) {
-            log::info("closing the connection without ending the data: the server discards "
-                      "the message");
+            log::info(
+                "closing the connection without ending the data: the server discards "
+                "the message");
         } else if (quit_sent) {
             c_.read_quietly("QUIT");
         } else {
@@ -198,9 +201,8 @@ private:
         reject(r, mail, Stage::mail);
     }
 
-    void check_recipients(const std::vector<std::string>& rcpts,
-                          const std::vector<Reply>& replies, bool data_open,
-                          bool quit_sent = false) {
+    void check_recipients(const std::vector<std::string>& rcpts, const std::vector<Reply>& replies,
+                          bool data_open, bool quit_sent = false) {
         std::string refused;
         std::size_t count = 0;
         bool any_temporary = false, all_user = true;
@@ -215,8 +217,9 @@ private:
         }
         if (count == 0) return;
         abandon(data_open, quit_sent);
-        const Exit code = any_temporary ? Exit::tempfail : all_user ? Exit::nouser
-                                                                    : Exit::unavailable;
+        const Exit code = any_temporary ? Exit::tempfail
+                          : all_user    ? Exit::nouser
+                                        : Exit::unavailable;
         throw Error(code, std::to_string(count) + " of " + std::to_string(replies.size()) +
                               " recipients refused, message not sent: " + refused);
     }
@@ -282,8 +285,10 @@ private:
         const Reply r1 = envelope_flight(first, bytes, last1);
         if (last1) {
             if (!ok(r1)) {
-                if (!pipelined) c_.quit_quietly();
-                else c_.read_quietly("QUIT");
+                if (!pipelined)
+                    c_.quit_quietly();
+                else
+                    c_.read_quietly("QUIT");
                 reject(r1, first, Stage::data_end);
             }
             c_.quit_quietly(pipelined);

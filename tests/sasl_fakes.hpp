@@ -14,7 +14,7 @@
 namespace okuru::test {
 
 class FakeTransport : public Transport {
-public:
+  public:
     bool is_secure = true;
     std::optional<ChannelBinding> binding;
     bool client_certificate = false;
@@ -30,7 +30,7 @@ public:
 
 // One server-side session of `mech` that knows `password` for "user".
 class GsaslServer {
-public:
+  public:
     GsaslServer(const std::string& mech, std::string password,
                 std::optional<ChannelBinding> binding = std::nullopt)
         : password_(std::move(password)), binding_(std::move(binding)) {
@@ -63,31 +63,31 @@ public:
         return p ? p : "";
     }
 
-private:
+  private:
     static int callback(Gsasl* ctx, Gsasl_session* s, Gsasl_property prop) {
         auto* self = static_cast<GsaslServer*>(gsasl_callback_hook_get(ctx));
         switch (prop) {
-        case GSASL_PASSWORD: {
-            const char* user = gsasl_property_fast(s, GSASL_AUTHID);
-            if (!user || std::string(user) != "user") return GSASL_AUTHENTICATION_ERROR;
-            return gsasl_property_set(s, prop, self->password_.c_str());
-        }
-        case GSASL_CB_TLS_UNIQUE:
-        case GSASL_CB_TLS_EXPORTER: {
-            if (!self->binding_) return GSASL_NO_CALLBACK;
-            const bool exporter = prop == GSASL_CB_TLS_EXPORTER;
-            if ((self->binding_->type == "tls-exporter") != exporter) return GSASL_NO_CALLBACK;
-            const std::string b64 = sasl_detail::base64_encode(self->binding_->data);
-            return gsasl_property_set(s, prop, b64.c_str());
-        }
-        case GSASL_SERVICE:
-            return gsasl_property_set(s, prop, "smtp");
-        case GSASL_HOSTNAME:
-            return gsasl_property_set(s, prop, "smtp.example.test");
-        case GSASL_REALM:
-            return gsasl_property_set(s, prop, "example.test");
-        default:
-            return GSASL_NO_CALLBACK;
+            case GSASL_PASSWORD: {
+                const char* user = gsasl_property_fast(s, GSASL_AUTHID);
+                if (!user || std::string(user) != "user") return GSASL_AUTHENTICATION_ERROR;
+                return gsasl_property_set(s, prop, self->password_.c_str());
+            }
+            case GSASL_CB_TLS_UNIQUE:
+            case GSASL_CB_TLS_EXPORTER: {
+                if (!self->binding_) return GSASL_NO_CALLBACK;
+                const bool exporter = prop == GSASL_CB_TLS_EXPORTER;
+                if ((self->binding_->type == "tls-exporter") != exporter) return GSASL_NO_CALLBACK;
+                const std::string b64 = sasl_detail::base64_encode(self->binding_->data);
+                return gsasl_property_set(s, prop, b64.c_str());
+            }
+            case GSASL_SERVICE:
+                return gsasl_property_set(s, prop, "smtp");
+            case GSASL_HOSTNAME:
+                return gsasl_property_set(s, prop, "smtp.example.test");
+            case GSASL_REALM:
+                return gsasl_property_set(s, prop, "example.test");
+            default:
+                return GSASL_NO_CALLBACK;
         }
     }
 

@@ -136,9 +136,9 @@ std::size_t ScriptedPeer::read(std::span<char> buf, Clock::time_point deadline) 
             default:
                 // Both sides waiting: a real session would hang until the timeout.
                 errors_.push_back("client waited for a reply while the script expected " +
-                                  (s.kind == Kind::tls ? std::string("a TLS handshake")
-                                                       : "a write: \"" + log::escape(s.bytes) +
-                                                             "\""));
+                                  (s.kind == Kind::tls
+                                       ? std::string("a TLS handshake")
+                                       : "a write: \"" + log::escape(s.bytes) + "\""));
                 time_out(deadline);
         }
     }
@@ -163,8 +163,9 @@ void ScriptedPeer::start_tls(Clock::time_point) {
 
 std::optional<TlsDetails> ScriptedPeer::tls_details() const {
     if (!secure_) return std::nullopt;
-    return TlsDetails{"TLS1.3", "TLS_AES_256_GCM_SHA384", "CN=mx.test", "CN=Test CA",
-                      "2026-01-01 00:00:00 UTC", "2027-01-01 00:00:00 UTC", "ab:cd"};
+    return TlsDetails{"TLS1.3",     "TLS_AES_256_GCM_SHA384",  "CN=mx.test",
+                      "CN=Test CA", "2026-01-01 00:00:00 UTC", "2027-01-01 00:00:00 UTC",
+                      "ab:cd"};
 }
 
 }  // namespace okuru::test

@@ -14,7 +14,7 @@
 namespace okuru::test {
 
 class ScriptedPeer : public Transport {
-public:
+  public:
     explicit ScriptedPeer(bool secure = false) : secure_(secure) {}
 
     // Script steps, in order. The peer answers only when every earlier expected
@@ -26,8 +26,7 @@ public:
     // The client must write exactly `bytes` next (in one or several writes).
     ScriptedPeer& expect(std::string bytes);
     // The client must write one CR LF line accepted by `match`.
-    ScriptedPeer& expect_line(std::string description,
-                              std::function<bool(std::string_view)> match);
+    ScriptedPeer& expect_line(std::string description, std::function<bool(std::string_view)> match);
     // The client writes `n` bytes of anything (message data).
     ScriptedPeer& expect_bytes(std::size_t n);
     // The client must call start_tls() here. Unread server bytes at that point
@@ -61,7 +60,7 @@ public:
     // How many reads timed out (stall steps, or waiting while the script expected a write).
     int stalls() const { return stalls_; }
 
-private:
+  private:
     enum class Kind { send, expect, expect_line, expect_bytes, tls, stall, disconnect };
     struct Step {
         Kind kind;

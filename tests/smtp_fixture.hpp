@@ -2,12 +2,13 @@
 // replies, and running submit() against a ScriptedPeer while keeping the outcome.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "errors.hpp"
 #include "log.hpp"
@@ -111,7 +112,7 @@ inline Outcome run(ScriptedPeer& peer, const SessionConfig& config, const Envelo
 // Everything log.cpp writes (the -X file receives every line whatever the
 // verbosity), from construction on.
 class LogCapture {
-public:
+  public:
     LogCapture() : start_(size()) {}
     std::string text() const {
         std::ifstream in(path(), std::ios::binary);
@@ -120,7 +121,7 @@ public:
         return ss.str().substr(start_);
     }
 
-private:
+  private:
     static const std::string& path() {
         static const std::string p = [] {
             std::string name = "/tmp/okuru-smtp-tests-" + std::to_string(::getpid()) + ".log";

@@ -53,7 +53,7 @@ TEST_CASE("deadletter - a saved message keeps envelope, headers and body") {
         "From: me@example.org\r\nSubject: hi\r\n\r\n", body);
 
     CHECK(fs::path(path).parent_path() == dir.path / "new");
-    CHECK((fs::status(path).permissions() & fs::perms::all) == fs::perms::owner_read | fs::perms::owner_write);
+    CHECK((fs::status(path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
     CHECK(fs::is_empty(dir.path / "tmp"));
     const std::string text = slurp(path);
     CHECK(text ==

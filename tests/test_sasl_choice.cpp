@@ -1,5 +1,6 @@
 // The mechanism choice: offered lists x TLS/plaintext x pinned lists x
 // credentials, each row asserting the mechanism chosen or the exact error.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "errors.hpp"
@@ -50,9 +51,12 @@ std::string choose(const Row& row) {
 }
 
 using V = std::vector<std::string>;
-const V all = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
-               "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "XOAUTH2", "OAUTHBEARER", "EXTERNAL",
-               "GSSAPI"};
+const V all = {"PLAIN",         "LOGIN",
+               "CRAM-MD5",      "DIGEST-MD5",
+               "SCRAM-SHA-1",   "SCRAM-SHA-1-PLUS",
+               "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
+               "XOAUTH2",       "OAUTHBEARER",
+               "EXTERNAL",      "GSSAPI"};
 const std::string refused =
     "!69 refusing to send credentials over an unencrypted connection to smtp.example.test (set "
     "insecure_allow_plaintext_auth only for a trusted LAN server)";
@@ -64,7 +68,9 @@ TEST_CASE("sasl - automatic and pinned mechanism choice") {
         // Automatic over TLS: strongest first.
         {all, {}, tls | password | binding, "SCRAM-SHA-256-PLUS"},
         {all, {}, tls | password, "SCRAM-SHA-256"},
-        {{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "PLAIN"}, {}, tls | password | binding,
+        {{"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "PLAIN"},
+         {},
+         tls | password | binding,
          "SCRAM-SHA-1-PLUS"},
         {{"scram-sha-1", "plain"}, {}, tls | password, "SCRAM-SHA-1"},
         {{"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"}, {}, tls | password, "PLAIN"},
@@ -72,60 +78,87 @@ TEST_CASE("sasl - automatic and pinned mechanism choice") {
         {{"DIGEST-MD5", "CRAM-MD5"}, {}, tls | password, "CRAM-MD5"},
         {{"DIGEST-MD5"}, {}, tls | password, "DIGEST-MD5"},
         {{"GSSAPI", "PLAIN"}, {}, tls | password, "PLAIN"},  // GSSAPI only when pinned
-        {{"GSSAPI"}, {}, tls | password,
+        {{"GSSAPI"},
+         {},
+         tls | password,
          "!69 server offers AUTH GSSAPI; no usable mechanism (okuru would use SCRAM-SHA-256, "
          "SCRAM-SHA-1, PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5)"},
-        {{}, {}, tls | password,
+        {{},
+         {},
+         tls | password,
          "!69 server offers no AUTH mechanism; no usable mechanism (okuru would use "
          "SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5)"},
         // OAuth token and client certificate come first when configured.
         {all, {}, tls | password | oauth | binding, "OAUTHBEARER"},
         {{"PLAIN", "XOAUTH2"}, {}, tls | password | oauth, "XOAUTH2"},
-        {{"PLAIN", "LOGIN"}, {}, tls | oauth,
+        {{"PLAIN", "LOGIN"},
+         {},
+         tls | oauth,
          "!69 server offers AUTH PLAIN LOGIN; no usable mechanism (okuru would use "
          "OAUTHBEARER, XOAUTH2)"},
         {{"PLAIN", "EXTERNAL"}, {}, tls | cert, "EXTERNAL"},
         {{"PLAIN", "EXTERNAL"}, {}, tls | cert | password, "PLAIN"},
-        {{"PLAIN"}, {}, tls, "!78 no credentials for AUTH: the account needs a password, an "
-                             "oauth_token_command or a client certificate"},
+        {{"PLAIN"},
+         {},
+         tls,
+         "!78 no credentials for AUTH: the account needs a password, an "
+         "oauth_token_command or a client certificate"},
         // Plaintext: refused unless allowed; then challenge-response only.
         {all, {}, password, refused},
         {{"PLAIN"}, {"PLAIN"}, password, refused},
         {all, {}, plaintext_ok | password, "SCRAM-SHA-256"},
         {{"PLAIN", "LOGIN", "CRAM-MD5"}, {}, plaintext_ok | password, "CRAM-MD5"},
         {{"PLAIN", "DIGEST-MD5"}, {}, plaintext_ok | password, "DIGEST-MD5"},
-        {{"PLAIN", "LOGIN"}, {}, plaintext_ok | password,
+        {{"PLAIN", "LOGIN"},
+         {},
+         plaintext_ok | password,
          "!69 server offers AUTH PLAIN LOGIN; no usable mechanism (okuru would use "
          "SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, DIGEST-MD5); PLAIN and LOGIN are never "
          "chosen automatically over an unencrypted connection"},
         {{"PLAIN", "LOGIN"}, {"LOGIN"}, plaintext_ok | password, "LOGIN"},
-        {{"XOAUTH2"}, {}, plaintext_ok | oauth,
+        {{"XOAUTH2"},
+         {},
+         plaintext_ok | oauth,
          "!69 server offers AUTH XOAUTH2; no usable mechanism for this account"},
         // Pinned lists: their order, only what is offered and usable.
-        {{"CRAM-MD5", "LOGIN", "PLAIN"}, {"XOAUTH2"}, tls | password | oauth,
+        {{"CRAM-MD5", "LOGIN", "PLAIN"},
+         {"XOAUTH2"},
+         tls | password | oauth,
          "!69 server offers AUTH CRAM-MD5 LOGIN PLAIN; configured mechanisms [XOAUTH2] not "
          "offered"},
-        {{"PLAIN"}, {"scram-sha-256", "cram-md5"}, tls | password,
+        {{"PLAIN"},
+         {"scram-sha-256", "cram-md5"},
+         tls | password,
          "!69 server offers AUTH PLAIN; configured mechanisms [SCRAM-SHA-256, CRAM-MD5] not "
          "offered"},
         {all, {"CRAM-MD5", "PLAIN"}, tls | password, "CRAM-MD5"},
         {{"PLAIN", "CRAM-MD5"}, {"SCRAM-SHA-256", "PLAIN", "CRAM-MD5"}, tls | password, "PLAIN"},
-        {{"GSSAPI", "PLAIN"}, {"GSSAPI"}, tls | password | no_gssapi,
+        {{"GSSAPI", "PLAIN"},
+         {"GSSAPI"},
+         tls | password | no_gssapi,
          "!69 no usable mechanism: GNU SASL lacks GSSAPI"},
         {{"GSSAPI", "PLAIN"}, {"GSSAPI"}, tls, "GSSAPI"},
         {{"GSSAPI", "PLAIN"}, {"GSSAPI", "PLAIN"}, tls | password | no_gssapi, "PLAIN"},
         {all, {"SCRAM-SHA-256-PLUS", "PLAIN"}, tls | password, "PLAIN"},
-        {all, {"SCRAM-SHA-256-PLUS"}, tls | password,
+        {all,
+         {"SCRAM-SHA-256-PLUS"},
+         tls | password,
          "!69 no usable mechanism: SCRAM-SHA-256-PLUS needs TLS channel binding (tls-exporter "
          "or tls-unique)"},
         {all, {"xoauth2"}, tls | password | oauth, "XOAUTH2"},
-        {all, {"XOAUTH2", "EXTERNAL"}, tls | password,
+        {all,
+         {"XOAUTH2", "EXTERNAL"},
+         tls | password,
          "!69 no usable mechanism: XOAUTH2 needs oauth_token_command; EXTERNAL needs a TLS "
          "client certificate (client_cert)"},
         {all, {"PLAIN"}, tls | oauth, "!69 no usable mechanism: PLAIN needs a password"},
-        {{"NTLM", "PLAIN"}, {"NTLM"}, tls | password,
+        {{"NTLM", "PLAIN"},
+         {"NTLM"},
+         tls | password,
          "!69 no usable mechanism: okuru does not support NTLM"},
-        {{"PLAIN\x1b[2J"}, {"XOAUTH2"}, tls | oauth,
+        {{"PLAIN\x1b[2J"},
+         {"XOAUTH2"},
+         tls | oauth,
          "!69 server offers AUTH PLAIN\\x1b[2J; configured mechanisms [XOAUTH2] not offered"},
     }));
     CAPTURE(row.offered, row.pinned, row.flags);

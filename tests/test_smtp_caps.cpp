@@ -16,11 +16,10 @@ Reply ehlo(std::vector<std::string> lines) {
 }  // namespace
 
 TEST_CASE("smtp_caps - Postfix's EHLO reply") {
-    const Capabilities c = Capabilities::parse(ehlo({"mx.test", "PIPELINING", "SIZE 10240000",
-                                                     "VRFY", "ETRN", "STARTTLS",
-                                                     "AUTH PLAIN LOGIN SCRAM-SHA-256",
-                                                     "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
-                                                     "SMTPUTF8", "CHUNKING"}));
+    const Capabilities c = Capabilities::parse(
+        ehlo({"mx.test", "PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "STARTTLS",
+              "AUTH PLAIN LOGIN SCRAM-SHA-256", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+              "SMTPUTF8", "CHUNKING"}));
     CHECK(c.starttls);
     CHECK(c.pipelining);
     CHECK(c.chunking);
@@ -36,10 +35,9 @@ TEST_CASE("smtp_caps - Postfix's EHLO reply") {
 }
 
 TEST_CASE("smtp_caps - keywords are case-insensitive") {
-    const Capabilities c =
-        Capabilities::parse(ehlo({"mx.test", "pipelining", "StartTLS", "chunking",
-                                  "8bitmime", "smtputf8", "dsn", "enhancedstatuscodes",
-                                  "auth plain cram-md5"}));
+    const Capabilities c = Capabilities::parse(
+        ehlo({"mx.test", "pipelining", "StartTLS", "chunking", "8bitmime", "smtputf8", "dsn",
+              "enhancedstatuscodes", "auth plain cram-md5"}));
     CHECK(c.pipelining);
     CHECK(c.starttls);
     CHECK(c.chunking);
@@ -86,7 +84,7 @@ TEST_CASE("smtp_caps - SIZE parameter") {
 TEST_CASE("smtp_caps - AUTH forms") {
     auto [lines, expected] = GENERATE(table<std::vector<std::string>, std::vector<std::string>>({
         {{"AUTH PLAIN LOGIN"}, {"PLAIN", "LOGIN"}},
-        {{"AUTH=LOGIN PLAIN"}, {"LOGIN", "PLAIN"}},                   // pre-RFC 4954 form
+        {{"AUTH=LOGIN PLAIN"}, {"LOGIN", "PLAIN"}},                      // pre-RFC 4954 form
         {{"AUTH LOGIN PLAIN", "AUTH=LOGIN PLAIN"}, {"LOGIN", "PLAIN"}},  // both: no duplicates
         {{"AUTH  XOAUTH2\tOAUTHBEARER "}, {"XOAUTH2", "OAUTHBEARER"}},
         {{"AUTH"}, {}},
@@ -98,8 +96,8 @@ TEST_CASE("smtp_caps - AUTH forms") {
 }
 
 TEST_CASE("smtp_caps - keywords must match whole words") {
-    const Capabilities c = Capabilities::parse(ehlo({"mx.test", "STARTTLSX", "XPIPELINING",
-                                                     "CHUNKING-NOT", "X-DSN"}));
+    const Capabilities c =
+        Capabilities::parse(ehlo({"mx.test", "STARTTLSX", "XPIPELINING", "CHUNKING-NOT", "X-DSN"}));
     CHECK_FALSE(c.starttls);
     CHECK_FALSE(c.pipelining);
     CHECK_FALSE(c.chunking);

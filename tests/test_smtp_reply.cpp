@@ -111,25 +111,23 @@ TEST_CASE("smtp_reply - bare LF line endings are accepted") {
 }
 
 TEST_CASE("smtp_reply - malformed replies are refused with EX_PROTOCOL") {
-    const std::string garbage = GENERATE(
-        std::string("25\r\n"),                        // short code
-        std::string("2x0 Ok\r\n"),                    // not digits
-        std::string("abc\r\n"),
-        std::string("\r\n"),                          // empty line
-        std::string("199 too low\r\n"),               // outside 200-599
-        std::string("600 too high\r\n"),
-        std::string("099 too low\r\n"),
-        std::string("2500 four digits\r\n"),          // separator is a digit
-        std::string("250_Ok\r\n"),                    // bad separator
-        std::string("250\tOk\r\n"),                   // HT is not a separator
-        std::string("250-first\r\n251 second\r\n"),   // mixed codes
-        std::string("250-first\r\n550 second\r\n"),
-        std::string("250 \x1b[31mred\r\n"),           // terminal escape
-        std::string("250 nul\0byte\r\n", 15),
-        std::string("250 bare\rCR inside\r\n"),
-        std::string("250 del\x7f\r\n"),
-        std::string("250 ") + std::string(100 * 1024, 'a') + "\r\n",  // 100 KiB line
-        std::string("250 ") + std::string(4093, 'a') + "\r\n");       // 4097 octets
+    const std::string garbage =
+        GENERATE(std::string("25\r\n"),      // short code
+                 std::string("2x0 Ok\r\n"),  // not digits
+                 std::string("abc\r\n"),
+                 std::string("\r\n"),             // empty line
+                 std::string("199 too low\r\n"),  // outside 200-599
+                 std::string("600 too high\r\n"), std::string("099 too low\r\n"),
+                 std::string("2500 four digits\r\n"),         // separator is a digit
+                 std::string("250_Ok\r\n"),                   // bad separator
+                 std::string("250\tOk\r\n"),                  // HT is not a separator
+                 std::string("250-first\r\n251 second\r\n"),  // mixed codes
+                 std::string("250-first\r\n550 second\r\n"),
+                 std::string("250 \x1b[31mred\r\n"),  // terminal escape
+                 std::string("250 nul\0byte\r\n", 15), std::string("250 bare\rCR inside\r\n"),
+                 std::string("250 del\x7f\r\n"),
+                 std::string("250 ") + std::string(100 * 1024, 'a') + "\r\n",  // 100 KiB line
+                 std::string("250 ") + std::string(4093, 'a') + "\r\n");       // 4097 octets
     CAPTURE(garbage.substr(0, 40));
     CHECK(failure_code(garbage) == Exit::protocol);
 }
@@ -183,8 +181,12 @@ TEST_CASE("smtp_reply - end of stream") {
 
 TEST_CASE("smtp_reply - a stalled server hits the deadline") {
     ScriptedPeer peer;
-    SECTION("nothing at all") { peer.stall(); }
-    SECTION("half a reply, then nothing") { peer.send("250-first\r\n250 ha").stall(); }
+    SECTION("nothing at all") {
+        peer.stall();
+    }
+    SECTION("half a reply, then nothing") {
+        peer.send("250-first\r\n250 ha").stall();
+    }
     ReplyReader reader(peer);
     const auto start = Clock::now();
     try {

@@ -13,7 +13,9 @@ std::string mail_from(const Message& msg, std::string extra = "") {
     return "MAIL FROM:<a@example.org> SIZE=" + std::to_string(msg.size()) + extra + "\r\n";
 }
 
-std::string rcpt(std::string_view who) { return "RCPT TO:<" + std::string(who) + ">\r\n"; }
+std::string rcpt(std::string_view who) {
+    return "RCPT TO:<" + std::string(who) + ">\r\n";
+}
 
 std::string bdat(std::uint64_t n, bool last) {
     return "BDAT " + std::to_string(n) + (last ? " LAST" : "") + "\r\n";
@@ -24,8 +26,8 @@ std::string bdat(std::uint64_t n, bool last) {
 TEST_CASE("smtp_session - CHUNKING: MAIL, RCPT, BDAT LAST, message and QUIT in one write") {
     Message msg;
     ScriptedPeer peer;
-    const std::string flight = mail_from(msg) + rcpt("b@example.net") +
-                               bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n";
+    const std::string flight =
+        mail_from(msg) + rcpt("b@example.net") + bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n";
     peer.send(greeting)
         .expect("EHLO client.test\r\n")
         .send(ehlo({"PIPELINING", "SIZE 10240000", "ENHANCEDSTATUSCODES", "CHUNKING"}))
@@ -49,8 +51,8 @@ TEST_CASE("smtp_session - CHUNKING: a message that is not dot-stuffed and sized 
     peer.send(greeting)
         .expect("EHLO client.test\r\n")
         .send(ehlo({"PIPELINING", "CHUNKING"}))
-        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") +
-                bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n")
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + bdat(msg.size(), true) +
+                msg.bytes() + "QUIT\r\n")
         .send("250 Ok\r\n250 Ok\r\n250 Ok\r\n221 Bye\r\n");
     const Outcome o = run(peer, session_config(), envelope(), msg);
     INFO(o.text);
@@ -87,15 +89,22 @@ TEST_CASE("smtp_session - DATA path without PIPELINING: one command per round tr
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"8BITMIME"}))
-        .expect("MAIL FROM:<a@example.org>\r\n").send("250 Ok\r\n")
-        .expect(rcpt("b@example.net")).send("250 Ok\r\n")
-        .expect(rcpt("c@example.net")).send("251 will forward\r\n")
-        .expect("DATA\r\n").send("354 go\r\n")
-        .expect(msg.bytes() + ".\r\n").send("250 Ok: queued\r\n")
-        .expect("QUIT\r\n").send("221 Bye\r\n");
-    const Outcome o = run(peer, session_config(), envelope({"b@example.net", "c@example.net"}),
-                          msg);
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"8BITMIME"}))
+        .expect("MAIL FROM:<a@example.org>\r\n")
+        .send("250 Ok\r\n")
+        .expect(rcpt("b@example.net"))
+        .send("250 Ok\r\n")
+        .expect(rcpt("c@example.net"))
+        .send("251 will forward\r\n")
+        .expect("DATA\r\n")
+        .send("354 go\r\n")
+        .expect(msg.bytes() + ".\r\n")
+        .send("250 Ok: queued\r\n")
+        .expect("QUIT\r\n")
+        .send("221 Bye\r\n");
+    const Outcome o =
+        run(peer, session_config(), envelope({"b@example.net", "c@example.net"}), msg);
     INFO(o.text);
     REQUIRE(o.ok);
     CHECK(peer.errors().empty());
@@ -107,13 +116,20 @@ TEST_CASE("smtp_session - HELO fall-back for a non-ESMTP server without TLS or A
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send("502 5.5.1 Command not implemented\r\n")
-        .expect("HELO client.test\r\n").send("250 mx.test\r\n")
-        .expect("MAIL FROM:<a@example.org>\r\n").send("250 Ok\r\n")
-        .expect(rcpt("b@example.net")).send("250 Ok\r\n")
-        .expect("DATA\r\n").send("354 go\r\n")
-        .expect(msg.bytes() + ".\r\n").send("250 Ok\r\n")
-        .expect("QUIT\r\n").send("221 Bye\r\n");
+        .expect("EHLO client.test\r\n")
+        .send("502 5.5.1 Command not implemented\r\n")
+        .expect("HELO client.test\r\n")
+        .send("250 mx.test\r\n")
+        .expect("MAIL FROM:<a@example.org>\r\n")
+        .send("250 Ok\r\n")
+        .expect(rcpt("b@example.net"))
+        .send("250 Ok\r\n")
+        .expect("DATA\r\n")
+        .send("354 go\r\n")
+        .expect(msg.bytes() + ".\r\n")
+        .send("250 Ok\r\n")
+        .expect("QUIT\r\n")
+        .send("221 Bye\r\n");
     const Outcome o = run(peer, session_config(), envelope(), msg);
     INFO(o.text);
     REQUIRE(o.ok);
@@ -126,13 +142,14 @@ TEST_CASE("smtp_session - CHUNKING with several recipients: first chunk without 
     const std::string flight1 = "MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") +
                                 rcpt("c@example.net") + bdat(msg.size(), false) + msg.bytes();
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
         .expect(flight1)
         .send("250 Ok\r\n250 Ok\r\n250 Ok\r\n250 2.0.0 chunk accepted\r\n")
         .expect("BDAT 0 LAST\r\nQUIT\r\n")
         .send("250 2.0.0 Ok: queued as 9\r\n221 Bye\r\n");
-    const Outcome o = run(peer, session_config(), envelope({"b@example.net", "c@example.net"}),
-                          msg);
+    const Outcome o =
+        run(peer, session_config(), envelope({"b@example.net", "c@example.net"}), msg);
     INFO(o.text);
     REQUIRE(o.ok);
     CHECK(o.result.final_reply.str() == "250 2.0.0 Ok: queued as 9");
@@ -153,8 +170,10 @@ TEST_CASE("smtp_session - a large message in several BDAT chunks of exact sizes"
 
     ScriptedPeer peer;
     peer.send(greeting).expect("EHLO client.test\r\n");
-    if (pipelining) peer.send(ehlo({"PIPELINING", "CHUNKING"}));
-    else peer.send(ehlo({"CHUNKING"}));
+    if (pipelining)
+        peer.send(ehlo({"PIPELINING", "CHUNKING"}));
+    else
+        peer.send(ehlo({"CHUNKING"}));
     std::vector<std::string> chunks;
     for (std::size_t off = 0; off < all.size(); off += config.chunk_size) {
         chunks.push_back(all.substr(off, config.chunk_size));
@@ -170,8 +189,10 @@ TEST_CASE("smtp_session - a large message in several BDAT chunks of exact sizes"
         }
         peer.send("250 chunk\r\n250 chunk\r\n250 chunk\r\n250 2.0.0 queued\r\n221 Bye\r\n");
     } else {
-        peer.expect("MAIL FROM:<a@example.org>\r\n").send("250 Ok\r\n")
-            .expect(rcpt("b@example.net")).send("250 Ok\r\n");
+        peer.expect("MAIL FROM:<a@example.org>\r\n")
+            .send("250 Ok\r\n")
+            .expect(rcpt("b@example.net"))
+            .send("250 Ok\r\n");
         for (std::size_t i = 0; i < chunks.size(); ++i) {
             const bool last = i + 1 == chunks.size();
             peer.expect(bdat(chunks[i].size(), last) + chunks[i])
@@ -191,7 +212,8 @@ TEST_CASE("smtp_session - a large message in several BDAT chunks of exact sizes"
 
 TEST_CASE("smtp_session - a large message via DATA is written in bounded pieces") {
     std::string body;
-    for (int i = 0; body.size() < 1'000'000; ++i) body += ".dotted line " + std::to_string(i) + "\r\n";
+    for (int i = 0; body.size() < 1'000'000; ++i)
+        body += ".dotted line " + std::to_string(i) + "\r\n";
     Message msg(body);
     std::string stuffed = msg.headers;
     for (std::size_t pos = 0; pos < body.size();) {
@@ -201,7 +223,8 @@ TEST_CASE("smtp_session - a large message via DATA is written in bounded pieces"
     }
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING"}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
         .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + "DATA\r\n")
         .send("250 Ok\r\n250 Ok\r\n354 go\r\n")
         .expect(stuffed + ".\r\nQUIT\r\n")
@@ -219,11 +242,11 @@ TEST_CASE("smtp_session - a large message via DATA is written in bounded pieces"
 TEST_CASE("smtp_session - RCPT partial failure: nothing delivered, every refusal reported") {
     auto [replies, expected] = GENERATE(table<std::vector<std::string>, Exit>({
         {{"250 2.1.5 Ok", "550 5.1.1 <c@example.net>: Recipient address rejected: User unknown",
-          "553 5.1.3 bad address syntax"}, Exit::nouser},
+          "553 5.1.3 bad address syntax"},
+         Exit::nouser},
         {{"250 2.1.5 Ok", "550 5.1.1 unknown", "450 4.2.0 <d@example.net>: Greylisted"},
          Exit::tempfail},
-        {{"250 2.1.5 Ok", "550 5.1.1 unknown", "554 5.7.1 Relay access denied"},
-         Exit::unavailable},
+        {{"250 2.1.5 Ok", "550 5.1.1 unknown", "554 5.7.1 Relay access denied"}, Exit::unavailable},
         {{"550 5.1.1 unknown", "551 5.1.6 moved", "550 5.1.1 unknown"}, Exit::nouser},
     }));
     const std::string path = GENERATE(std::string("BDAT"), std::string("DATA"),
@@ -278,14 +301,16 @@ TEST_CASE("smtp_session - one refused recipient with BDAT LAST in the flight") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "CHUNKING"}))
-        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") +
-                bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n")
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + bdat(msg.size(), true) +
+                msg.bytes() + "QUIT\r\n")
         .reply({"250 Ok", "550 5.1.1 <b@example.net>: User unknown",
                 "554 5.5.1 Error: no valid recipients", "221 Bye"});
     const Outcome o = run(peer, session_config(), envelope(), msg);
     CHECK(o.code == Exit::nouser);
-    CHECK(contains(o.text, "RCPT TO:<b@example.net> rejected: 550 5.1.1 <b@example.net>: User unknown"));
+    CHECK(contains(o.text,
+                   "RCPT TO:<b@example.net> rejected: 550 5.1.1 <b@example.net>: User unknown"));
     CHECK(peer.errors().empty());
     CHECK(peer.finished());
     CHECK(peer.unscripted().empty());
@@ -295,23 +320,25 @@ TEST_CASE("smtp_session - MAIL refused in a pipelined flight reports MAIL, not t
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING"}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
         .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + "DATA\r\n")
         .reply({"553 5.7.1 <a@example.org>: Sender address rejected: not owned by user",
                 "503 5.5.1 Error: need MAIL command", "503 5.5.1 Error: need RCPT command"})
-        .expect("RSET\r\nQUIT\r\n").send("250 Ok\r\n221 Bye\r\n");
+        .expect("RSET\r\nQUIT\r\n")
+        .send("250 Ok\r\n221 Bye\r\n");
     const Outcome o = run(peer, session_config(), envelope(), msg);
     CHECK(o.code == Exit::unavailable);
-    CHECK(o.text == "MAIL FROM:<a@example.org> rejected: 553 5.7.1 <a@example.org>: Sender "
-                    "address rejected: not owned by user");
+    CHECK(o.text ==
+          "MAIL FROM:<a@example.org> rejected: 553 5.7.1 <a@example.org>: Sender "
+          "address rejected: not owned by user");
     CHECK(peer.errors().empty());
 }
 
 TEST_CASE("smtp_session - SIZE: refused before MAIL when the message is too big") {
     Message msg(std::string(5000, 'x') + "\r\n");
     ScriptedPeer peer;
-    peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "SIZE 1000"}));
+    peer.send(greeting).expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "SIZE 1000"}));
     const Outcome o = run(peer, session_config(), envelope(), msg);
     CHECK(o.code == Exit::unavailable);
     CHECK(o.text == "message is " + std::to_string(msg.size()) +
@@ -329,7 +356,12 @@ TEST_CASE("smtp_session - MAIL and RCPT parameters") {
             {{"8BITMIME"}, false, false, false, "", ""},
             {{}, true, false, false, "", ""},  // warned about, sent as it is
             {{"8BITMIME", "SMTPUTF8"}, true, true, false, " BODY=8BITMIME SMTPUTF8", ""},
-            {{"DSN"}, false, false, true, " RET=HDRS ENVID=id+2Bone+3D1+20x", " NOTIFY=SUCCESS,FAILURE"},
+            {{"DSN"},
+             false,
+             false,
+             true,
+             " RET=HDRS ENVID=id+2Bone+3D1+20x",
+             " NOTIFY=SUCCESS,FAILURE"},
             {{}, false, false, true, "", ""},  // DSN not offered: warned, sent without
             {{"SIZE 100000"}, false, false, false, " SIZE=@", ""},
         }));
@@ -348,7 +380,8 @@ TEST_CASE("smtp_session - MAIL and RCPT parameters") {
     LogCapture log;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(reply)
+        .expect("EHLO client.test\r\n")
+        .send(reply)
         .expect("MAIL FROM:<a@example.org>" + mp + "\r\n" + "RCPT TO:<b@example.net>" +
                 rcpt_params + "\r\nDATA\r\n")
         .reply({"250 Ok", "250 Ok", "354 go"})
@@ -406,12 +439,18 @@ TEST_CASE("smtp_session - the null sender") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({}))
-        .expect("MAIL FROM:<>\r\n").send("250 Ok\r\n")
-        .expect(rcpt("b@example.net")).send("250 Ok\r\n")
-        .expect("DATA\r\n").send("354 go\r\n")
-        .expect(msg.bytes() + ".\r\n").send("250 Ok\r\n")
-        .expect("QUIT\r\n").send("221 Bye\r\n");
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({}))
+        .expect("MAIL FROM:<>\r\n")
+        .send("250 Ok\r\n")
+        .expect(rcpt("b@example.net"))
+        .send("250 Ok\r\n")
+        .expect("DATA\r\n")
+        .send("354 go\r\n")
+        .expect(msg.bytes() + ".\r\n")
+        .send("250 Ok\r\n")
+        .expect("QUIT\r\n")
+        .send("221 Bye\r\n");
     const Outcome o = run(peer, session_config(), Envelope{"", {"b@example.net"}}, msg);
     INFO(o.text);
     CHECK(o.ok);
@@ -428,9 +467,13 @@ TEST_CASE("smtp_session - disconnect mid-DATA is a temporary failure") {
             .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + "DATA\r\n")
             .reply({"250 Ok", "250 Ok", "354 go"});
     } else {
-        peer.send(ehlo({})).expect("MAIL FROM:<a@example.org>\r\n").send("250 Ok\r\n")
-            .expect(rcpt("b@example.net")).send("250 Ok\r\n")
-            .expect("DATA\r\n").send("354 go\r\n");
+        peer.send(ehlo({}))
+            .expect("MAIL FROM:<a@example.org>\r\n")
+            .send("250 Ok\r\n")
+            .expect(rcpt("b@example.net"))
+            .send("250 Ok\r\n")
+            .expect("DATA\r\n")
+            .send("354 go\r\n");
     }
     peer.expect_bytes(70'000).disconnect();
     const Outcome o = run(peer, session_config(), envelope(), msg);
@@ -444,12 +487,19 @@ TEST_CASE("smtp_session - QUIT's 221 may be missing") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "CHUNKING"}))
-        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") +
-                bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n");
-    SECTION("closed") { peer.reply({"250 Ok", "250 Ok", "250 queued"}).disconnect(); }
-    SECTION("garbage") { peer.reply({"250 Ok", "250 Ok", "250 queued", "\x1b[2J"}); }
-    SECTION("stalled") { peer.reply({"250 Ok", "250 Ok", "250 queued"}).stall(); }
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + bdat(msg.size(), true) +
+                msg.bytes() + "QUIT\r\n");
+    SECTION("closed") {
+        peer.reply({"250 Ok", "250 Ok", "250 queued"}).disconnect();
+    }
+    SECTION("garbage") {
+        peer.reply({"250 Ok", "250 Ok", "250 queued", "\x1b[2J"});
+    }
+    SECTION("stalled") {
+        peer.reply({"250 Ok", "250 Ok", "250 queued"}).stall();
+    }
     SessionConfig config = session_config();
     config.command_timeout = std::chrono::milliseconds(50);
     const Outcome o = run(peer, config, envelope(), msg);
@@ -463,9 +513,10 @@ TEST_CASE("smtp_session - -v dialogue: commands and replies, no message content"
     LogCapture log;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "CHUNKING"}))
-        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") +
-                bdat(msg.size(), true) + msg.bytes() + "QUIT\r\n")
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + bdat(msg.size(), true) +
+                msg.bytes() + "QUIT\r\n")
         .reply({"250 Ok", "250 Ok", "250 queued \xc3\xa9t\xc3\xa9", "221 Bye"});
     const Outcome o = run(peer, session_config(), envelope(), msg);
     REQUIRE(o.ok);

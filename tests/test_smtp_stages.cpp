@@ -13,7 +13,7 @@ enum Step { greet, ehlo1, starttls, ehlo2, auth, mail, rcpt, data, eod, done };
 
 const char* step_name(int s) {
     static const char* names[] = {"greeting", "EHLO", "STARTTLS", "EHLO after TLS", "AUTH",
-                                  "MAIL", "RCPT", "DATA", "end of data", "done"};
+                                  "MAIL",     "RCPT", "DATA",     "end of data",    "done"};
     return names[s];
 }
 
@@ -167,8 +167,8 @@ TEST_CASE("smtp_session - every reply code at every stage") {
 }
 
 TEST_CASE("smtp_session - 421 at any stage names the command") {
-    const int stop = GENERATE(int(ehlo1), int(starttls), int(auth), int(mail), int(rcpt),
-                              int(data), int(eod));
+    const int stop =
+        GENERATE(int(ehlo1), int(starttls), int(auth), int(mail), int(rcpt), int(data), int(eod));
     Message msg;
     ScriptedPeer peer;
     script(peer, msg, stop, "421 4.3.2 Service shutting down\r\n");
@@ -176,10 +176,13 @@ TEST_CASE("smtp_session - 421 at any stage names the command") {
     CAPTURE(step_name(stop));
     CHECK(o.code == Exit::tempfail);
     CHECK(contains(o.text, "server closed the session: 421 4.3.2 Service shutting down"));
-    const std::string command = stop == ehlo1 ? "EHLO" : stop == starttls ? "STARTTLS"
-                              : stop == auth  ? "AUTH PLAIN" : stop == mail ? "MAIL FROM:<a@example.org>"
-                              : stop == rcpt  ? "RCPT TO:<b@example.net>" : stop == data ? "DATA"
-                                              : "end of message data";
+    const std::string command = stop == ehlo1      ? "EHLO"
+                                : stop == starttls ? "STARTTLS"
+                                : stop == auth     ? "AUTH PLAIN"
+                                : stop == mail     ? "MAIL FROM:<a@example.org>"
+                                : stop == rcpt     ? "RCPT TO:<b@example.net>"
+                                : stop == data     ? "DATA"
+                                                   : "end of message data";
     CHECK(o.text.starts_with(command));
     // Nothing is sent after a 421 (the server has gone).
     CHECK(peer.unscripted().empty());

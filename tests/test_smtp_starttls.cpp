@@ -55,8 +55,10 @@ TEST_CASE("smtp_session - STARTTLS offered, then refused") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"STARTTLS", "AUTH PLAIN", "PIPELINING"}))
-        .expect("STARTTLS\r\n").reply({reply});
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"STARTTLS", "AUTH PLAIN", "PIPELINING"}))
+        .expect("STARTTLS\r\n")
+        .reply({reply});
     const Outcome o = run(peer, tls_auth_config(), envelope(), msg);
     CHECK(o.code == expected);
     CHECK(contains(o.text, reply));
@@ -69,7 +71,8 @@ TEST_CASE("smtp_session - STARTTLS response injection") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"STARTTLS", "AUTH PLAIN"}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"STARTTLS", "AUTH PLAIN"}))
         .expect("STARTTLS\r\n");
     const std::string injected = "250-mx.test\r\n250 AUTH PLAIN\r\n235 2.7.0 ok\r\n";
     SECTION("in the same segment as the 220") {
@@ -112,7 +115,9 @@ TEST_CASE("smtp_session - a non-ESMTP server never leads to a plaintext fall-bac
         config.auth->allow_plaintext = true;  // even then: AUTH needs ESMTP
     }
     ScriptedPeer peer;
-    peer.send(greeting).expect("EHLO client.test\r\n").send("502 5.5.1 Error: command not implemented\r\n");
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send("502 5.5.1 Error: command not implemented\r\n");
     const Outcome o = run(peer, config, envelope(), msg);
     CHECK(o.code == Exit::unavailable);
     CHECK(contains(o.text, "EHLO client.test rejected: 502 5.5.1 Error: command not implemented"));
@@ -130,21 +135,28 @@ TEST_CASE("smtp_session - capabilities are forgotten after STARTTLS") {
     peer.send(greeting)
         .expect("EHLO client.test\r\n")
         .send(ehlo({"AUTH PLAIN", "SIZE 10", "STARTTLS", "CHUNKING", "PIPELINING"}))
-        .expect("STARTTLS\r\n").send("220 2.0.0 Ready\r\n")
+        .expect("STARTTLS\r\n")
+        .send("220 2.0.0 Ready\r\n")
         .tls()
         .expect("EHLO client.test\r\n")
         .send(ehlo({"AUTH LOGIN", "SIZE 0"}))
         // No PLAIN any more: LOGIN (server first); no CHUNKING or PIPELINING either.
-        .expect("AUTH LOGIN\r\n").send("334 VXNlcm5hbWU6\r\n")
+        .expect("AUTH LOGIN\r\n")
+        .send("334 VXNlcm5hbWU6\r\n")
         .expect_line("user name", [](std::string_view l) { return !l.empty(); })
         .send("334 UGFzc3dvcmQ6\r\n")
-        .expect(password_b64 + "\r\n").send("235 2.7.0 ok\r\n")
+        .expect(password_b64 + "\r\n")
+        .send("235 2.7.0 ok\r\n")
         .expect("MAIL FROM:<a@example.org> SIZE=" + std::to_string(msg.size()) + "\r\n")
         .send("250 Ok\r\n")
-        .expect("RCPT TO:<b@example.net>\r\n").send("250 Ok\r\n")
-        .expect("DATA\r\n").send("354 go\r\n")
-        .expect(msg.bytes() + ".\r\n").send("250 Ok\r\n")
-        .expect("QUIT\r\n").send("221 Bye\r\n");
+        .expect("RCPT TO:<b@example.net>\r\n")
+        .send("250 Ok\r\n")
+        .expect("DATA\r\n")
+        .send("354 go\r\n")
+        .expect(msg.bytes() + ".\r\n")
+        .send("250 Ok\r\n")
+        .expect("QUIT\r\n")
+        .send("221 Bye\r\n");
     const Outcome o = run(peer, config, envelope(), msg);
     INFO(o.text);
     REQUIRE(o.ok);
@@ -162,9 +174,9 @@ TEST_CASE("smtp_session - capabilities are forgotten after STARTTLS") {
 }
 
 TEST_CASE("smtp_session - credentials never travel in the clear") {
-    const std::string offered = GENERATE(std::string("AUTH PLAIN LOGIN"),
-                                         std::string("AUTH CRAM-MD5 SCRAM-SHA-256"),
-                                         std::string("AUTH=LOGIN"));
+    const std::string offered =
+        GENERATE(std::string("AUTH PLAIN LOGIN"), std::string("AUTH CRAM-MD5 SCRAM-SHA-256"),
+                 std::string("AUTH=LOGIN"));
     CAPTURE(offered);
     Message msg;
     SessionConfig config = session_config(TlsMode::none);
@@ -173,8 +185,9 @@ TEST_CASE("smtp_session - credentials never travel in the clear") {
     peer.send(greeting).expect("EHLO client.test\r\n").send(ehlo({offered, "PIPELINING"}));
     const Outcome o = run(peer, config, envelope(), msg);
     CHECK(o.code == Exit::noperm);
-    CHECK(contains(o.text, "refusing to send the credentials of me@example.org over an "
-                           "unencrypted connection to mx.test"));
+    CHECK(contains(o.text,
+                   "refusing to send the credentials of me@example.org over an "
+                   "unencrypted connection to mx.test"));
     check_nothing_sent(peer);
 }
 
@@ -186,8 +199,10 @@ TEST_CASE("smtp_session - AUTH over plaintext with the LAN override") {
     LogCapture log;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"AUTH PLAIN", "PIPELINING", "CHUNKING"}))
-        .expect("AUTH PLAIN " + plain_ir + "\r\n").send("235 2.7.0 ok\r\n")
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"AUTH PLAIN", "PIPELINING", "CHUNKING"}))
+        .expect("AUTH PLAIN " + plain_ir + "\r\n")
+        .send("235 2.7.0 ok\r\n")
         .expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT " +
                 std::to_string(msg.size()) + " LAST\r\n" + msg.bytes() + "QUIT\r\n")
         .reply({"250 Ok", "250 Ok", "250 Ok", "221 Bye"});
@@ -253,7 +268,8 @@ TEST_CASE("smtp_session - implicit TLS requires an encrypted transport") {
 
     ScriptedPeer tls(true);
     tls.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
         .expect_line("MAIL", [](std::string_view l) { return l == "MAIL FROM:<a@example.org>"; })
         .expect_line("RCPT", [](std::string_view l) { return l == "RCPT TO:<b@example.net>"; })
         .expect_line("BDAT", [](std::string_view l) { return l.starts_with("BDAT "); })
@@ -271,7 +287,8 @@ TEST_CASE("smtp_session - server text is escaped in errors") {
     Message msg;
     ScriptedPeer peer;
     peer.send(greeting)
-        .expect("EHLO client.test\r\n").send(ehlo({}))
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({}))
         .expect("MAIL FROM:<a@example.org>\r\n")
         .send("550 5.7.1 \xff\xfe bad \x1b]0;title\x07\r\n");
     const Outcome o = run(peer, session_config(), envelope(), msg);
