@@ -51,14 +51,19 @@ std::string login_name() {
 
 using Preloaded = std::map<std::string, Secret>;
 
+constexpr const char* system_config_path = "/etc/okuru.toml";
+
 // Reads the configuration. With privilege (setgid system-wide use) only the system
 // file is read privileged: a user-chosen file drops privileges first. Secrets that
 // live in files of the system configuration are read now, while they still can be
 // (password commands and $CREDENTIALS_DIRECTORY belong to the user and wait); then
 // privileges are dropped for good.
 Config load(const Options& opt, Preloaded& preloaded) {
-    if (is_privileged() && (opt.config_file || std::getenv("OKURU_CONFIG"))) drop_privileges();
-    Config config = load_config(find_config_path(opt.config_file));
+    const std::string path = find_config_path(opt.config_file);
+    // Only the system file may be read with privilege: a user's own file (and the
+    // password files it names) is read with the user's rights alone.
+    if (is_privileged() && path != system_config_path) drop_privileges();
+    Config config = load_config(path);
     if (is_privileged()) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)

@@ -127,6 +127,12 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
         }
         try {
             session.server = hp.host;
+            if (session.auth) {
+                // DIGEST-MD5's digest-uri, GSSAPI's principal and OAUTHBEARER's host=
+                // name the server as configured (RFC 2831 2.1.2, RFC 7628 3.1).
+                session.auth->hostname = hp.host;
+                session.auth->port = hp.port;
+            }
             if (auto details = transport->tls_details()) {
                 log::info("TLS: " + details->version + ", " + details->cipher);
                 log::info("certificate subject: " + log::escape(details->subject));

@@ -74,7 +74,7 @@ bool is_scram(std::string_view mech) {
     return mech.starts_with("SCRAM-");
 }
 
-std::string_view gsasl_property_for(const ChannelBinding& cb) {
+std::string_view binding_kind(const ChannelBinding& cb) {
     return cb.type == "tls-exporter" ? "exporter" : "unique";
 }
 
@@ -142,7 +142,7 @@ struct SaslClient::Impl {
                 // Answer only for the binding type the transport has, so libgsasl
                 // names that type in the gs2 header whatever order it asks in.
                 const std::string_view want = prop == GSASL_CB_TLS_EXPORTER ? "exporter" : "unique";
-                if (!binding || gsasl_property_for(*binding) != want) return GSASL_NO_CALLBACK;
+                if (!binding || binding_kind(*binding) != want) return GSASL_NO_CALLBACK;
                 std::string b64 = base64_encode(binding->data);
                 const int rc = gsasl_property_set(s, prop, b64.c_str());
                 wipe(b64);

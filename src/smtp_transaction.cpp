@@ -235,21 +235,23 @@ class Transaction {
         std::string raw, out;
         const std::uint64_t total = reader_.size();
         log::dialogue('>', "[" + std::to_string(total) + " bytes of message data]");
-        bool ends_with_crlf = true;
+        // The Spool promises a final CR LF; if it ever lacks one, the dot must still
+        // start a line of its own.
+        std::string tail;
+        if (total >= 2) reader_.append(total - 2, 2, tail);
+        const bool ends_with_crlf = total == 0 || tail == "\r\n";
         for (std::uint64_t off = 0; off < total;) {
             const std::size_t n = std::min<std::uint64_t>(data_write_size, total - off);
             raw.clear();
             reader_.append(off, n, raw);
             off += n;
-            ends_with_crlf = raw.size() >= 2 ? raw.ends_with("\r\n")
-                                             : (ends_with_crlf && raw == "\n") || raw == "\r\n";
             stuffer.feed(raw, out);
             if (out.size() >= data_write_size) {
                 c_.write(out, "message data");
                 out.clear();
             }
         }
-        if (!ends_with_crlf) out += "\r\n";  // the Spool promises CR LF; never glue the dot on
+        if (!ends_with_crlf) out += "\r\n";
         log::dialogue('>', ".");
         out += DotStuffer::terminator;
         const bool pipelined = c_.caps.pipelining;

@@ -64,6 +64,7 @@ void TcpTransport::write(std::string_view data) {
 }
 
 void TcpTransport::write_plain(std::string_view data) {
+    plain_dialogue_ = true;
     while (!data.empty()) {
         // MSG_NOSIGNAL: a peer that has gone away gives EPIPE, not a SIGPIPE death.
         const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -115,6 +116,7 @@ std::size_t TcpTransport::read(std::span<char> buf, Clock::time_point deadline) 
             }
             if (n != GNUTLS_E_AGAIN) continue;  // a warning alert: keep reading
         } else {
+            plain_dialogue_ = true;
             const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
             if (n >= 0) return std::size_t(n);
             if (errno == EINTR) continue;
@@ -135,6 +137,11 @@ void TcpTransport::check_quiet_before_handshake() {
     char c;
     const ssize_t n = ::recv(fd_.get(), &c, 1, MSG_PEEK);
     if (n == 0) throw Error(Exit::tempfail, peer_ + " closed the connection before TLS");
+    if (n > 0 && !plain_dialogue_) {
+        throw Error(Exit::protocol, peer_ +
+                                        " sent plaintext where a TLS handshake was expected "
+                                        "(is the port meant for STARTTLS, not implicit TLS?)");
+    }
     if (n > 0) {
         throw Error(Exit::protocol,
                     peer_ + " sent data before the TLS handshake (response injection?)");

@@ -63,6 +63,7 @@ class TcpTransport final : public Transport {
     std::shared_ptr<const tls::Context> context_;
     std::chrono::milliseconds write_timeout_;
     std::unique_ptr<tls::Session> session_;  // set once the peer is verified
+    bool plain_dialogue_ = false;            // bytes were exchanged before TLS (STARTTLS)
 };
 
 }  // namespace okuru

@@ -532,3 +532,70 @@ TEST_CASE("smtp_session - -v dialogue: commands and replies, no message content"
     CHECK_FALSE(contains(text, "secret body text"));
     CHECK_FALSE(contains(text, "\x1b"));
 }
+
+TEST_CASE("smtp_session - a spooled 3 MiB message in 1 MiB BDAT chunks, byte for byte") {
+    std::string body;
+    for (int i = 0; body.size() < 3 * (1 << 20) + 100; ++i) {
+        body += "spooled line " + std::to_string(i) + "\r\n";
+    }
+    Message msg(body);  // beyond Spool::memory_limit: read back from its file
+    const std::string all = msg.bytes();
+    const std::size_t chunk = 1 << 20;
+    ScriptedPeer peer;
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "CHUNKING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + bdat(chunk, false) +
+                all.substr(0, chunk))
+        .reply({"250 Ok", "250 Ok", "250 chunk"})
+        .expect(bdat(chunk, false) + all.substr(chunk, chunk))
+        .expect(bdat(chunk, false) + all.substr(2 * chunk, chunk))
+        .expect(bdat(all.size() - 3 * chunk, true) + all.substr(3 * chunk) + "QUIT\r\n")
+        .reply({"250 chunk", "250 chunk", "250 2.0.0 queued", "221 Bye"});
+    const Outcome o = run(peer, session_config(), envelope(), msg);
+    INFO(o.text);
+    REQUIRE(o.ok);
+    CHECK(peer.errors().empty());
+    CHECK(peer.finished());
+    CHECK(peer.writes().size() == 5);
+}
+
+TEST_CASE("smtp_session - a failed chunk stops the BDAT sequence") {
+    Message msg(std::string(3000, 'q') + "\r\n");
+    SessionConfig config = session_config();
+    config.chunk_size = 1000;
+    ScriptedPeer peer;
+    const std::string all = msg.bytes();
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"CHUNKING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n")
+        .send("250 Ok\r\n")
+        .expect(rcpt("b@example.net"))
+        .send("250 Ok\r\n")
+        .expect(bdat(1000, false) + all.substr(0, 1000))
+        .send("250 Ok\r\n")
+        .expect(bdat(1000, false) + all.substr(1000, 1000))
+        .send("552 5.3.4 Message size exceeds fixed limit\r\n");
+    const Outcome o = run(peer, config, envelope(), msg);
+    CHECK(o.code == Exit::unavailable);
+    CHECK(o.text == "BDAT 1000 rejected: 552 5.3.4 Message size exceeds fixed limit");
+    CHECK(peer.unscripted().empty());  // no further BDAT (RFC 3030 2)
+    CHECK_FALSE(contains(peer.written(), "LAST"));
+}
+
+TEST_CASE("smtp_session - DATA: the dot always starts its own line") {
+    Message msg("no final line ending");
+    ScriptedPeer peer;
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt("b@example.net") + "DATA\r\n")
+        .reply({"250 Ok", "250 Ok", "354 go"})
+        .expect(msg.headers + "no final line ending\r\n.\r\nQUIT\r\n")
+        .reply({"250 Ok", "221 Bye"});
+    const Outcome o = run(peer, session_config(), envelope(), msg);
+    INFO(o.text);
+    CHECK(o.ok);
+    CHECK(peer.errors().empty());
+}

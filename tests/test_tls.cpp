@@ -302,19 +302,32 @@ TEST_CASE("tls - handshake is bounded by the deadline") {
 
 TEST_CASE("tls - plaintext from the server before the handshake is refused") {
     // Bytes after the STARTTLS reply and before the ClientHello were injected
-    // (RFC 3207 5); a server talking plaintext on an implicit-TLS port looks the same.
+    // (RFC 3207 5); plaintext at once means a STARTTLS port used as implicit TLS.
+    const bool starttls = GENERATE(true, false);
     std::atomic<bool> sent{false};
     test::OneShotServer server([&](okuru::Fd& fd) {
-        ::send(fd.get(), "220 ready\r\n", 11, MSG_NOSIGNAL);
+        test::ServerConn conn(fd);
+        if (starttls) {
+            conn.send("220 ready\r\n");
+            if (conn.read_line() != "STARTTLS") return;
+            conn.send("220 go ahead\r\n");
+            ::usleep(50'000);
+        }
+        conn.send("250 injected\r\n");
         sent = true;
-        char buf[512];
-        ::recv(fd.get(), buf, sizeof buf, 0);
+        conn.read_line();
     });
     ConnectParams params;
     params.host = "127.0.0.1";
     params.port = server.port();
     params.tls = trusting_test_ca();
     auto t = open_connection(params);
+    char buf[64];
+    if (starttls) {
+        CHECK(std::string(buf, t->read(buf, Clock::now() + 2s)) == "220 ready\r\n");
+        t->write("STARTTLS\r\n");
+        CHECK(std::string(buf, t->read(buf, Clock::now() + 2s)) == "220 go ahead\r\n");
+    }
     while (!sent) ::usleep(1000);
     ::usleep(50'000);
     try {
@@ -322,7 +335,9 @@ TEST_CASE("tls - plaintext from the server before the handshake is refused") {
         FAIL("handshake started over injected plaintext");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::protocol);
-        CHECK_THAT(e.what(), Catch::Contains("sent data before the TLS handshake"));
+        CHECK_THAT(e.what(), Catch::Contains(starttls ? "sent data before the TLS handshake"
+                                                      : "sent plaintext where a TLS handshake "
+                                                        "was expected"));
     }
     CHECK_FALSE(t->secure());
 }
