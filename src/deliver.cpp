@@ -73,8 +73,9 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
             Secret secret = pop.password.kind == PasswordSource::Kind::none
                                 ? password()
                                 : load_secret(pop.password, "POP3 password of account " + account.name);
-            pop_before_smtp(pop, user, secret, tls_params(account, pop.host),
-                            account.connect_timeout);
+            TlsParams pop_tls = tls_params(account, pop.host);
+            pop_tls.fingerprint.clear();  // the pin names the SMTP server's certificate
+            pop_before_smtp(pop, user, secret, pop_tls, account.connect_timeout);
         } catch (const std::exception&) {
             rethrow_with_context("POP-before-SMTP login at " + pop.host);
         }
@@ -115,6 +116,9 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
             cp.port = hp.port;
             cp.timeout = account.connect_timeout;
             cp.implicit_tls = account.tls == TlsMode::implicit;
+            // Load CA file, client key and priority now, so a mistake there is
+            // reported before connecting rather than after STARTTLS.
+            cp.prepare_tls = account.tls == TlsMode::starttls;
             cp.tls = tls_params(account, hp.host);
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
             transport = open_connection(cp);

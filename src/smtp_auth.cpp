@@ -28,7 +28,8 @@ std::string join(const std::vector<std::string>& v) {
 std::string authenticate(Conversation& c) {
     const AuthConfig& auth = *c.config.auth;
     if (!c.transport.secure() && !auth.allow_plaintext) {
-        throw Error(Exit::noperm, "refusing to send the credentials of " + auth.user +
+        // Policy, not a rejected login: the same Exit::unavailable as SaslClient uses.
+        throw Error(Exit::unavailable, "refusing to send the credentials of " + auth.user +
                                       " over an unencrypted connection to " + c.config.server +
                                       " (use tls = \"starttls\" or \"implicit\"; "
                                       "insecure_allow_plaintext_auth is for a trusted LAN only)");
@@ -55,6 +56,9 @@ std::string authenticate(Conversation& c) {
     for (int step = 0; step < max_steps; ++step) {
         const Reply r = c.read(command, true);
         if (r.code == 235) {
+            // SCRAM: success only counts once the server proved it knows the
+            // password too (RFC 5802 5: server signature).
+            sasl.finish();
             log::info("authenticated as " + auth.user + " with " + sasl.mechanism());
             return sasl.mechanism();
         }
@@ -63,6 +67,15 @@ std::string authenticate(Conversation& c) {
                 throw Error(Exit::protocol, command + ": unexpected reply " + r.str());
             }
             if (!r.transient()) c.quit_quietly();
+            if (!sasl.server_error().empty()) {
+                // OAuth servers explain a refusal in a JSON challenge (RFC 7628 3.2.2).
+                try {
+                    reject(r, command, Stage::auth);
+                } catch (const Error& e) {
+                    throw Error(e.code(), std::string(e.what()) + " (server said: " +
+                                              sasl.server_error() + ")");
+                }
+            }
             reject(r, command, Stage::auth);
         }
         std::string response;

@@ -184,7 +184,7 @@ TEST_CASE("smtp_session - credentials never travel in the clear") {
     ScriptedPeer peer;
     peer.send(greeting).expect("EHLO client.test\r\n").send(ehlo({offered, "PIPELINING"}));
     const Outcome o = run(peer, config, envelope(), msg);
-    CHECK(o.code == Exit::noperm);
+    CHECK(o.code == Exit::unavailable);
     CHECK(contains(o.text,
                    "refusing to send the credentials of me@example.org over an "
                    "unencrypted connection to mx.test"));

@@ -13,6 +13,7 @@
 #include "net.hpp"
 #include "net_fixture.hpp"
 #include "tls_fixture.hpp"
+#include "tls_session.hpp"
 
 using namespace okuru;
 using namespace std::chrono_literals;
@@ -340,4 +341,27 @@ TEST_CASE("tls - plaintext from the server before the handshake is refused") {
                                                         "was expected"));
     }
     CHECK_FALSE(t->secure());
+}
+
+TEST_CASE("tls - fingerprints are normalised before comparing") {
+    const std::string hex(64, 'a');
+    const std::string spelled = GENERATE_COPY(std::string(64, 'A'), "sha256:" + hex,
+                                              "SHA256:" + with_colons(hex), " " + with_colons(hex));
+    CAPTURE(spelled);
+    CHECK(normalize_fingerprint(spelled) == hex);
+    CHECK(constant_time_equal(normalize_fingerprint(spelled), hex));
+    CHECK_FALSE(constant_time_equal(hex, std::string(63, 'a') + "b"));
+    CHECK_FALSE(constant_time_equal(hex, hex + "a"));
+}
+
+TEST_CASE("tls - verification status in words") {
+    const auto [status, words] = GENERATE(table<unsigned, std::string>({
+        {GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND, "the certificate issuer is unknown"},
+        {GNUTLS_CERT_INVALID | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_UNEXPECTED_OWNER,
+         "the certificate has expired; the certificate does not match the host name h\\x01x"},
+        {GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+         "the certificate violates its signer's constraints (name or path length)"},
+        {GNUTLS_CERT_INVALID, "the certificate is not trusted"},
+    }));
+    CHECK(tls::describe_verify_status(status, "h\x01x") == words);
 }
