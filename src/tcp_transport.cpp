@@ -2,6 +2,8 @@
 // never hang okuru; the socket stays non-blocking for its whole life.
 #include "tcp_transport.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +29,14 @@ Fd::~Fd() {
 }
 
 bool wait_fd(int fd, short events, Clock::time_point deadline) {
+    if (events & POLLIN) {
+        // Acknowledge what arrives at once: the server writes its reply in pieces
+        // (TLS handshake, then greeting), and with its Nagle algorithm waiting for
+        // our delayed ACK each piece would cost ~40 ms on an idle link. The kernel
+        // clears the flag by itself, so it is set again before every wait.
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
     for (;;) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
         const int timeout = left.count() <= 0 ? 0 : int(std::min<long long>(left.count(), 1 << 30));
