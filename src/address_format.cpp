@@ -1,5 +1,6 @@
 // Rendering mailboxes for headers, and the RFC 5321 checks on envelope addresses
 // that come from argv or -t headers (the PHPMailer CVE-2016-10033 class of bugs).
+#include <algorithm>
 #include <cctype>
 #include <string>
 
@@ -113,6 +114,9 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
                 continue;
             }
             if (a[i] == '"') break;
+            // Legal inside quotes, but no real mailbox needs them and they would
+            // confuse anything that later splits "<path>" naively.
+            if (a[i] == '<' || a[i] == '>') fail("contains '" + std::string(1, a[i]) + "' inside");
         }
         ++i;
         if (i < a.size() && a[i] != '@') fail("has text after the quoted local part");
@@ -130,7 +134,13 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
     std::string_view dom = a.substr(i + 1);
     if (dom.empty()) fail("has '@' but no domain");
     if (dom.front() == '[') {
-        if (dom.back() != ']' || dom.find_first_of("[]\\ ", 1) != dom.size() - 1)
+        // RFC 5321 4.1.3: IPv4, "IPv6:..." or "tag:..." literals; nothing else.
+        const auto lit = dom.substr(1, dom.size() - 2);
+        if (dom.back() != ']' || lit.empty() ||
+            !std::all_of(lit.begin(), lit.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' ||
+                       c == '-';
+            }))
             fail("has a malformed address literal");
     } else {
         for (char c : dom) {

@@ -16,6 +16,7 @@
 #include "deadletter.hpp"
 #include "deliver.hpp"
 #include "errors.hpp"
+#include "interrupt.hpp"
 #include "log.hpp"
 #include "message.hpp"
 #include "privilege.hpp"
@@ -153,6 +154,7 @@ Exit send_one(const Config& config, const Options& opt, const Submission& s,
     const bool eight_bit = msg.eight_bit || (opt.body_type && *opt.body_type == "8BITMIME");
     Content content{headers, msg.body, eight_bit, smtputf8};
     try {
+        const InterruptGuard interrupts;
         SubmitResult r = deliver(a, env, content, dopt);
         log::info("accepted: " + r.final_reply.str());
         return Exit::ok;

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "interrupt.hpp"
 #include "log.hpp"
 #include "tcp_connect.hpp"
 
@@ -123,7 +124,7 @@ Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, st
         std::vector<pollfd> fds;
         for (const auto& a : pending) fds.push_back({a.fd.get(), POLLOUT, 0});
         const auto wake = next < eps.size() ? std::min(deadline, next_start) : deadline;
-        const int n = ::poll(fds.data(), fds.size(), poll_timeout(wake));
+        const int n = interruptible_poll(fds.data(), fds.size(), poll_timeout(wake));
         if (n < 0 && errno != EINTR) throw_system(Exit::tempfail, "poll", errno);
         for (std::size_t k = fds.size(); n > 0 && k-- > 0;) {
             if (fds[k].revents == 0) continue;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "interrupt.hpp"
 #include "log.hpp"
 
 namespace okuru {
@@ -41,7 +42,7 @@ bool wait_fd(int fd, short events, Clock::time_point deadline) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
         const int timeout = left.count() <= 0 ? 0 : int(std::min<long long>(left.count(), 1 << 30));
         pollfd p{fd, events, 0};
-        const int n = ::poll(&p, 1, timeout);
+        const int n = interruptible_poll(&p, 1, timeout);
         if (n > 0) return true;  // ready, or an error/hang-up the next call will report
         if (n == 0) {
             if (Clock::now() >= deadline) return false;

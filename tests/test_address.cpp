@@ -135,6 +135,7 @@ TEST_CASE("address - envelope addresses that are accepted") {
         {"\"a b\"@x.example", "\"a b\"@x.example"},
         {"\"a\\\"b\"@x", "\"a\\\"b\"@x"},
         {"a@[192.0.2.1]", "a@[192.0.2.1]"},
+        {"a@[IPv6:2001:db8::1]", "a@[IPv6:2001:db8::1]"},
         {"jörg@bücher.example", "jörg@bücher.example"},
         {"o'brien@x.example", "o'brien@x.example"},
     }));
@@ -171,6 +172,10 @@ TEST_CASE("address - envelope addresses that are refused") {
         {"a@x..y", "invalid domain"},
         {"a@x:25", "domain"},
         {"\"open@x", "unterminated"},
+        {"\"a<b\"@x", "'<'"},
+        {"a@[1.2.3.4>]", "address literal"},
+        {"a@[]", "address literal"},
+        {"\"a\\>b\"@x", "'>'"},
     }));
     CAPTURE(in);
     try {

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Nothing lost (issue 4): a failed submission saves the message and exits with
+the failure code; SIGTERM mid-session never completes the message at the server
+and saves it; --resend-failed sends each saved message exactly once, even with
+two runs at the same time. Uses a small plaintext SMTP sink on 127.0.0.1:0 (TLS
+is covered by the integration tests). Exits 0 when all pass, 1 otherwise."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+OKURU = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+class Sink:
+    """Accepts SMTP sessions; records every completed message. With stall=True it
+    answers the greeting and then never replies again."""
+
+    def __init__(self, stall=False):
+        self.stall = stall
+        self.messages = []
+        self.partial = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def session(self, conn):
+        f = conn.makefile("rb")
+        conn.sendall(b"220 sink ESMTP\r\n")
+        if self.stall:
+            time.sleep(30)
+            return
+        rcpts, data = [], None
+        try:
+            for line in f:
+                cmd = line.strip().upper()
+                if cmd.startswith(b"EHLO"):
+                    conn.sendall(b"250-sink\r\n250 8BITMIME\r\n")
+                elif cmd.startswith(b"MAIL"):
+                    rcpts = []
+                    conn.sendall(b"250 ok\r\n")
+                elif cmd.startswith(b"RCPT"):
+                    rcpts.append(line.strip()[8:].decode())
+                    conn.sendall(b"250 ok\r\n")
+                elif cmd == b"DATA":
+                    conn.sendall(b"354 go\r\n")
+                    data = b""
+                    for dl in f:
+                        if dl == b".\r\n":
+                            break
+                        data += dl
+                    else:
+                        with self.lock:
+                            self.partial += 1
+                        return
+                    with self.lock:
+                        self.messages.append((rcpts, data))
+                    conn.sendall(b"250 queued\r\n")
+                elif cmd == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 ok\r\n")
+        finally:
+            conn.close()
+
+
+def write_config(d, port, extra=""):
+    path = os.path.join(d, "config.toml")
+    with open(path, "w") as f:
+        f.write('dead_letter = "%s"\n[accounts.lan]\nhost = "127.0.0.1"\nport = %d\n'
+                'tls = "none"\ntimeout = 20\nconnect_timeout = 5\n%s' % (os.path.join(d, "failed"), port, extra))
+    return path
+
+
+def saved(d):
+    new = os.path.join(d, "failed", "new")
+    return sorted(os.listdir(new)) if os.path.isdir(new) else []
+
+
+def main():
+    msg = b"Subject: keep me\n\nimportant body\n"
+    with tempfile.TemporaryDirectory() as d:
+        # 1. Nobody listening: temporary failure, message saved, path printed.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+        s.close()
+        cfg = write_config(d, dead_port)
+        p = subprocess.run([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "a@x.example"],
+                           input=msg, capture_output=True, timeout=30)
+        err = p.stderr.decode()
+        check(p.returncode == 75, "refused connection exits 75 (got %d)" % p.returncode)
+        files = saved(d)
+        check(len(files) == 1, "the message was saved once")
+        check(any(f in err for f in files) and "Connection refused" in err,
+              "stderr names the saved file and the reason")
+        if files:
+            text = open(os.path.join(d, "failed", "new", files[0]), "rb").read()
+            check(b"important body" in text and b"X-Okuru-Envelope-To: a@x.example" in text,
+                  "saved file holds the envelope and the body")
+
+        # 2. SIGTERM while the server stalls: exit 75, saved, nothing completed.
+        stall = Sink(stall=True)
+        cfg = write_config(d, stall.port)
+        p = subprocess.Popen([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "b@x.example"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdin.write(msg)
+        p.stdin.close()
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+        err = p.stderr.read()
+        check(p.returncode == 75, "SIGTERM mid-session exits 75 (got %d)" % p.returncode)
+        check(b"interrupted by SIGTERM" in err, "stderr says it was interrupted")
+        check(len(saved(d)) == 2, "the interrupted message was saved")
+
+        # 3. Two concurrent --resend-failed runs: each message delivered exactly once.
+        sink = Sink()
+        cfg = write_config(d, sink.port)
+        runs = [subprocess.Popen([OKURU, "-C", cfg, "--resend-failed"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE) for _ in range(2)]
+        codes = [r.wait(timeout=60) for r in runs]
+        check(codes == [0, 0], "both resend runs exit 0 (got %s)" % codes)
+        got = sorted(r for rcpts, _ in sink.messages for r in rcpts)
+        check(got == ["<a@x.example>", "<b@x.example>"], "each saved message sent exactly once (got %s)" % got)
+        check(all(b"important body" in data for _, data in sink.messages), "resent bodies intact")
+        check(saved(d) == [], "resent messages removed from the dead-letter Maildir")
+        check(sink.partial == 0, "no partial transaction at the sink")
+
+    print("%d passed, %d failed" % (12 - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
