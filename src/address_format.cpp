@@ -101,6 +101,10 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
         if (allow_empty) return "";
         fail("is empty");
     }
+    // Legal inside quotes, but no real mailbox needs them, and anything that later
+    // splits "<path>" naively would be confused.
+    if (const auto b = a.find_first_of("<>"); b != std::string_view::npos)
+        fail("contains '" + std::string(1, a[b]) + "' inside");
     if (a.front() == '-') fail("starts with '-': an address that could be taken for an option");
     // RFC 5321 4.5.3.1.3: a path (with its angle brackets) is at most 256 octets.
     if (a.size() + 2 > 256) fail("is longer than the 256 octets an SMTP path may have");
@@ -114,9 +118,6 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
                 continue;
             }
             if (a[i] == '"') break;
-            // Legal inside quotes, but no real mailbox needs them and they would
-            // confuse anything that later splits "<path>" naively.
-            if (a[i] == '<' || a[i] == '>') fail("contains '" + std::string(1, a[i]) + "' inside");
         }
         ++i;
         if (i < a.size() && a[i] != '@') fail("has text after the quoted local part");

@@ -173,7 +173,7 @@ TEST_CASE("address - envelope addresses that are refused") {
         {"a@x:25", "domain"},
         {"\"open@x", "unterminated"},
         {"\"a<b\"@x", "'<'"},
-        {"a@[1.2.3.4>]", "address literal"},
+        {"a@[1.2.3.4(x)]", "address literal"},
         {"a@[]", "address literal"},
         {"\"a\\>b\"@x", "'>'"},
     }));
