@@ -1,5 +1,6 @@
 // libFuzzer target: the SMTP reply reader must turn any byte stream into replies
 // or an okuru::Error, never crash, hang or read out of bounds.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -103,11 +103,17 @@ def t_mechanism(env, label, mech):
     tag = ("%s %s" % (label, mech or "auto")).encode()
     msg = sample(tag)
     off = env.pf.log_size()
-    r, log = env.submit(label, msg, args=["-v", "rcpt@example.test"],
+    xlog = os.path.join(env.pf.dir, "okuru-X.log")
+    if os.path.exists(xlog):
+        os.unlink(xlog)
+    r, log = env.submit(label, msg, args=["-vv", "-X", xlog, "rcpt@example.test"],
                         auth=[mech] if mech else None)
     check(r.rc == 0, "okuru failed", r)
-    # -v shows the dialogue: never the password, plain or in an AUTH response.
-    check(not common.leaks(env.pf.PASSWORD, r.out, r.err), "password in -v output", r)
+    with open(xlog, "rb") as f:
+        xtext = f.read()
+    check(b"AUTH " in xtext and b"235" in xtext, "-X log lacks the AUTH dialogue", xtext[-2000:])
+    # -vv and -X show the dialogue: never the password, plain or in an AUTH response.
+    check(not common.leaks(env.pf.PASSWORD, r.out, r.err, xtext), "password in -v or -X output", r)
     stats = session_stats(log, label)
     check(stats.get("auth") == "1", "expected one successful AUTH", stats)
     m = re.search(r"sasl_method=([\w-]+)", log)
