@@ -80,6 +80,14 @@ const Secret* preloaded_for(const Preloaded& p, const Account& a) {
     return it == p.end() ? nullptr : &it->second;
 }
 
+// RFC 6531: any non-ASCII address in the envelope needs the SMTPUTF8 extension.
+bool needs_smtputf8(const Envelope& env) {
+    if (okuru::needs_smtputf8(env.sender)) return true;
+    for (const auto& r : env.recipients)
+        if (okuru::needs_smtputf8(r)) return true;
+    return false;
+}
+
 DsnOptions dsn_from(const Options& opt) {
     DsnOptions dsn;
     dsn.notify = opt.dsn_notify;
@@ -149,10 +157,8 @@ Exit send_one(const Config& config, const Options& opt, const Submission& s,
         return Exit::ok;
     }
 
-    bool smtputf8 = needs_smtputf8(env.sender);
-    for (const auto& r : env.recipients) smtputf8 = smtputf8 || needs_smtputf8(r);
     const bool eight_bit = msg.eight_bit || (opt.body_type && *opt.body_type == "8BITMIME");
-    Content content{headers, msg.body, eight_bit, smtputf8};
+    Content content{headers, msg.body, eight_bit, needs_smtputf8(env)};
     try {
         const InterruptGuard interrupts;
         SubmitResult r = deliver(a, env, content, dopt);
@@ -232,11 +238,13 @@ Exit resend_mode(const Options& opt) {
             a ? std::vector<Submission>{{a, m.envelope.recipients, "saved account"}}
               : plan_submissions(config, std::nullopt, m.envelope.sender, m.envelope.recipients);
         bool ok = true;
+        // The saved header block is final already (Date, Message-ID, From, no Bcc).
+        const std::string headers = msg.headers.render() + "\r\n";
         for (const Submission& s : plan) {
             Envelope env{s.account->envelope_from.empty() ? m.envelope.sender
                                                           : s.account->envelope_from,
                          s.recipients};
-            Content content{msg.headers.render() + "\r\n", msg.body, msg.eight_bit, false};
+            Content content{headers, msg.body, msg.eight_bit, needs_smtputf8(env)};
             try {
                 DeliveryOptions dopt;
                 dopt.preloaded_password = preloaded_for(preloaded, *s.account);

@@ -8,9 +8,13 @@
 
 #include "config.hpp"
 #include "errors.hpp"
+#include "test_support.hpp"
 
 using namespace okuru;
 namespace fs = std::filesystem;
+
+using okuru::test::EnvGuard;
+using okuru::test::TempDir;
 
 namespace {
 
@@ -25,46 +29,6 @@ std::string config_error(const std::string& text) {
     FAIL("no error for:\n" << text);
     return {};
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/okuru-config-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl));
-        path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text, mode_t mode = 0600) const {
-        const fs::path p = path / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p) << text;
-        chmod(p.c_str(), mode);
-        return p.string();
-    }
-};
-
-// Sets (or unsets, with nullptr) an environment variable for one scope.
-struct EnvGuard {
-    std::string name;
-    std::optional<std::string> old;
-    EnvGuard(const char* n, const char* value) : name(n) {
-        if (const char* o = std::getenv(n)) old = o;
-        if (value)
-            setenv(n, value, 1);
-        else
-            unsetenv(n);
-    }
-    EnvGuard(const EnvGuard&) = delete;
-    EnvGuard& operator=(const EnvGuard&) = delete;
-    ~EnvGuard() {
-        if (old)
-            setenv(name.c_str(), old->c_str(), 1);
-        else
-            unsetenv(name.c_str());
-    }
-};
 
 const std::string one = "[accounts.a]\nhost = \"smtp.example.org\"\n";
 

@@ -11,20 +11,13 @@
 
 #include "deadletter.hpp"
 #include "errors.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
-namespace {
+using okuru::test::TempDir;
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/okuru-deadletter-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -8,32 +8,20 @@
 #include <fstream>
 
 #include "errors.hpp"
+#include "test_support.hpp"
 #include "secret.hpp"
 
 using namespace okuru;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+using okuru::test::EnvGuard;
+
 namespace {
 
 const std::string password = "s3cr3t-Pa55";
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/okuru-secret-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl));
-        path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text, mode_t mode) const {
-        const fs::path p = path / name;
-        std::ofstream(p) << text;
-        REQUIRE(chmod(p.c_str(), mode) == 0);
-        return p.string();
-    }
+struct TempDir : okuru::test::TempDir {
     // A helper program: the test uses /bin/sh to write it, load_secret execs it directly.
     std::string script(const std::string& name, const std::string& body) const {
         return write(name, "#!/bin/sh\n" + body + "\n", 0700);
@@ -68,26 +56,6 @@ std::string failure(const PasswordSource& s, Exit expected) {
     FAIL("no error");
     return {};
 }
-
-struct EnvGuard {
-    std::string name;
-    std::optional<std::string> old;
-    EnvGuard(const char* n, const char* value) : name(n) {
-        if (const char* o = std::getenv(n)) old = o;
-        if (value)
-            setenv(n, value, 1);
-        else
-            unsetenv(n);
-    }
-    EnvGuard(const EnvGuard&) = delete;
-    EnvGuard& operator=(const EnvGuard&) = delete;
-    ~EnvGuard() {
-        if (old)
-            setenv(name.c_str(), old->c_str(), 1);
-        else
-            unsetenv(name.c_str());
-    }
-};
 
 }  // namespace
 
