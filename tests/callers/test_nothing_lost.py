@@ -150,7 +150,17 @@ def main():
         check(saved(d) == [], "resent messages removed from the dead-letter Maildir")
         check(sink.partial == 0, "no partial transaction at the sink")
 
-    print("%d passed, %d failed" % (12 - len(failures), len(failures)))
+        # 4. The account's host is down: the fallback host takes the message.
+        fallback = Sink()
+        cfg = write_config(d, dead_port, 'fallback = ["127.0.0.1:%d"]\n' % fallback.port)
+        p = subprocess.run([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "c@x.example"],
+                           input=msg, capture_output=True, timeout=30)
+        check(p.returncode == 0 and len(fallback.messages) == 1,
+              "fallback host used when the first refuses (exit %d)" % p.returncode)
+        check(b"trying 127.0.0.1" in p.stderr, "the switch to the fallback host is reported")
+        check(saved(d) == [], "nothing saved when the fallback accepted")
+
+    print("%d passed, %d failed" % (15 - len(failures), len(failures)))
     return 1 if failures else 0
 
 

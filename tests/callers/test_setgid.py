@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""System-wide use (issue 2): okuru installed setgid to a group that alone can
+read the secrets must drop that group before it touches anything the user
+chose: a user's own config (and the password file it names) and the -X log
+file are used with the user's rights only. Runs okuru as `nobody` from a
+setgid copy; needs root (skips with 77 outside CI, fails in CI)."""
+import grp
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+OKURU = sys.argv[1]
+GROUP = "okuru-test"
+SECRET = "s3tgid-secret-Pa55"
+failures = []
+
+
+def check(cond, what, detail=""):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+        if detail:
+            print("     " + detail)
+
+
+class AuthServer:
+    """Plaintext SMTP that offers AUTH PLAIN and records everything it receives."""
+
+    def __init__(self):
+        self.received = b""
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            conn, _ = self.sock.accept()
+            conn.sendall(b"220 test ESMTP\r\n")
+            f = conn.makefile("rb")
+            for line in f:
+                self.received += line
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250-test\r\n250 AUTH PLAIN\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"535 5.7.8 no\r\n")
+            conn.close()
+
+
+def main():
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("needs root and setpriv")
+        return 1 if os.environ.get("CI") else 77
+    try:
+        gid = grp.getgrnam(GROUP).gr_gid
+    except KeyError:
+        subprocess.run(["groupadd", "--system", GROUP], check=True)
+        gid = grp.getgrnam(GROUP).gr_gid
+    d = tempfile.mkdtemp(prefix="okuru-setgid-")
+    try:
+        os.chmod(d, 0o755)
+        binary = os.path.join(d, "okuru")
+        shutil.copy(OKURU, binary)
+        os.chown(binary, 0, gid)
+        os.chmod(binary, 0o2755)
+        # A secret only the group can read, and a directory only the group can write.
+        secret = os.path.join(d, "secret")
+        with open(secret, "w") as f:
+            f.write(SECRET + "\n")
+        os.chown(secret, 0, gid)
+        os.chmod(secret, 0o640)
+        private = os.path.join(d, "private")
+        os.mkdir(private)
+        os.chown(private, 0, gid)
+        os.chmod(private, 0o770)
+        # The user's own config names the group's secret; the server asks for AUTH,
+        # so okuru must try to read it.
+        server = AuthServer()
+        cfg = os.path.join(d, "user.toml")
+        with open(cfg, "w") as f:
+            f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+                    'tls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                    'password_file = "%s"\n' % (os.path.join(d, "failed"), server.port, secret))
+        os.chmod(cfg, 0o644)
+        os.chmod(os.path.join(d), 0o777)
+
+        def as_nobody(args):
+            return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                   binary] + args, input=b"Subject: s\n\nx\n", capture_output=True,
+                                  timeout=30)
+
+        # Sanity: the copy really is setgid (otherwise this test proves nothing).
+        st = os.stat(binary)
+        check(st.st_mode & 0o2000 and st.st_gid == gid, "test binary is setgid %s" % GROUP)
+
+        p = as_nobody(["-C", cfg, "-i", "a@example.org"])
+        out = p.stdout + p.stderr
+        check(p.returncode != 0 and b"secret" in p.stderr and b"Permission denied" in p.stderr,
+              "a user config cannot read the group's password file (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-400:])
+        check(SECRET.encode() not in out, "the secret never appears in the output")
+        check(b"AUTH" not in server.received, "no AUTH reached the server")
+
+        p = as_nobody(["-C", cfg, "-X", os.path.join(private, "log"), "--pretend", "a@example.org"])
+        check(p.returncode == 73 and not os.path.exists(os.path.join(private, "log")),
+              "-X cannot create a file where only the group may write (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-400:])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (5 - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
