@@ -3,6 +3,8 @@
 // carries Exit::config; all validation happens before any network activity.
 #pragma once
 
+#include <string.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -20,6 +22,14 @@ struct PasswordSource {
     Kind kind = Kind::none;
     std::string text;               // inline_text: the password; file: path; credential: name
     std::vector<std::string> argv;  // command: argv, run without a shell
+
+    PasswordSource() = default;
+    PasswordSource(Kind k, std::string t, std::vector<std::string> a)
+        : kind(k), text(std::move(t)), argv(std::move(a)) {}
+    PasswordSource(const PasswordSource&) = default;
+    PasswordSource& operator=(const PasswordSource&) = default;
+    // An inline password is a secret too: wiped with the configuration.
+    ~PasswordSource() { explicit_bzero(text.data(), text.size()); }
 };
 
 struct HostPort {
