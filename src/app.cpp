@@ -192,7 +192,7 @@ Exit send_mode(const Options& opt) {
     std::vector<std::string> recipients;
     for (const auto& r : opt.recipients) recipients.push_back(parse_envelope_address(r, "recipient"));
 
-    InputMessage msg = read_message(STDIN_FILENO, ReadOptions{opt.dot_ends_input, 1 << 20});
+    InputMessage msg = read_message(STDIN_FILENO, ReadOptions{opt.dot_ends_input});
 
     if (opt.recipients_from_headers)
         for (auto& r : header_recipients(msg.headers)) recipients.push_back(std::move(r));
@@ -232,7 +232,7 @@ Exit resend_mode(const Options& opt) {
     std::size_t sent = 0;
     Exit result = Exit::ok;
     const std::size_t left = for_each_failed(dir, [&](ClaimedMessage& m) {
-        InputMessage msg = read_message(m.fd, ReadOptions{false, 1 << 20});
+        InputMessage msg = read_message(m.fd, ReadOptions{false});
         const Account* a = config.find_account(m.envelope.account);
         std::vector<Submission> plan =
             a ? std::vector<Submission>{{a, m.envelope.recipients, "saved account"}}
