@@ -136,22 +136,74 @@ void print_pretend(const Submission& s, const Envelope& env, const std::string& 
               << "\n";
 }
 
-// Prepares and sends one submission; on failure saves the message and reports.
-Exit send_one(const Config& config, const Options& opt, const Submission& s,
-              const std::string& sender, InputMessage& msg, const DeliveryOptions& dopt) {
+// What one message needs beyond the configuration: from the command line, or
+// from the envelope saved with a failed message.
+struct Request {
+    std::optional<std::string> account;    // -a, or the account tried before
+    std::optional<std::string> sender;     // validated -f ("" = null sender)
+    std::vector<std::string> recipients;   // validated, possibly bare names
+};
+
+struct Prepared {
+    std::string sender;  // qualified envelope sender before any account rewrite
+    std::vector<Submission> plan;
+};
+
+// Qualification and routing, shared by a new message and a resent one (both
+// steps are idempotent, so a saved message goes through them again safely).
+Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
+    Qualifier qualify(config);
+    std::vector<std::string> expanded;
+    for (const auto& r : req.recipients)
+        for (auto& x : qualify.expand_recipient(localize(r))) expanded.push_back(std::move(x));
+
+    Prepared p;
+    if (req.sender) {
+        p.sender = req.sender->empty() ? "" : qualify.qualify_sender(*req.sender);
+    } else if (auto from = header_sender(msg.headers)) {
+        p.sender = qualify.qualify_sender(*from);
+    } else {
+        p.sender = qualify.qualify_sender(login_name());
+    }
+    qualify_headers(msg.headers,
+                    [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
+    p.plan = plan_submissions(config, req.account, p.sender, expanded);
+    return p;
+}
+
+// The envelope and the final header block of one submission.
+std::pair<Envelope, std::string> outgoing(const Submission& s, const std::string& sender,
+                                          const HeaderBlock& headers,
+                                          const std::optional<std::string>& full_name) {
     const Account& a = *s.account;
     Envelope env;
     env.sender = a.envelope_from.empty() ? sender : a.envelope_from;
     env.recipients = s.recipients;
-
     HeaderFinish finish;
     finish.envelope_sender = env.sender;
-    finish.full_name = opt.full_name;
+    finish.full_name = full_name;
     finish.from_rewrite = a.from_header;
     finish.message_id_domain = domain_of(env.sender);
     if (finish.message_id_domain.empty()) finish.message_id_domain = "localhost";
-    const std::string headers = finish_headers(msg.headers, finish);
+    return {std::move(env), finish_headers(headers, finish)};
+}
 
+// Keeps a message okuru could not send; never throws (it is already the error path).
+void keep(const Config& config, const SavedEnvelope& envelope, const std::string& why,
+          std::string_view headers, const Spool& body) {
+    if (!config.save_failed) return;
+    try {
+        const std::string path = save_failed(dead_letter_dir(config), envelope, why, headers, body);
+        say("message saved to " + path + " (okuru --resend-failed retries it)");
+    } catch (const std::exception& save_error) {
+        say("could not save the message: " + describe(save_error));
+    }
+}
+
+// Prepares and sends one submission; on failure saves the message and reports.
+Exit send_one(const Config& config, const Options& opt, const Submission& s,
+              const std::string& sender, InputMessage& msg, const DeliveryOptions& dopt) {
+    const auto [env, headers] = outgoing(s, sender, msg.headers, opt.full_name);
     if (opt.pretend) {
         print_pretend(s, env, headers, msg);
         return Exit::ok;
@@ -161,24 +213,14 @@ Exit send_one(const Config& config, const Options& opt, const Submission& s,
     Content content{headers, msg.body, eight_bit, needs_smtputf8(env)};
     try {
         const InterruptGuard interrupts;
-        SubmitResult r = deliver(a, env, content, dopt);
+        SubmitResult r = deliver(*s.account, env, content, dopt);
         log::info("accepted: " + r.final_reply.str());
         return Exit::ok;
     } catch (const std::exception& e) {
-        const Exit code = exit_code(e);
         const std::string why = describe(e);
         say(why);
-        if (config.save_failed) {
-            try {
-                const std::string path = save_failed(dead_letter_dir(config),
-                                                     {a.name, env.sender, env.recipients}, why,
-                                                     headers, msg.body);
-                say("message saved to " + path + " (okuru --resend-failed retries it)");
-            } catch (const std::exception& save_error) {
-                say("could not save the message: " + describe(save_error));
-            }
-        }
-        return code;
+        keep(config, {s.account->name, env.sender, env.recipients}, why, headers, msg.body);
+        return exit_code(e);
     }
 }
 
@@ -187,42 +229,73 @@ Exit send_mode(const Options& opt) {
     const Config config = load(opt, preloaded);
 
     // Validate the command line's addresses before reading anything else.
-    std::optional<std::string> sender_arg;
-    if (opt.sender) sender_arg = parse_envelope_address(*opt.sender, "sender (-f)", true);
-    std::vector<std::string> recipients;
-    for (const auto& r : opt.recipients) recipients.push_back(parse_envelope_address(r, "recipient"));
+    Request req;
+    req.account = opt.account;
+    if (opt.sender) req.sender = parse_envelope_address(*opt.sender, "sender (-f)", true);
+    for (const auto& r : opt.recipients)
+        req.recipients.push_back(parse_envelope_address(r, "recipient"));
 
     InputMessage msg = read_message(STDIN_FILENO, ReadOptions{opt.dot_ends_input});
 
     if (opt.recipients_from_headers)
-        for (auto& r : header_recipients(msg.headers)) recipients.push_back(std::move(r));
-    if (recipients.empty())
+        for (auto& r : header_recipients(msg.headers)) req.recipients.push_back(std::move(r));
+    if (req.recipients.empty())
         throw Error(Exit::usage, "no recipients: give addresses as arguments or use -t");
 
-    Qualifier qualify(config);
-    std::vector<std::string> expanded;
-    for (const auto& r : recipients)
-        for (auto& x : qualify.expand_recipient(localize(r))) expanded.push_back(std::move(x));
-
-    std::string sender;
-    if (sender_arg) {
-        sender = sender_arg->empty() ? "" : qualify.qualify_sender(*sender_arg);
-    } else if (auto from = header_sender(msg.headers)) {
-        sender = qualify.qualify_sender(*from);
-    } else {
-        sender = qualify.qualify_sender(login_name());
+    Prepared prepared;
+    try {
+        prepared = prepare(config, req, msg);
+    } catch (const std::exception& e) {
+        // The message is here but cannot be routed (a bare name without alias, no
+        // account): keep it, so that fixing the configuration and running
+        // --resend-failed still delivers it.
+        if (!opt.pretend) {
+            const std::string why = describe(e);
+            say(why);
+            keep(config,
+                 {req.account.value_or(""), req.sender.value_or(""), req.recipients,
+                  req.sender.has_value()},
+                 why, msg.headers.render() + "\r\n", msg.body);
+            return exit_code(e);
+        }
+        throw;
     }
-    qualify_headers(msg.headers, [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
 
-    const auto plan = plan_submissions(config, opt.account, sender, expanded);
     DeliveryOptions dopt;
     dopt.dsn = dsn_from(opt);
     Exit result = Exit::ok;
-    for (const Submission& s : plan) {
+    for (const Submission& s : prepared.plan) {
         dopt.preloaded_password = preloaded_for(preloaded, *s.account);
-        result = worst(result, send_one(config, opt, s, sender, msg, dopt));
+        result = worst(result, send_one(config, opt, s, prepared.sender, msg, dopt));
     }
     return result;
+}
+
+// Sends one saved message; true when every part was accepted.
+bool resend_one(const Config& config, const Preloaded& preloaded, ClaimedMessage& m,
+                Exit& result) {
+    InputMessage msg = read_message(m.fd, ReadOptions{false});
+    Request req;
+    if (config.find_account(m.envelope.account)) req.account = m.envelope.account;
+    if (m.envelope.sender_known) req.sender = m.envelope.sender;
+    req.recipients = m.envelope.recipients;
+    const Prepared prepared = prepare(config, req, msg);
+    bool ok = true;
+    for (const Submission& s : prepared.plan) {
+        const auto [env, headers] = outgoing(s, prepared.sender, msg.headers, std::nullopt);
+        Content content{headers, msg.body, msg.eight_bit, needs_smtputf8(env)};
+        try {
+            const InterruptGuard interrupts;
+            DeliveryOptions dopt;
+            dopt.preloaded_password = preloaded_for(preloaded, *s.account);
+            deliver(*s.account, env, content, dopt);
+        } catch (const std::exception& e) {
+            say(m.path + ": " + describe(e));
+            result = worst(result, exit_code(e));
+            ok = false;
+        }
+    }
+    return ok;
 }
 
 Exit resend_mode(const Options& opt) {
@@ -232,28 +305,12 @@ Exit resend_mode(const Options& opt) {
     std::size_t sent = 0;
     Exit result = Exit::ok;
     const std::size_t left = for_each_failed(dir, [&](ClaimedMessage& m) {
-        InputMessage msg = read_message(m.fd, ReadOptions{false});
-        const Account* a = config.find_account(m.envelope.account);
-        std::vector<Submission> plan =
-            a ? std::vector<Submission>{{a, m.envelope.recipients, "saved account"}}
-              : plan_submissions(config, std::nullopt, m.envelope.sender, m.envelope.recipients);
-        bool ok = true;
-        // The saved header block is final already (Date, Message-ID, From, no Bcc).
-        const std::string headers = msg.headers.render() + "\r\n";
-        for (const Submission& s : plan) {
-            Envelope env{s.account->envelope_from.empty() ? m.envelope.sender
-                                                          : s.account->envelope_from,
-                         s.recipients};
-            Content content{headers, msg.body, msg.eight_bit, needs_smtputf8(env)};
-            try {
-                DeliveryOptions dopt;
-                dopt.preloaded_password = preloaded_for(preloaded, *s.account);
-                deliver(*s.account, env, content, dopt);
-            } catch (const std::exception& e) {
-                say(m.path + ": " + describe(e));
-                result = worst(result, exit_code(e));
-                ok = false;
-            }
+        bool ok = false;
+        try {
+            ok = resend_one(config, preloaded, m, result);
+        } catch (const std::exception& e) {
+            say(m.path + ": " + describe(e));
+            result = worst(result, exit_code(e));
         }
         if (ok) {
             ++sent;

@@ -81,6 +81,7 @@ std::string unique_name() {
 // just after them.
 SavedEnvelope read_envelope(int fd, const std::string& path) {
     SavedEnvelope env;
+    env.sender_known = false;
     std::string line;
     char c;
     while (true) {
@@ -90,6 +91,7 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
             std::string_view l = line;
             if (l.starts_with(from_field)) {
                 env.sender = std::string(l.substr(from_field.size()));
+                env.sender_known = true;
                 if (env.sender == "<>") env.sender.clear();
             } else if (l.starts_with(to_field)) {
                 env.recipients.emplace_back(l.substr(to_field.size()));
@@ -133,7 +135,8 @@ std::string save_failed(const std::string& maildir, const SavedEnvelope& envelop
 
     std::string out;
     out += std::string(account_field) + envelope.account + "\n";
-    out += std::string(from_field) + (envelope.sender.empty() ? "<>" : envelope.sender) + "\n";
+    if (envelope.sender_known)
+        out += std::string(from_field) + (envelope.sender.empty() ? "<>" : envelope.sender) + "\n";
     for (const auto& r : envelope.recipients) out += std::string(to_field) + r + "\n";
     out += std::string(error_field) + log::escape(error) + "\n";
     append_lf(out, headers);

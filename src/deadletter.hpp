@@ -14,8 +14,9 @@ namespace okuru {
 
 struct SavedEnvelope {
     std::string account;  // account that was tried
-    std::string sender;
+    std::string sender;  // "" is the null sender
     std::vector<std::string> recipients;
+    bool sender_known = true;  // false: saved before a sender was decided (no -f)
 };
 
 // The Maildir in use: config.dead_letter, else $XDG_STATE_HOME/okuru/failed, else

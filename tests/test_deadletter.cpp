@@ -82,6 +82,7 @@ TEST_CASE("deadletter - the null sender survives the round trip") {
     okuru::save_failed(dir.path.string(), {"isp", "", {"a@x.example"}}, "x", "\r\n", body);
     okuru::for_each_failed(dir.path.string(), [](okuru::ClaimedMessage& m) {
         CHECK(m.envelope.sender.empty());
+        CHECK(m.envelope.sender_known);
         return true;
     });
 }
@@ -127,4 +128,18 @@ TEST_CASE("deadletter - concurrent resend runs send every message exactly once")
         CHECK(n == 1);
     }
     CHECK(fs::is_empty(dir.path / "new"));
+}
+
+TEST_CASE("deadletter - an undecided sender is saved as absent, not as the null sender") {
+    TempDir dir;
+    okuru::Spool body;
+    okuru::SavedEnvelope env{"", "", {"root"}};
+    env.sender_known = false;
+    const std::string path = okuru::save_failed(dir.path.string(), env, "no alias", "\r\n", body);
+    CHECK(slurp(path).find("X-Okuru-Envelope-From") == std::string::npos);
+    okuru::for_each_failed(dir.path.string(), [](okuru::ClaimedMessage& m) {
+        CHECK_FALSE(m.envelope.sender_known);
+        CHECK(m.envelope.recipients == std::vector<std::string>{"root"});
+        return true;
+    });
 }

@@ -160,7 +160,30 @@ def main():
         check(b"trying 127.0.0.1" in p.stderr, "the switch to the fallback host is reported")
         check(saved(d) == [], "nothing saved when the fallback accepted")
 
-    print("%d passed, %d failed" % (15 - len(failures), len(failures)))
+    with tempfile.TemporaryDirectory() as d:
+        # 5. A message that cannot even be routed (bare "root", no alias yet) is
+        # kept too; once the configuration is fixed, --resend-failed delivers it.
+        sink = Sink()
+        cfg = write_config(d, sink.port)
+        p = subprocess.run([OKURU, "-C", cfg, "-i", "root"],
+                           input=b"From: me@example.org\nSubject: unroutable\n\nkeep\n",
+                           capture_output=True, timeout=30)
+        check(p.returncode == 67 and b"root" in p.stderr, "bare recipient without alias exits 67 (got %d)" % p.returncode)
+        files = saved(d)
+        check(len(files) == 1, "the unroutable message was saved")
+        if files:
+            text = open(os.path.join(d, "failed", "new", files[0]), "rb").read()
+            check(b"X-Okuru-Envelope-To: root\n" in text and b"X-Okuru-Envelope-From" not in text,
+                  "saved with the recipient as given and no sender decided yet")
+        with open(cfg, "a") as f:
+            f.write('[aliases]\nroot = "admin@example.org"\n')
+        p = subprocess.run([OKURU, "-C", cfg, "--resend-failed"], capture_output=True, timeout=30)
+        got = [(rcpts, data) for rcpts, data in sink.messages]
+        check(p.returncode == 0 and len(got) == 1 and got[0][0] == ["<admin@example.org>"],
+              "after the fix, --resend-failed qualifies and delivers it (got %s)" % [g[0] for g in got])
+        check(saved(d) == [], "and removes it")
+
+    print("%d passed, %d failed" % (20 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
