@@ -21,13 +21,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     stuff.feed(wire, stuffed);
     stuffed = "\r\n" + stuffed;  // as after the header block
     stuffed += okuru::DotStuffer::terminator;
-    std::size_t line = 0;
+    std::size_t start = 0;  // first octet of the current line
     for (std::size_t i = 0; i < stuffed.size(); ++i) {
         const char c = stuffed[i];
         if (c == '\r' && (i + 1 >= stuffed.size() || stuffed[i + 1] != '\n')) __builtin_trap();
-        if (c == '\n' && (i == 0 || stuffed[i - 1] != '\r')) __builtin_trap();
-        line = c == '\n' ? 0 : line + 1;
-        if (line > 999) __builtin_trap();
+        if (c == '\n') {
+            if (i == 0 || stuffed[i - 1] != '\r') __builtin_trap();
+            // RFC 5321 4.5.3.1.6: at most 1000 octets with CR LF, "not counting the
+            // leading dot duplicated for transparency".
+            const std::size_t octets = i + 1 - start;
+            const bool stuffed_dot = octets > 3 && stuffed[start] == '.' && stuffed[start + 1] == '.';
+            if (octets > 1000 + (stuffed_dot ? 1 : 0)) __builtin_trap();
+            start = i + 1;
+        }
     }
     if (stuffed.find("\r\n.\r\n") != stuffed.size() - 5) __builtin_trap();
     return 0;
