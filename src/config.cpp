@@ -14,6 +14,7 @@
 
 #include "config_internal.hpp"
 #include "errors.hpp"
+#include "fd.hpp"
 #include "log.hpp"
 #include "secret.hpp"
 
@@ -23,16 +24,6 @@ namespace {
 using namespace config_detail;
 
 constexpr const char* system_config = "/etc/okuru.toml";
-
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 std::optional<Item> find_item(const toml::table& t, std::string_view key) {
     auto it = t.find(key);
@@ -237,12 +228,12 @@ Config load_config(const std::string& path) {
                                       " is read privileged)");
     }
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.fd < 0)
+    if (!fd)
         throw_system(Exit::noinput, "cannot read configuration " + log::escape(path), errno);
     std::string text;
     char buf[8192];
     for (;;) {
-        const ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
             throw_system(Exit::noinput, "cannot read configuration " + log::escape(path), errno);

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "errors.hpp"
+#include "fd.hpp"
 #include "log.hpp"
 
 namespace okuru {
@@ -30,25 +31,6 @@ void make_dirs(const std::string& path) {
         std::string part = path.substr(0, pos);
         if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
             throw_system(Exit::cantcreat, "cannot create " + part, errno);
-    }
-}
-
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    ~Fd() {
-        if (fd >= 0) close(fd);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-};
-
-void write_all(int fd, std::string_view data, const std::string& path) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_system(Exit::ioerr, "cannot write " + path, errno);
-        data.remove_prefix(std::size_t(n));
     }
 }
 
@@ -131,7 +113,7 @@ std::string save_failed(const std::string& maildir, const SavedEnvelope& envelop
     const std::string name = unique_name();
     const std::string tmp = maildir + "/tmp/" + name;
     Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (fd.fd < 0) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
+    if (!fd) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
 
     std::string out;
     out += std::string(account_field) + envelope.account + "\n";
@@ -140,7 +122,7 @@ std::string save_failed(const std::string& maildir, const SavedEnvelope& envelop
     for (const auto& r : envelope.recipients) out += std::string(to_field) + r + "\n";
     out += std::string(error_field) + log::escape(error) + "\n";
     append_lf(out, headers);
-    write_all(fd.fd, out, tmp);
+    write_all(fd.get(), out, tmp);
 
     std::string chunk(1 << 16, '\0');
     std::string converted;
@@ -155,9 +137,9 @@ std::string save_failed(const std::string& maildir, const SavedEnvelope& envelop
         pending_cr = piece.back() == '\r';
         if (pending_cr) piece.remove_suffix(1);
         append_lf(converted, piece);
-        write_all(fd.fd, converted, tmp);
+        write_all(fd.get(), converted, tmp);
     }
-    if (fsync(fd.fd) != 0) throw_system(Exit::ioerr, "cannot sync " + tmp, errno);
+    if (fsync(fd.get()) != 0) throw_system(Exit::ioerr, "cannot sync " + tmp, errno);
     const std::string final_path = maildir + "/new/" + name;
     if (rename(tmp.c_str(), final_path.c_str()) != 0)
         throw_system(Exit::cantcreat, "cannot move message into " + maildir + "/new", errno);

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "fd.hpp"
 #include "log.hpp"
 
 extern char** environ;
@@ -28,18 +29,6 @@ namespace {
 
 constexpr std::size_t max_secret = 64 * 1024;
 constexpr std::chrono::milliseconds command_timeout{30'000};
-
-struct Fd {
-    int fd;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    void reset() {
-        if (fd >= 0) ::close(fd);
-        fd = -1;
-    }
-};
 
 // A buffer wiped when it goes away, whatever path leaves the function.
 struct WipedBuffer {
@@ -99,17 +88,17 @@ void check_private_stat(const struct stat& st, const std::string& path,
 Secret read_private_file(const std::string& path, const std::string& what,
                          const std::string& source_name) {
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
-    if (fd.fd < 0)
+    if (!fd)
         throw_system(Exit::config, what + ": cannot read " + source_name + " " + log::escape(path),
                      errno);
     struct stat st {};
-    if (::fstat(fd.fd, &st) != 0)
+    if (::fstat(fd.get(), &st) != 0)
         throw_system(Exit::config, what + ": " + log::escape(path), errno);
     check_private_stat(st, path, what + ": ");
     WipedBuffer buf(max_secret);
     std::size_t len = 0;
     while (len < buf.bytes.size()) {
-        const ssize_t n = ::read(fd.fd, buf.bytes.data() + len, buf.bytes.size() - len);
+        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
         if (n == 0) break;
@@ -201,7 +190,7 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     Fd out{p[0]}, in{p[1]};
     SpawnActions actions;
     posix_spawn_file_actions_addopen(&actions.fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions.fa, in.fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions.fa, in.get(), STDOUT_FILENO);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -230,7 +219,7 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     WipedBuffer buf(max_secret), scratch(4096);
     std::size_t len = 0;
     for (;;) {
-        pollfd pfd{out.fd, POLLIN, 0};
+        pollfd pfd{out.get(), POLLIN, 0};
         const int ready = ::poll(&pfd, 1, remaining_ms());
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) throw_system(Exit::oserr, what + ": poll", errno);
@@ -239,7 +228,7 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
         const bool full = len == buf.bytes.size();
         char* dst = full ? scratch.bytes.data() : buf.bytes.data() + len;
         const std::size_t room = full ? scratch.bytes.size() : buf.bytes.size() - len;
-        const ssize_t n = ::read(out.fd, dst, room);
+        const ssize_t n = ::read(out.get(), dst, room);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_system(Exit::ioerr, what + ": reading from " + name, errno);
         if (n == 0) break;

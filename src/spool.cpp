@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "errors.hpp"
+#include "fd.hpp"
 
 namespace okuru {
 namespace {
@@ -36,16 +37,7 @@ int open_temp_file() {
     return fd2;
 }
 
-void write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_system(Exit::ioerr, "cannot write the message to a temporary file", errno);
-        }
-        bytes.remove_prefix(std::size_t(n));
-    }
-}
+const std::string spool_what = "the message to a temporary file";
 
 }  // namespace
 
@@ -77,10 +69,10 @@ void Spool::append(std::string_view bytes) {
     }
     if (fd_ < 0) {
         fd_ = open_temp_file();
-        write_all(fd_, memory_);
+        write_all(fd_, memory_, spool_what);
         std::string().swap(memory_);  // give the memory back
     }
-    write_all(fd_, bytes);
+    write_all(fd_, bytes, spool_what);
     size_ += bytes.size();
 }
 

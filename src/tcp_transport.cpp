@@ -17,18 +17,6 @@
 
 namespace okuru {
 
-Fd& Fd::operator=(Fd&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-}
-
-Fd::~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 bool wait_fd(int fd, short events, Clock::time_point deadline) {
     if (events & POLLIN) {
         // Acknowledge what arrives at once: the server writes its reply in pieces

@@ -8,28 +8,11 @@
 #include <string>
 #include <utility>
 
+#include "fd.hpp"
 #include "tls_session.hpp"
 #include "transport.hpp"
 
 namespace okuru {
-
-// Owns a file descriptor.
-class Fd {
-  public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept;
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd();
-
-    int get() const { return fd_; }
-    explicit operator bool() const { return fd_ >= 0; }
-
-  private:
-    int fd_ = -1;
-};
 
 // Waits until `fd` has one of `events` (POLLIN/POLLOUT) or the deadline passes.
 // Returns false on timeout. Throws Error(Exit::tempfail) if poll fails.
