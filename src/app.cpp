@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -29,20 +28,13 @@ namespace {
 
 void say(const std::string& text) { std::fprintf(stderr, "okuru: %s\n", text.c_str()); }
 
-// "root@localhost" and "user@<this host>" are local mailboxes (fail2ban, cron
-// on some systems): they go through [aliases] like bare names, never to the relay.
-std::string localize(const std::string& address) {
-    const std::string domain = domain_of(address);
-    if (domain.empty()) return address;
+// This machine's names: "user@<this host>" is a local mailbox (fail2ban, cron on
+// some systems) and goes through [aliases] like a bare name, never to the relay.
+std::vector<std::string> this_host_names() {
     char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    std::string h = host;
-    for (char& c : h) c = char(std::tolower(static_cast<unsigned char>(c)));
-    const std::string short_host = h.substr(0, h.find('.'));
-    if (domain == "localhost" || domain == "localhost.localdomain" || domain == h ||
-        domain == short_host)
-        return address.substr(0, address.rfind('@'));
-    return address;
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return {};
+    const std::string name = host;
+    return {name, name.substr(0, name.find('.'))};
 }
 
 std::string login_name() {
@@ -152,10 +144,10 @@ struct Prepared {
 // Qualification and routing, shared by a new message and a resent one (both
 // steps are idempotent, so a saved message goes through them again safely).
 Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
-    Qualifier qualify(config);
+    Qualifier qualify(config, {}, this_host_names());
     std::vector<std::string> expanded;
     for (const auto& r : req.recipients)
-        for (auto& x : qualify.expand_recipient(localize(r))) expanded.push_back(std::move(x));
+        for (auto& x : qualify.expand_recipient(r)) expanded.push_back(std::move(x));
 
     Prepared p;
     if (req.sender) {

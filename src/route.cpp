@@ -21,9 +21,11 @@ std::string lower(std::string_view s) {
 
 // Domains that mean "this machine": mail to root@localhost is local mail, which the
 // aliases redirect just like mail to a bare "root".
-bool is_local_domain(const std::string& domain, const std::string& fallback) {
+bool is_local_domain(const std::string& domain, const std::string& fallback,
+                     const std::vector<std::string>& hosts) {
     return domain == "localhost" || domain == "localhost.localdomain" ||
-           (!fallback.empty() && domain == fallback);
+           (!fallback.empty() && domain == fallback) ||
+           std::find(hosts.begin(), hosts.end(), domain) != hosts.end();
 }
 
 const std::vector<std::string>* find_alias(const Config& c, std::string_view local, bool wildcard) {
@@ -111,15 +113,19 @@ std::string account_names(const Config& c) {
 
 }  // namespace
 
-Qualifier::Qualifier(const Config& config, std::string local_domain_fallback)
-    : config_(config), fallback_(lower(local_domain_fallback)) {}
+Qualifier::Qualifier(const Config& config, std::string local_domain_fallback,
+                     std::vector<std::string> local_hosts)
+    : config_(config), fallback_(lower(local_domain_fallback)) {
+    for (const std::string& h : local_hosts)
+        if (!h.empty()) local_hosts_.push_back(lower(h));
+}
 
 // An address at localhost (or this host) is local mail: its local part counts as a
 // bare name. Returns the bare name, or nullopt for a qualified remote address.
 std::optional<std::string_view> Qualifier::bare_name(std::string_view address) const {
     const auto at = address.rfind('@');
     if (at == std::string_view::npos) return address;
-    if (at > 0 && is_local_domain(lower(address.substr(at + 1)), fallback_))
+    if (at > 0 && is_local_domain(lower(address.substr(at + 1)), fallback_, local_hosts_))
         return address.substr(0, at);
     return std::nullopt;
 }

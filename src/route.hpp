@@ -15,12 +15,14 @@ namespace okuru {
 
 // Aliases first, then the configured domain. Alias targets are final (never
 // expanded again), so aliases cannot loop. Addresses at localhost (or at
-// `local_domain_fallback`, e.g. this host's FQDN) count as bare names. The
+// `local_domain_fallback`, e.g. this host's FQDN, or at one of `local_hosts`, the
+// machine's other names that qualify nothing) count as bare names. The
 // fallback domain qualifies senders only, never recipients (mail to
 // root@this-host handed to an ISP would be lost).
 class Qualifier {
   public:
-    Qualifier(const Config& config, std::string local_domain_fallback = {});
+    Qualifier(const Config& config, std::string local_domain_fallback = {},
+              std::vector<std::string> local_hosts = {});
     // Expands one address: "root" -> alias targets; "user" -> "user@domain";
     // "a@b" -> itself. Throws Error(Exit::nouser) for a bare name with no alias and no
     // domain ("recipient "root" has no domain: add [aliases] root = ... or domain = ...").
@@ -34,6 +36,7 @@ class Qualifier {
     std::optional<std::string_view> bare_name(std::string_view address) const;
     const Config& config_;
     std::string fallback_;
+    std::vector<std::string> local_hosts_;  // lower-case
 };
 
 struct Submission {

@@ -212,3 +212,20 @@ TEST_CASE("route - qualify_sender prefers the person's alias, then the domain") 
     CHECK(q.qualify_sender("root") == "admin@isp.example");
     CHECK(q.qualify_sender("alice") == "alice@home.example");
 }
+
+TEST_CASE("route - Qualifier treats this machine's other names as local, qualifying nothing") {
+    const Config cfg = parse_config(R"(
+[aliases]
+root = "admin@example.org"
+[accounts.a]
+host = "h"
+)",
+                                    "t.toml");
+    const Qualifier q(cfg, {}, {"Box.example.net", "box"});
+    CHECK(q.expand_recipient("root@box.example.net") == std::vector<std::string>{"admin@example.org"});
+    CHECK(q.expand_recipient("root@BOX") == std::vector<std::string>{"admin@example.org"});
+    CHECK(q.expand_recipient("root@other.example") == std::vector<std::string>{"root@other.example"});
+    // A local host name is not a domain for bare senders.
+    CHECK(q.qualify_sender("cron") == "cron");
+    CHECK_THROWS_AS(q.expand_recipient("bob@box"), Error);
+}
