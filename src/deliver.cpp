@@ -55,7 +55,9 @@ std::string tls_label(TlsMode m) {
 
 std::string ehlo_name_for(const Account& account) {
     if (!account.ehlo_name.empty()) return account.ehlo_name;
-    std::string fqdn = host_fqdn();
+    // Looked up once per process (it may ask the resolver), however many
+    // submissions or saved messages this run sends.
+    static const std::string fqdn = host_fqdn();
     return fqdn.empty() ? "localhost" : fqdn;
 }
 

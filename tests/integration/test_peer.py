@@ -168,7 +168,12 @@ def t_wire_nul_smuggling(env):
     msg = b"Subject: nul\n\nbefore\r\n\0.\r\nMAIL FROM:<evil@example.test>\r\nafter\n"
     with peer_mod.Peer(cert=env.pki.server) as p:
         r = env.run(p, msg=msg, args=["-i", "rcpt@example.test"])
-    check(r.rc in (0, 65), "NUL in the body: submit or refuse with 65", r)
+    if env.client.kind == "okuru":
+        # okuru refuses NUL before it connects (msmtp, when checked, may submit).
+        check(r.rc == 65 and not p.commands, "NUL in the body must be refused with 65 "
+              "before connecting", (r, p.commands))
+    else:
+        check(r.rc in (0, 65), "NUL in the body: submit or refuse with 65", r)
     check(len(p.messages) <= 1 and p.commands.count("MAIL") <= 1,
           "a second transaction started", p.commands)
     if p.messages:
