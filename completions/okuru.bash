@@ -1,47 +1,104 @@
 # bash completion for okuru(8), also when it is installed as sendmail.
-# Account names for -a/--account come from the configuration okuru would use:
-# -C/--config on the command line, $OKURU_CONFIG, the per-user file, /etc/okuru.toml.
+# Account names for -a/--account come from okuru itself (okuru --list-accounts),
+# with the -C/--config file of the command line when one is given; okuru then
+# falls back to $OKURU_CONFIG, ~/.config/okuru/config.toml and /etc/okuru.toml.
 
-# Prints the configuration file the command line being completed would use.
-_okuru_config_file()
+# The okuru executable behind a command word as typed ("okuru", "sendmail",
+# "./build/src/okuru"), following symbolic links; fails when it is not okuru.
+_okuru_program()
+{
+    local path=$1
+    [[ $path == "~/"* ]] && path=$HOME/${path#"~/"}
+    [[ $path == */* ]] || path=$(type -P -- "$path") || return 1
+    path=$(readlink -f -- "$path" 2>/dev/null) || return 1
+    [[ ${path##*/} == okuru && -x $path ]] || return 1
+    printf '%s\n' "$path"
+}
+
+# A word as the shell will pass it: a leading ~/ expanded, quotes and backslashes
+# removed. Done by hand: handing the word to eval would run what it holds.
+_okuru_dequote()
+{
+    local w=$1 out= c q=
+    if [[ $w == "~/"* ]]; then
+        out=$HOME/
+        w=${w:2}
+    fi
+    while [[ -n $w ]]; do
+        c=${w:0:1}
+        w=${w:1}
+        if [[ $q == "'" ]]; then
+            if [[ $c == "'" ]]; then q=; else out+=$c; fi
+        elif [[ $q == '"' ]]; then
+            if [[ $c == '"' ]]; then
+                q=
+            elif [[ $c == '\' && $w == [\"\\\$\`]* ]]; then
+                out+=${w:0:1}
+                w=${w:1}
+            else
+                out+=$c
+            fi
+        elif [[ $c == "'" || $c == '"' ]]; then
+            q=$c
+        elif [[ $c == '\' ]]; then
+            out+=${w:0:1}
+            w=${w:1}
+        else
+            out+=$c
+        fi
+    done
+    printf '%s\n' "$out"
+}
+
+# Prints the -C/--config value of the command line (the last one wins, as in
+# okuru), or nothing. The word being completed does not count.
+_okuru_config_arg()
 {
     local i w cfg=
-    for ((i = 1; i < COMP_CWORD; i++)); do
+    for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+        ((i == COMP_CWORD)) && continue
         w=${COMP_WORDS[i]}
         case $w in
             --) break ;;
-            -C) cfg=${COMP_WORDS[i + 1]} ;;
-            -C?*) cfg=${w#-C} ;;
             --config)
                 # "--config=FILE" arrives as "--config" "=" "FILE" (COMP_WORDBREAKS)
                 if [[ ${COMP_WORDS[i + 1]} == = ]]; then
-                    cfg=${COMP_WORDS[i + 2]}
+                    ((i + 2 != COMP_CWORD)) && cfg=${COMP_WORDS[i + 2]}
+                    ((i += 2))
                 else
-                    cfg=${COMP_WORDS[i + 1]}
+                    ((i + 1 != COMP_CWORD)) && cfg=${COMP_WORDS[i + 1]}
+                    ((i += 1))
                 fi
                 ;;
-            --config=*) cfg=${w#--config=} ;;
+            --config=?*) cfg=${w#--config=} ;;
+            -[!-]*)
+                # A cluster of flags may end in -C: "-C FILE", "-CFILE", "-tC FILE".
+                if [[ $w =~ ^-[GIUimntv]*C(.*)$ ]]; then
+                    if [[ -n ${BASH_REMATCH[1]} ]]; then
+                        cfg=${BASH_REMATCH[1]}
+                    else
+                        ((i + 1 != COMP_CWORD)) && cfg=${COMP_WORDS[i + 1]}
+                        ((i += 1))
+                    fi
+                fi
+                ;;
         esac
     done
-    if [[ -z $cfg ]]; then
-        cfg=$OKURU_CONFIG
-    fi
-    if [[ -z $cfg ]]; then
-        cfg=${XDG_CONFIG_HOME:-$HOME/.config}/okuru/config.toml
-        [[ -e $cfg ]] || cfg=/etc/okuru.toml
-    fi
-    [[ $cfg == "~/"* ]] && cfg=$HOME/${cfg#"~/"}
-    printf '%s\n' "$cfg"
+    [[ -n $cfg ]] && _okuru_dequote "$cfg"
 }
 
-# Prints the account names ([accounts.NAME] tables) of the configuration in use.
+# Prints the account names of the configuration the command line would use, as
+# okuru reads them (TOML has more ways to write a table than a pattern can follow).
 _okuru_accounts()
 {
-    local cfg
-    cfg=$(_okuru_config_file)
-    [[ -r $cfg ]] || return 0
-    sed -nE "s/^[[:space:]]*\[[[:space:]]*accounts[[:space:]]*\.[[:space:]]*(\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))[[:space:]]*[].].*/\2\3\4/p" \
-        -- "$cfg" 2>/dev/null | sort -u
+    local exe cfg
+    exe=$(_okuru_program "${COMP_WORDS[0]}") || exe=$(type -P okuru) || return 0
+    cfg=$(_okuru_config_arg)
+    if [[ -n $cfg ]]; then
+        "$exe" -C "$cfg" --list-accounts 2>/dev/null </dev/null
+    else
+        "$exe" --list-accounts 2>/dev/null </dev/null
+    fi
 }
 
 # Completes a -N value: never, or a comma list of success, delay, failure.
@@ -68,6 +125,13 @@ _okuru()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} opt i
     COMPREPLY=()
 
+    # Registered for sendmail too: another mail system's sendmail gets the default
+    # completion, not okuru's options.
+    if [[ ${COMP_WORDS[0]##*/} != okuru ]] && ! _okuru_program "${COMP_WORDS[0]}" >/dev/null; then
+        compopt -o default 2>/dev/null
+        return 0
+    fi
+
     # After "--" every word is a recipient.
     for ((i = 1; i < COMP_CWORD; i++)); do
         [[ ${COMP_WORDS[i]} == -- ]] && return 0
@@ -81,16 +145,17 @@ _okuru()
         prev=${COMP_WORDS[COMP_CWORD - 2]}
     fi
 
-    # A value glued to its option (-Cfile, -alan, -Nfailure,d): complete the value
+    # A value glued to its option (-Cfile, -alan, -tNfailure,d): complete the value
     # and give it back with the option in front.
     opt=
-    case $cur in
-        -[CXaNRB]?*)
-            opt=${cur:0:2}
-            prev=$opt
-            cur=${cur:2}
-            ;;
-    esac
+    if [[ $cur =~ ^(-[GIUimntv]*[CXaNRB])(.+)$ ]]; then
+        opt=${BASH_REMATCH[1]}
+        prev=-${opt: -1}
+        cur=${BASH_REMATCH[2]}
+    elif [[ $prev =~ ^-[GIUimntv]+([CXaNRB])$ ]]; then
+        # "-tC FILE": the cluster ends in an option that takes the next word.
+        prev=-${BASH_REMATCH[1]}
+    fi
 
     case $prev in
         -C | --config | -X)
@@ -100,17 +165,20 @@ _okuru()
         -a | --account)
             mapfile -t COMPREPLY < <(compgen -W "$(_okuru_accounts)" -- "$cur")
             ;;
+        --tls) mapfile -t COMPREPLY < <(compgen -W 'starttls implicit none' -- "${cur,,}") ;;
+        --port) mapfile -t COMPREPLY < <(compgen -W '587 465 25' -- "$cur") ;;
+        --host) mapfile -t COMPREPLY < <(compgen -A hostname -- "$cur") ;;
         -N) _okuru_notify "$cur" ;;
         -R) mapfile -t COMPREPLY < <(compgen -W 'full hdrs' -- "${cur,,}") ;;
         -B) mapfile -t COMPREPLY < <(compgen -W '7BIT 8BITMIME' -- "${cur^^}") ;;
-        -f | -r | -F | -V | -L | -h | -O | -e | -p | -A | -o | -b) ;;  # free-form values
+        # Free-form values.
+        -f | -r | -F | -V | -L | -h | -O | -e | -p | -A | -o | -b | --test-message) ;;
         *)
             if [[ -z $opt && $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W '-t -i -oi -f -r -F -N -R -V -B -C -a
                     -v -vv -X -bm -bp -bi -bs -bd -q -I --config --account --pretend
-                    --verbose --version --help --resend-failed --' -- "$cur")
-                [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == --@(config|account) ]] &&
-                    COMPREPLY[0]+='=' && compopt -o nospace 2>/dev/null
+                    --verbose --version --help --resend-failed --serverinfo --check
+                    --test-message --list-accounts --host --port --tls --' -- "$cur")
             fi
             return 0
             ;;
