@@ -1,5 +1,7 @@
 #include "app.hpp"
 
+#include <fcntl.h>
+
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,8 +17,11 @@
 #include "deadletter.hpp"
 #include "deliver.hpp"
 #include "errors.hpp"
+#include "fd.hpp"
+#include "app_internal.hpp"
 #include "interrupt.hpp"
 #include "log.hpp"
+#include "maillog.hpp"
 #include "message.hpp"
 #include "privilege.hpp"
 #include "route.hpp"
@@ -24,7 +29,7 @@
 #include "okuru_build.h"
 
 namespace okuru {
-namespace {
+namespace app_detail {
 
 void say(const std::string& text) { std::fprintf(stderr, "okuru: %s\n", text.c_str()); }
 
@@ -41,8 +46,6 @@ std::string login_name() {
     if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
     throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
 }
-
-using Preloaded = std::map<std::string, Secret>;
 
 constexpr const char* system_config_path = "/etc/okuru.toml";
 
@@ -66,6 +69,12 @@ Config load(const Options& opt, Preloaded& preloaded) {
     if (opt.log_file) log::open_file(*opt.log_file);
     return config;
 }
+
+}  // namespace app_detail
+
+namespace {
+
+using namespace app_detail;
 
 const Secret* preloaded_for(const Preloaded& p, const Account& a) {
     auto it = p.find(a.name);
@@ -180,21 +189,51 @@ std::pair<Envelope, std::string> outgoing(const Submission& s, const std::string
     return {std::move(env), finish_headers(headers, finish)};
 }
 
-// Keeps a message okuru could not send; never throws (it is already the error path).
-void keep(const Config& config, const SavedEnvelope& envelope, const std::string& why,
-          std::string_view headers, const Spool& body) {
-    if (!config.save_failed) return;
+// Keeps a message okuru could not send and returns where (empty: not kept);
+// never throws (it is already the error path).
+std::string keep(const Config& config, const SavedEnvelope& envelope, const std::string& why,
+                 std::string_view headers, const Spool& body) {
+    if (!config.save_failed) return {};
     try {
         const std::string path = save_failed(dead_letter_dir(config), envelope, why, headers, body);
         say("message saved to " + path + " (okuru --resend-failed retries it)");
+        return path;
     } catch (const std::exception& save_error) {
         say("could not save the message: " + describe(save_error));
+        return {};
     }
 }
 
+// The log record of one submission, before its outcome is known.
+SubmissionRecord record_for(const Account& a, const Envelope& env, std::string_view headers,
+                            const Spool& body) {
+    SubmissionRecord r;
+    r.account = a.name;
+    r.relay = a.host + ":" + std::to_string(a.port);
+    r.tls = tls_name(a.tls);
+    r.sender = env.sender;
+    r.recipients = env.recipients;
+    r.size = headers.size() + body.size();
+    return r;
+}
+
+void record_success(SubmissionRecord& r, const SubmitResult& result, std::string_view status) {
+    r.status = status;
+    r.relay = result.relay.empty() ? r.relay : result.relay;
+    r.auth = result.mechanism;
+    r.reply = result.final_reply.str();
+}
+
+void record_failure(SubmissionRecord& r, const std::exception& e) {
+    r.status = "failed";
+    r.error = describe(e);
+    r.exit = int(exit_code(e));
+}
+
 // Prepares and sends one submission; on failure saves the message and reports.
-Exit send_one(const Config& config, const Options& opt, const Submission& s,
-              const std::string& sender, InputMessage& msg, const DeliveryOptions& dopt) {
+Exit send_one(const Config& config, const MailLog& maillog, const Options& opt,
+              const Submission& s, const std::string& sender, InputMessage& msg,
+              const DeliveryOptions& dopt) {
     const auto [env, headers] = outgoing(s, sender, msg.headers, opt.full_name);
     if (opt.pretend) {
         print_pretend(s, env, headers, msg);
@@ -203,22 +242,40 @@ Exit send_one(const Config& config, const Options& opt, const Submission& s,
 
     const bool eight_bit = msg.eight_bit || (opt.body_type && *opt.body_type == "8BITMIME");
     Content content{headers, msg.body, eight_bit, needs_smtputf8(env)};
+    SubmissionRecord record = record_for(*s.account, env, headers, msg.body);
     try {
         const InterruptGuard interrupts;
         SubmitResult r = deliver(*s.account, env, content, dopt);
         log::info("accepted: " + r.final_reply.str());
+        record_success(record, r, "sent");
+        maillog.write(record);
         return Exit::ok;
     } catch (const std::exception& e) {
         const std::string why = describe(e);
         say(why);
-        keep(config, {s.account->name, env.sender, env.recipients}, why, headers, msg.body);
+        record_failure(record, e);
+        record.saved =
+            keep(config, {s.account->name, env.sender, env.recipients}, why, headers, msg.body);
+        maillog.write(record);
         return exit_code(e);
     }
+}
+
+// The message of --test-message, as if a caller had piped it in.
+Fd test_message_input(const std::string& to) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw_system(Exit::oserr, "pipe", errno);
+    Fd read_end(fds[0]);
+    const Fd write_end(fds[1]);
+    // Far below the pipe's capacity, so the write cannot block.
+    write_all(write_end.get(), test_message_text(to), "the test message");
+    return read_end;
 }
 
 Exit send_mode(const Options& opt) {
     Preloaded preloaded;
     const Config config = load(opt, preloaded);
+    const MailLog maillog(config);
 
     // Validate the command line's addresses before reading anything else.
     Request req;
@@ -227,7 +284,13 @@ Exit send_mode(const Options& opt) {
     for (const auto& r : opt.recipients)
         req.recipients.push_back(parse_envelope_address(r, "recipient"));
 
-    InputMessage msg = read_message(STDIN_FILENO, ReadOptions{opt.dot_ends_input});
+    Fd generated;
+    if (opt.test_address) {
+        req.recipients.push_back(parse_envelope_address(*opt.test_address, "recipient"));
+        generated = test_message_input(*opt.test_address);
+    }
+    InputMessage msg = read_message(generated ? generated.get() : STDIN_FILENO,
+                                    ReadOptions{opt.dot_ends_input});
 
     if (opt.recipients_from_headers)
         for (auto& r : header_recipients(msg.headers)) req.recipients.push_back(std::move(r));
@@ -258,14 +321,14 @@ Exit send_mode(const Options& opt) {
     Exit result = Exit::ok;
     for (const Submission& s : prepared.plan) {
         dopt.preloaded_password = preloaded_for(preloaded, *s.account);
-        result = worst(result, send_one(config, opt, s, prepared.sender, msg, dopt));
+        result = worst(result, send_one(config, maillog, opt, s, prepared.sender, msg, dopt));
     }
     return result;
 }
 
 // Sends one saved message; true when every part was accepted.
-bool resend_one(const Config& config, const Preloaded& preloaded, ClaimedMessage& m,
-                Exit& result) {
+bool resend_one(const Config& config, const MailLog& maillog, const Preloaded& preloaded,
+                ClaimedMessage& m, Exit& result) {
     InputMessage msg = read_message(m.fd, ReadOptions{false});
     Request req;
     if (config.find_account(m.envelope.account)) req.account = m.envelope.account;
@@ -276,12 +339,17 @@ bool resend_one(const Config& config, const Preloaded& preloaded, ClaimedMessage
     for (const Submission& s : prepared.plan) {
         const auto [env, headers] = outgoing(s, prepared.sender, msg.headers, std::nullopt);
         Content content{headers, msg.body, msg.eight_bit, needs_smtputf8(env)};
+        SubmissionRecord record = record_for(*s.account, env, headers, msg.body);
         try {
             const InterruptGuard interrupts;
             DeliveryOptions dopt;
             dopt.preloaded_password = preloaded_for(preloaded, *s.account);
-            deliver(*s.account, env, content, dopt);
+            record_success(record, deliver(*s.account, env, content, dopt), "resent");
+            maillog.write(record);
         } catch (const std::exception& e) {
+            record_failure(record, e);
+            record.saved = m.path;
+            maillog.write(record);
             say(m.path + ": " + describe(e));
             result = worst(result, exit_code(e));
             ok = false;
@@ -293,13 +361,14 @@ bool resend_one(const Config& config, const Preloaded& preloaded, ClaimedMessage
 Exit resend_mode(const Options& opt) {
     Preloaded preloaded;
     const Config config = load(opt, preloaded);
+    const MailLog maillog(config);
     const std::string dir = dead_letter_dir(config);
     std::size_t sent = 0;
     Exit result = Exit::ok;
     const std::size_t left = for_each_failed(dir, [&](ClaimedMessage& m) {
         bool ok = false;
         try {
-            ok = resend_one(config, preloaded, m, result);
+            ok = resend_one(config, maillog, preloaded, m, result);
         } catch (const std::exception& e) {
             say(m.path + ": " + describe(e));
             result = worst(result, exit_code(e));
@@ -324,16 +393,18 @@ int run(std::span<const std::string> args) {
         log::set_verbosity(opt.verbose);
         switch (opt.mode) {
             case Mode::version:
-                std::printf("okuru %s\nSASL mechanisms:", OKURU_VERSION);
-                for (const auto& m : available_mechanisms()) std::printf(" %s", m.c_str());
-                std::printf("\n");
+                print_version();
                 return 0;
             case Mode::help:
                 std::fputs(usage_text().c_str(), stdout);
                 return 0;
             case Mode::print_queue:
-                std::printf("Mail queue is empty (okuru submits every message at once and keeps no queue)\n");
-                return 0;
+                return int(mailq_mode(opt));
+            case Mode::list_accounts:
+                return int(list_accounts_mode(opt));
+            case Mode::serverinfo:
+            case Mode::check:
+                return int(probe_mode(opt));
             case Mode::run_queue:
                 say("there is no queue to run: okuru submits every message at once "
                     "(failed messages: okuru --resend-failed)");
@@ -346,6 +417,7 @@ int run(std::span<const std::string> args) {
             case Mode::resend_failed:
                 return int(resend_mode(opt));
             case Mode::send:
+            case Mode::test_message:
                 return int(send_mode(opt));
         }
         return int(Exit::software);

@@ -124,11 +124,37 @@ class Parser {
             opt_.mode = Mode::help;
         } else if (version_) {
             opt_.mode = Mode::version;
+        } else {
+            check_mode_options();
         }
         return opt_;
     }
 
   private:
+    // Options that only make sense in one mode are refused elsewhere, so that a
+    // mistyped command line does not do something other than what was meant.
+    void check_mode_options() const {
+        const bool probe = opt_.mode == Mode::serverinfo || opt_.mode == Mode::check;
+        if (!probe && (opt_.host || opt_.port || opt_.tls))
+            usage("--host, --port and --tls go with --serverinfo or --check");
+        if (opt_.host && opt_.account)
+            usage("--host names a server directly: it cannot be combined with -a");
+        const bool no_recipients = probe || opt_.mode == Mode::list_accounts ||
+                                   opt_.mode == Mode::test_message;
+        if (no_recipients && !opt_.recipients.empty()) {
+            usage("unexpected argument '" + log::escape(opt_.recipients.front()) + "' with " +
+                  mode_option_);
+        }
+    }
+
+    // The long options that choose a mode; only one may be given.
+    void set_mode(Mode mode, const std::string& option) {
+        if (!mode_option_.empty() && mode_option_ != option)
+            usage(option + " cannot be combined with " + mode_option_);
+        mode_option_ = option;
+        opt_.mode = mode;
+    }
+
     // The value of an option whose argument was not glued: the next argument, which must
     // not look like an option (a forgotten value would otherwise swallow the next flag).
     std::string separate_value(const std::string& option) {
@@ -168,7 +194,31 @@ class Parser {
             help_ = true;
         } else if (name == "--resend-failed") {
             no_value();
-            opt_.mode = Mode::resend_failed;
+            set_mode(Mode::resend_failed, name);
+        } else if (name == "--serverinfo") {
+            no_value();
+            set_mode(Mode::serverinfo, name);
+        } else if (name == "--check") {
+            no_value();
+            set_mode(Mode::check, name);
+        } else if (name == "--list-accounts") {
+            no_value();
+            set_mode(Mode::list_accounts, name);
+        } else if (name == "--test-message") {
+            set_mode(Mode::test_message, name);
+            const std::string address = value();
+            if (address.empty() || address.starts_with('-'))
+                usage("--test-message needs a recipient address");
+            opt_.test_address = address;
+        } else if (name == "--host") {
+            opt_.host = non_empty(name, value());
+        } else if (name == "--port") {
+            opt_.port = parse_port(value());
+        } else if (name == "--tls") {
+            const std::string v = value();
+            if (v != "starttls" && v != "implicit" && v != "none")
+                usage("invalid --tls value '" + log::escape(v) + "': use starttls, implicit or none");
+            opt_.tls = v;
         } else {
             usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as + " --help)");
         }
@@ -320,6 +370,17 @@ class Parser {
         usage("unsupported sendmail option '" + log::escape(as_given) + "' (see okuru(8))");
     }
 
+    static std::uint16_t parse_port(const std::string& value) {
+        unsigned long port = 0;
+        const bool digits = !value.empty() && value.size() <= 5 &&
+                            std::all_of(value.begin(), value.end(),
+                                        [](char c) { return c >= '0' && c <= '9'; });
+        if (digits) port = std::stoul(value);
+        if (!digits || port == 0 || port > 65535)
+            usage("invalid --port value '" + log::escape(value) + "': use 1 to 65535");
+        return static_cast<std::uint16_t>(port);
+    }
+
     static std::string non_empty(const std::string& option, const std::string& value) {
         if (value.empty()) usage("option " + log::escape(option) + " requires a non-empty value");
         return value;
@@ -330,6 +391,7 @@ class Parser {
     Options opt_;
     bool help_ = false;
     bool version_ = false;
+    std::string mode_option_;  // the long option that chose the mode, if any
 };
 
 }  // namespace
@@ -340,7 +402,8 @@ Options parse_command_line(std::span<const std::string> args) {
 
 std::string usage_text() {
     return R"(Usage: okuru [options] [--] [recipient ...]
-       mailq | newaliases | okuru --resend-failed
+       okuru --check | --serverinfo | --test-message ADDR | --resend-failed
+       mailq | newaliases
 Reads a message on standard input and submits it to the SMTP relay chosen by
 the configuration (a sendmail-compatible submission agent, no queue, no daemon).
 
@@ -359,8 +422,17 @@ the configuration (a sendmail-compatible submission agent, no queue, no daemon).
   -X FILE            append the log to FILE
       --pretend      show account, relay, envelope and headers; send nothing
       --resend-failed  retry the messages saved after failed submissions
+      --check        check the configuration, password, connection, TLS and
+                     login of the account given with -a (default: every account);
+                     sends no mail
+      --serverinfo   show what the server of an account (-a) or of --host offers:
+                     greeting, TLS, certificate, capabilities; no login, no mail
+      --host HOST, --port PORT, --tls starttls|implicit|none
+                     with --serverinfo or --check: a server without configuration
+      --test-message ADDR  send a short test message to ADDR
+      --list-accounts  print the account names of the configuration
   -bm                read a message and send it (the default)
-  -bp, mailq         there is no queue: says so, exits 0
+  -bp, mailq         list the messages kept after failed submissions
   -q[...]            there is no queue: exits 0
   -bi, -I, newaliases  aliases live in the configuration: exits 0
   -bs, -bd           no SMTP server mode: exits 64

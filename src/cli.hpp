@@ -3,6 +3,7 @@
 // without a queue are accepted and recorded as ignored.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +18,10 @@ enum class Mode {
     smtp_server,    // -bs / -bd: no server mode
     newaliases,     // -bi / invoked as newaliases: nothing to do
     resend_failed,  // --resend-failed: retry the dead-letter Maildir
+    serverinfo,     // --serverinfo: show what a server offers, no login, no mail
+    check,          // --check: configuration, password, connection, TLS, AUTH; no mail
+    test_message,   // --test-message ADDR: send a generated test message
+    list_accounts,  // --list-accounts: the account names, for completion and scripts
     version,        // --version
     help,           // --help
 };
@@ -39,6 +44,12 @@ struct Options {
     int verbose = 0;                         // -v (repeatable)
     bool pretend = false;                    // --pretend
 
+    // --serverinfo / --check: a server named on the command line instead of an account.
+    std::optional<std::string> host;         // --host
+    std::optional<std::uint16_t> port;       // --port
+    std::optional<std::string> tls;          // --tls: "starttls", "implicit" or "none"
+    std::optional<std::string> test_address; // --test-message ADDR (raw)
+
     std::vector<std::string> recipients;  // raw, in order (validated later)
     // Options accepted for compatibility and ignored, as given: "-oem", "-Lcron" when the
     // value was glued, "-L cron" when it was a separate argument.
@@ -53,6 +64,8 @@ struct Options {
 // "--" is a recipient, taken verbatim. A separate value starting with '-' is refused, and
 // so is a sender (-f/-r) starting with '-', so an address can never become an option
 // (CVE-2016-10033). --help wins over --version, which wins over every other mode.
+// --host, --port and --tls belong to --serverinfo and --check only; those modes and
+// --list-accounts take no recipients.
 // Throws Error(Exit::usage) naming the offending option or argument.
 Options parse_command_line(std::span<const std::string> args);
 

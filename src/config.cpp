@@ -44,6 +44,19 @@ bool valid_account_name(std::string_view n) {
     });
 }
 
+// `syslog = "mail"` (a facility name), or true (mail) / false (off).
+std::string syslog_facility(const Reader& r, const Item& it) {
+    if (it.node->is_boolean()) return r.boolean(it) ? "mail" : "";
+    const std::string name = lower(r.string(it));
+    static constexpr std::string_view known[] = {"mail",   "user",   "daemon", "local0",
+                                                 "local1", "local2", "local3", "local4",
+                                                 "local5", "local6", "local7"};
+    for (std::string_view k : known)
+        if (name == k) return name;
+    r.fail(it.at, "syslog must be false or a facility: mail, user, daemon or local0 to local7, not \"" +
+                      log::escape(name) + "\"");
+}
+
 void read_accounts(const Reader& r, const toml::table& root, Config& c) {
     const auto accounts = find_item(root, "accounts");
     if (!accounts) {
@@ -214,6 +227,8 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     }
     if (auto it = find_item(root, "dead_letter")) c.dead_letter = r.path(*it, false);
     if (auto it = find_item(root, "save_failed")) c.save_failed = r.boolean(*it);
+    if (auto it = find_item(root, "log_file")) c.log_file = r.path(*it, false);
+    if (auto it = find_item(root, "syslog")) c.syslog_facility = syslog_facility(r, *it);
     read_accounts(r, root, c);
     if (auto it = find_item(root, "routes")) read_routes(r, *it, c);
     if (auto it = find_item(root, "aliases")) read_aliases(r, *it, c);

@@ -19,8 +19,9 @@ namespace okuru::config_detail {
 namespace {
 
 // clang-format off
-constexpr std::array<std::string_view, 7> top_key_list{
-    "domain", "dead_letter", "save_failed", "defaults", "accounts", "routes", "aliases"};
+constexpr std::array<std::string_view, 9> top_key_list{
+    "domain", "dead_letter", "save_failed", "log_file", "syslog",
+    "defaults", "accounts", "routes", "aliases"};
 
 constexpr std::array<std::string_view, 26> account_key_list{
     "default", "host", "port", "tls", "fallback", "user",

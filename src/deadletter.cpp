@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -79,7 +80,9 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
                 env.recipients.emplace_back(l.substr(to_field.size()));
             } else if (l.starts_with(account_field)) {
                 env.account = std::string(l.substr(account_field.size()));
-            } else if (!l.starts_with(error_field)) {
+            } else if (l.starts_with(error_field)) {
+                env.error = std::string(l.substr(error_field.size()));
+            } else {
                 // First non-envelope line: rewind to its start.
                 lseek(fd, -off_t(line.size() + (n > 0 ? 1 : 0)), SEEK_CUR);
                 break;
@@ -197,6 +200,36 @@ std::size_t for_each_failed(const std::string& maildir,
         }
     }
     return left;
+}
+
+std::vector<SavedMessage> list_failed(const std::string& maildir) {
+    std::vector<SavedMessage> out;
+    for (const char* sub : {"/new", "/cur"}) {
+        const std::string dir = maildir + sub;
+        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+        if (!d) continue;
+        while (dirent* e = readdir(d.get())) {
+            if (e->d_name[0] == '.') continue;
+            SavedMessage m;
+            m.path = dir + "/" + e->d_name;
+            const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
+            struct stat st{};
+            if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
+            try {
+                m.envelope = read_envelope(fd.get(), m.path);
+            } catch (const std::exception& ex) {
+                log::warn(describe(ex));
+                continue;
+            }
+            m.size = std::uint64_t(st.st_size);
+            m.saved_at = st.st_mtime;
+            out.push_back(std::move(m));
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const SavedMessage& a, const SavedMessage& b) {
+        return a.saved_at != b.saved_at ? a.saved_at < b.saved_at : a.path < b.path;
+    });
+    return out;
 }
 
 }  // namespace okuru

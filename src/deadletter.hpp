@@ -3,6 +3,7 @@
 // `okuru --resend-failed` retries each saved message once.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@ struct SavedEnvelope {
     std::string sender;  // "" is the null sender
     std::vector<std::string> recipients;
     bool sender_known = true;  // false: saved before a sender was decided (no -f)
+    std::string error{};       // why it was saved (read back only)
 };
 
 // The Maildir in use: config.dead_letter, else $XDG_STATE_HOME/okuru/failed, else
@@ -42,6 +44,18 @@ struct ClaimedMessage {
     // Removes the file (after the server accepted it).
     void remove();
 };
+
+// A saved message as mailq lists it (read without claiming it).
+struct SavedMessage {
+    std::string path;
+    SavedEnvelope envelope;
+    std::uint64_t size = 0;   // bytes of the file
+    std::int64_t saved_at = 0;  // modification time, Unix seconds
+};
+
+// Every message in new/ and cur/, oldest first. A missing Maildir is an empty list;
+// a file okuru did not write is skipped with a warning.
+std::vector<SavedMessage> list_failed(const std::string& maildir);
 
 // Calls `send` for every message that can be claimed in new/ and cur/; messages
 // locked by another run are skipped. `send` returns true when the message was

@@ -42,6 +42,8 @@ TlsParams tls_params(const Account& a, const std::string& host) {
     return p;
 }
 
+}  // namespace
+
 std::string tls_label(TlsMode m) {
     switch (m) {
         case TlsMode::starttls: return "STARTTLS";
@@ -51,8 +53,6 @@ std::string tls_label(TlsMode m) {
     return "";
 }
 
-}  // namespace
-
 std::string ehlo_name_for(const Account& account) {
     if (!account.ehlo_name.empty()) return account.ehlo_name;
     // Looked up once per process (it may ask the resolver), however many
@@ -61,19 +61,18 @@ std::string ehlo_name_for(const Account& account) {
     return fqdn.empty() ? "localhost" : fqdn;
 }
 
-SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
-                     const DeliveryOptions& options) {
-    auto password = [&account, &options]() -> Secret {
-        if (options.preloaded_password) return Secret(options.preloaded_password->reveal());
-        return load_secret(account.password, "password of account " + account.name);
-    };
+Secret account_password(const Account& account, const Secret* preloaded) {
+    if (preloaded) return Secret(preloaded->reveal());
+    return load_secret(account.password, "password of account " + account.name);
+}
 
+void pop_login(const Account& account, const DeliveryOptions& options) {
     if (account.pop_before_smtp) {
         const Pop3Settings& pop = *account.pop_before_smtp;
         const std::string user = pop.user.empty() ? account.user : pop.user;
         try {
             Secret secret = pop.password.kind == PasswordSource::Kind::none
-                                ? password()
+                                ? account_password(account, options.preloaded_password)
                                 : load_secret(pop.password, "POP3 password of account " + account.name);
             TlsParams pop_tls = tls_params(account, pop.host);
             pop_tls.fingerprint.clear();  // the pin names the SMTP server's certificate
@@ -82,7 +81,9 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
             rethrow_with_context("POP-before-SMTP login at " + pop.host);
         }
     }
+}
 
+SessionConfig session_config_for(const Account& account, const DeliveryOptions& options) {
     SessionConfig session;
     session.tls = account.tls;
     session.ehlo_name = ehlo_name_for(account);
@@ -94,7 +95,9 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
         auth.mechanisms = account.auth_mechanisms;
         auth.allow_plaintext = account.allow_plaintext_auth;
         if (account.password.kind != PasswordSource::Kind::none || options.preloaded_password)
-            auth.password = password;
+            auth.password = [&account, preloaded = options.preloaded_password] {
+                return account_password(account, preloaded);
+            };
         if (!account.oauth_token_command.empty()) {
             PasswordSource token{PasswordSource::Kind::command, {}, account.oauth_token_command};
             auth.oauth_token = [token, name = account.name] {
@@ -103,25 +106,51 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
         }
         session.auth = std::move(auth);
     }
+    return session;
+}
 
+std::vector<HostPort> hosts_of(const Account& account) {
     std::vector<HostPort> hosts{{account.host, account.port}};
     for (const HostPort& h : account.fallback_hosts)
         hosts.push_back({h.host, h.port ? h.port : account.port});
+    return hosts;
+}
+
+ConnectParams connect_params_for(const Account& account, const HostPort& hp) {
+    ConnectParams cp;
+    cp.host = hp.host;
+    cp.port = hp.port;
+    cp.timeout = account.connect_timeout;
+    cp.implicit_tls = account.tls == TlsMode::implicit;
+    // Load CA file, client key and priority now, so a mistake there is
+    // reported before connecting rather than after STARTTLS.
+    cp.prepare_tls = account.tls == TlsMode::starttls;
+    cp.tls = tls_params(account, hp.host);
+    return cp;
+}
+
+void log_tls_details(const Transport& transport) {
+    if (auto details = transport.tls_details()) {
+        log::info("TLS: " + details->version + ", " + details->cipher);
+        log::info("certificate subject: " + log::escape(details->subject));
+        log::info("certificate issuer: " + log::escape(details->issuer));
+        log::info("certificate valid: " + details->not_before + " to " + details->not_after);
+        log::info("certificate SHA-256: " + details->sha256);
+    }
+}
+
+SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
+                     const DeliveryOptions& options) {
+    pop_login(account, options);
+    SessionConfig session = session_config_for(account, options);
+    const std::vector<HostPort> hosts = hosts_of(account);
 
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         const HostPort& hp = hosts[i];
         const std::string where = hp.host + ":" + std::to_string(hp.port);
         std::unique_ptr<Transport> transport;
         try {
-            ConnectParams cp;
-            cp.host = hp.host;
-            cp.port = hp.port;
-            cp.timeout = account.connect_timeout;
-            cp.implicit_tls = account.tls == TlsMode::implicit;
-            // Load CA file, client key and priority now, so a mistake there is
-            // reported before connecting rather than after STARTTLS.
-            cp.prepare_tls = account.tls == TlsMode::starttls;
-            cp.tls = tls_params(account, hp.host);
+            const ConnectParams cp = connect_params_for(account, hp);
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
             transport = open_connection(cp);
         } catch (const Error& e) {
@@ -139,14 +168,10 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
                 session.auth->hostname = hp.host;
                 session.auth->port = hp.port;
             }
-            if (auto details = transport->tls_details()) {
-                log::info("TLS: " + details->version + ", " + details->cipher);
-                log::info("certificate subject: " + log::escape(details->subject));
-                log::info("certificate issuer: " + log::escape(details->issuer));
-                log::info("certificate valid: " + details->not_before + " to " + details->not_after);
-                log::info("certificate SHA-256: " + details->sha256);
-            }
-            return submit(*transport, session, envelope, content);
+            log_tls_details(*transport);
+            SubmitResult result = submit(*transport, session, envelope, content);
+            result.relay = hp.host + ":" + std::to_string(hp.port);
+            return result;
         } catch (const std::exception&) {
             rethrow_with_context("account " + account.name + " via " + transport->peer_name());
         }

@@ -5,8 +5,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
+#include "net.hpp"
 #include "secret.hpp"
 #include "smtp_session.hpp"
 
@@ -20,6 +22,21 @@ struct DeliveryOptions {
 
 // The EHLO name: the account's `ehlo`, else this host's FQDN, else "localhost".
 std::string ehlo_name_for(const Account& account);
+
+// "STARTTLS", "implicit TLS" or "no TLS", for messages.
+std::string tls_label(TlsMode mode);
+
+// The pieces deliver() is made of, shared with the diagnostics (--check):
+// the account's password (preloaded or from its source), the POP-before-SMTP
+// login when configured, the session settings, the hosts in the order tried,
+// and how to connect to one of them.
+Secret account_password(const Account& account, const Secret* preloaded);
+void pop_login(const Account& account, const DeliveryOptions& options);
+SessionConfig session_config_for(const Account& account, const DeliveryOptions& options);
+std::vector<HostPort> hosts_of(const Account& account);
+ConnectParams connect_params_for(const Account& account, const HostPort& host);
+// Shows the TLS parameters and certificate with -v.
+void log_tls_details(const Transport& transport);
 
 // Tries each host in order; connection failures (temporary, unresolvable) move on
 // to the next host. Throws the last Error (with the host as context).

@@ -235,13 +235,10 @@ std::vector<std::string> available_mechanisms() {
     return out;
 }
 
-SaslClient::SaslClient(const AuthConfig& config, const std::vector<std::string>& offered,
-                       const Transport& transport)
-    : impl_(std::make_unique<Impl>()) {
-    Impl& im = *impl_;
-    im.config = config;
-    im.ctx = make_context();
+namespace {
 
+ChoiceInput choice_input(const AuthConfig& config, const std::vector<std::string>& offered,
+                         const Transport& transport, Gsasl* ctx) {
     ChoiceInput in;
     in.pinned = config.mechanisms;
     in.offered = offered;
@@ -254,11 +251,30 @@ SaslClient::SaslClient(const AuthConfig& config, const std::vector<std::string>&
     in.has_channel_binding = binding && !binding->data.empty() &&
                              (binding->type == "tls-exporter" || binding->type == "tls-unique");
     in.host = config.hostname.empty() ? transport.peer_name() : config.hostname;
-    Gsasl* ctx = im.ctx.get();
     in.library_supports = [ctx](const std::string& mech) {
         return gsasl_client_support_p(ctx, mech.c_str()) != 0;
     };
-    im.mechanism = choose_mechanism(in);
+    return in;
+}
+
+}  // namespace
+
+std::string preview_mechanism(const AuthConfig& config, const std::vector<std::string>& offered,
+                              const Transport& transport) {
+    const GsaslPtr ctx = make_context();
+    return choose_mechanism(choice_input(config, offered, transport, ctx.get()));
+}
+
+SaslClient::SaslClient(const AuthConfig& config, const std::vector<std::string>& offered,
+                       const Transport& transport)
+    : impl_(std::make_unique<Impl>()) {
+    Impl& im = *impl_;
+    im.config = config;
+    im.ctx = make_context();
+
+    const std::optional<ChannelBinding> binding = transport.channel_binding();
+    Gsasl* ctx = im.ctx.get();
+    im.mechanism = choose_mechanism(choice_input(config, offered, transport, ctx));
 
     if (is_builtin(im.mechanism)) return;
     // Only -PLUS gets the binding. RFC 5802 6 would have plain SCRAM send gs2

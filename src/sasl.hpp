@@ -30,6 +30,11 @@ struct AuthConfig {
 // the built-in OAuth ones).
 std::vector<std::string> available_mechanisms();
 
+// The mechanism SaslClient would choose, without fetching any secret (for
+// --serverinfo and --check). Throws as SaslClient's constructor does.
+std::string preview_mechanism(const AuthConfig& config, const std::vector<std::string>& offered,
+                              const Transport& transport);
+
 class SaslClient {
   public:
     // Chooses the mechanism: the pinned list in its order, else the strongest

@@ -46,10 +46,11 @@ void Conversation::write(std::string_view flight, std::string_view what) {
     }
 }
 
-Reply Conversation::read(std::string_view what, bool redact) {
+Reply Conversation::read(std::string_view what, bool redact,
+                         std::optional<std::chrono::milliseconds> timeout) {
     Reply reply;
     try {
-        reply = reader.read(config.command_timeout, what);
+        reply = reader.read(timeout.value_or(config.command_timeout), what);
     } catch (const Error& e) {
         if (e.code() != Exit::protocol) throw;
         rethrow_with_context("in reply to " + std::string(what));

@@ -29,7 +29,9 @@ class Conversation {
     void write(std::string_view flight, std::string_view what);
     // Reads one reply to `what` and logs it (334 challenges redacted when `redact`).
     // A 421 anywhere ends the session (RFC 5321 3.8): Error(tempfail).
-    Reply read(std::string_view what, bool redact = false);
+    // `timeout` replaces the command timeout for this one reply.
+    Reply read(std::string_view what, bool redact = false,
+               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     // The same with a short wait, for replies that change nothing (QUIT's 221,
     // RSET after a failure): never throws, returns nullopt on any trouble.
     std::optional<Reply> read_quietly(std::string_view what);

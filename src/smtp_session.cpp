@@ -28,9 +28,18 @@ bool tls_required(const SessionConfig& config) {
     return config.tls != TlsMode::none;
 }
 
-void greeting(Conversation& c) {
-    const Reply r = c.read("greeting");
-    if (r.code == 220) return;
+// What the session learnt on the way, and who wants to hear about each step.
+struct Progress {
+    const StepObserver* step = nullptr;
+    ProbeReport* report = nullptr;
+    void begin(std::string_view name) const {
+        if (step && *step) (*step)(name);
+    }
+};
+
+Reply greeting(Conversation& c) {
+    const Reply r = c.read("greeting", false, c.config.greeting_timeout);
+    if (r.code == 220) return r;
     if (r.permanent()) c.quit_quietly();  // RFC 5321 3.1: a 554 greeting still wants QUIT
     if (r.positive()) reject(r, "greeting", Stage::greeting);
     throw Error(smtp::exit_for(r, Stage::greeting),
@@ -40,7 +49,7 @@ void greeting(Conversation& c) {
 // EHLO, with the RFC 5321 4.1.1.1 fall-back to HELO only where ESMTP is not
 // needed: without TLS and AUTH. Otherwise a server that refuses EHLO must not
 // talk us into a plaintext, unauthenticated session.
-void hello(Conversation& c, bool allow_helo) {
+Reply hello(Conversation& c, bool allow_helo) {
     std::string flight;
     const std::string ehlo = "EHLO " + c.config.ehlo_name;
     Conversation::add(flight, ehlo);
@@ -48,7 +57,7 @@ void hello(Conversation& c, bool allow_helo) {
     const Reply r = c.read("EHLO");
     if (r.code == 250) {
         c.caps = Capabilities::parse(r);
-        return;
+        return r;
     }
     if (!r.permanent()) reject(r, ehlo, Stage::ehlo);
     if (!allow_helo) {
@@ -64,9 +73,10 @@ void hello(Conversation& c, bool allow_helo) {
     const Reply h = c.read("HELO");
     if (h.code != 250) reject(h, helo, Stage::ehlo);
     c.caps = Capabilities{};
+    return h;
 }
 
-void start_tls(Conversation& c) {
+Reply start_tls(Conversation& c, const Progress& progress) {
     if (!c.caps.starttls) {
         throw Error(Exit::unavailable, "server " + c.config.server +
                                            " does not offer STARTTLS; refusing to continue "
@@ -91,6 +101,7 @@ void start_tls(Conversation& c) {
                     "STARTTLS response injection: server sent " + c.reader.buffered_excerpt() +
                         " after its 220 reply, before the TLS handshake; refusing to continue");
     }
+    progress.begin("TLS handshake");
     try {
         c.transport.start_tls(Clock::now() + c.config.command_timeout);
     } catch (...) {
@@ -100,7 +111,8 @@ void start_tls(Conversation& c) {
     log_tls(c.transport);
     // RFC 3207 4.2: forget everything learnt before TLS, ask again.
     c.caps = Capabilities{};
-    hello(c, false);
+    progress.begin("EHLO");
+    return hello(c, false);
 }
 
 void check_envelope(const Envelope& envelope) {
@@ -119,11 +131,43 @@ void check_envelope(const Envelope& envelope) {
     for (const auto& r : envelope.recipients) check(r, "recipient");
 }
 
-}  // namespace
+// Everything before the transaction: greeting, EHLO, STARTTLS, AUTH. Returns
+// the AUTH mechanism used ("" without AUTH).
+std::string establish(Conversation& c, const Progress& progress) {
+    const SessionConfig& cfg = c.config;
+    // Implicit TLS: the caller did the handshake (and shows its details with -v).
+    if (cfg.tls == TlsMode::implicit && !c.transport.secure()) {
+        throw Error(Exit::software, "implicit TLS configured but the connection to " +
+                                        c.transport.peer_name() + " is not encrypted");
+    }
+    ProbeReport* report = progress.report;
+    progress.begin("greeting");
+    const Reply greeted = greeting(c);
+    if (report) report->greeting = greeted;
+    progress.begin("EHLO");
+    Reply ehlo = hello(c, cfg.tls == TlsMode::none && !cfg.auth);
+    if (cfg.tls == TlsMode::starttls) {
+        if (report) {
+            report->ehlo_before_tls = ehlo;
+            report->caps_before_tls = c.caps;
+        }
+        progress.begin("STARTTLS");
+        ehlo = start_tls(c, progress);
+    }
+    if (tls_required(cfg) && !c.transport.secure()) {
+        throw Error(Exit::software, "TLS required but the connection to " +
+                                        c.transport.peer_name() + " is not encrypted");
+    }
+    if (report) {
+        report->ehlo = ehlo;
+        report->caps = c.caps;
+    }
+    if (!cfg.auth) return {};
+    progress.begin("AUTH");
+    return smtp::authenticate(c);
+}
 
-SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
-                    const Content& content) {
-    check_envelope(envelope);
+SessionConfig checked(const SessionConfig& config) {
     SessionConfig cfg = config;
     if (cfg.ehlo_name.empty()) cfg.ehlo_name = "localhost";
     for (unsigned char ch : cfg.ehlo_name) {
@@ -131,23 +175,31 @@ SubmitResult submit(Transport& transport, const SessionConfig& config, const Env
             throw Error(Exit::config, "invalid EHLO name \"" + log::escape(cfg.ehlo_name) + "\"");
         }
     }
-    // Implicit TLS: the caller did the handshake (and shows its details with -v).
-    if (cfg.tls == TlsMode::implicit && !transport.secure()) {
-        throw Error(Exit::software, "implicit TLS configured but the connection to " +
-                                        transport.peer_name() + " is not encrypted");
-    }
+    return cfg;
+}
 
+}  // namespace
+
+void probe(Transport& transport, const SessionConfig& config, ProbeReport& report,
+           const StepObserver& step) {
+    const SessionConfig cfg = checked(config);
     Conversation c(transport, cfg);
-    greeting(c);
-    hello(c, cfg.tls == TlsMode::none && !cfg.auth);
-    if (cfg.tls == TlsMode::starttls) start_tls(c);
-    if (tls_required(cfg) && !transport.secure()) {
-        throw Error(Exit::software, "TLS required but the connection to " + transport.peer_name() +
-                                        " is not encrypted");
-    }
+    const Progress progress{&step, &report};
+    report.mechanism = establish(c, progress);
+    progress.begin("QUIT");
+    std::string flight;
+    Conversation::add(flight, "QUIT");
+    c.write(flight, "QUIT");
+    const Reply bye = c.read("QUIT");
+    if (bye.code != 221) reject(bye, "QUIT", Stage::mail);
+}
 
-    std::string mechanism;
-    if (cfg.auth) mechanism = smtp::authenticate(c);
+SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
+                    const Content& content) {
+    check_envelope(envelope);
+    const SessionConfig cfg = checked(config);
+    Conversation c(transport, cfg);
+    const std::string mechanism = establish(c, Progress{});
     SubmitResult result = smtp::transact(c, envelope, content);
     result.mechanism = mechanism;
     return result;

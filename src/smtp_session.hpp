@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "config.hpp"
 #include "sasl.hpp"
+#include "smtp_caps.hpp"
 #include "smtp_reply.hpp"
 #include "spool.hpp"
 #include "transport.hpp"
@@ -30,6 +32,9 @@ struct SessionConfig {
     std::string ehlo_name;
     std::optional<AuthConfig> auth;  // nullopt: no AUTH
     std::chrono::milliseconds command_timeout{300'000};
+    // The wait for the greeting; nullopt: command_timeout. The diagnostics wait
+    // less: a server that stays silent is likely waiting for a TLS ClientHello.
+    std::optional<std::chrono::milliseconds> greeting_timeout;
     DsnOptions dsn;
     bool use_chunking = true;          // BDAT when offered
     std::size_t chunk_size = 1 << 20;  // BDAT chunk size for large messages
@@ -51,6 +56,7 @@ struct SubmitResult {
     Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
     std::string mechanism;  // AUTH mechanism used, empty if none
     bool used_chunking = false;
+    std::string relay;  // "host:port" that accepted it (set by deliver())
 };
 
 // Runs one whole transaction. Throws Error with the exit code the failure deserves
@@ -67,5 +73,30 @@ struct SubmitResult {
 // 5xx: unavailable. Nothing is ever delivered to a subset of the recipients.
 SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
                     const Content& content);
+
+}  // namespace okuru
+
+namespace okuru {
+
+// What a session that sends no mail learns (--serverinfo, --check).
+struct ProbeReport {
+    Reply greeting;
+    std::optional<Reply> ehlo_before_tls;  // STARTTLS sessions: the plaintext EHLO
+    Capabilities caps_before_tls;
+    Reply ehlo;  // the EHLO that counts (after STARTTLS when there is one)
+    Capabilities caps;
+    std::string mechanism;  // AUTH mechanism used (empty: no AUTH configured)
+};
+
+// Called as each step of the session begins: "greeting", "EHLO", "STARTTLS",
+// "TLS handshake", "AUTH", "QUIT". A failure belongs to the last step announced.
+using StepObserver = std::function<void(std::string_view step)>;
+
+// Greeting, EHLO, STARTTLS and EHLO again, AUTH when config.auth is set, then
+// QUIT: the same checks as submit() (TLS never optional), without a transaction.
+// `report` is filled as the session goes, so after a failure it still holds what
+// was learnt before it. Throws Error as submit() does.
+void probe(Transport& transport, const SessionConfig& config, ProbeReport& report,
+           const StepObserver& step);
 
 }  // namespace okuru

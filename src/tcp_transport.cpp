@@ -170,6 +170,7 @@ void TcpTransport::start_tls(Clock::time_point deadline) {
     try {
         session->verify();
     } catch (const Error&) {
+        presented_ = session->details();
         // Tell the server why we hang up; nothing of ours has been sent.
         gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
         throw;
@@ -180,6 +181,11 @@ void TcpTransport::start_tls(Clock::time_point deadline) {
 std::optional<TlsDetails> TcpTransport::tls_details() const {
     if (!session_) return std::nullopt;
     return session_->details();
+}
+
+std::optional<TlsDetails> TcpTransport::presented_certificate() const {
+    if (session_) return session_->details();
+    return presented_;
 }
 
 std::optional<ChannelBinding> TcpTransport::channel_binding() const {

@@ -31,6 +31,7 @@ class TcpTransport final : public Transport {
     void start_tls(Clock::time_point deadline) override;
     bool secure() const override { return session_ != nullptr; }
     std::optional<TlsDetails> tls_details() const override;
+    std::optional<TlsDetails> presented_certificate() const override;
     std::optional<ChannelBinding> channel_binding() const override;
     bool has_client_certificate() const override;
     std::string peer_name() const override { return peer_; }
@@ -47,6 +48,7 @@ class TcpTransport final : public Transport {
     std::chrono::milliseconds write_timeout_;
     std::unique_ptr<tls::Session> session_;  // set once the peer is verified
     bool plain_dialogue_ = false;            // bytes were exchanged before TLS (STARTTLS)
+    std::optional<TlsDetails> presented_;    // certificate of a handshake that failed verification
 };
 
 }  // namespace okuru

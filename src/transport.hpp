@@ -48,6 +48,9 @@ public:
 
     virtual bool secure() const = 0;
     virtual std::optional<TlsDetails> tls_details() const { return std::nullopt; }
+    // The certificate the server presented, also when its verification failed and
+    // the handshake was abandoned (--serverinfo shows it; nothing trusts it).
+    virtual std::optional<TlsDetails> presented_certificate() const { return tls_details(); }
     virtual std::optional<ChannelBinding> channel_binding() const { return std::nullopt; }
     virtual bool has_client_certificate() const { return false; }
 

@@ -1,0 +1,160 @@
+// The modes that send no message of the caller's: --version, --list-accounts,
+// mailq, --serverinfo, --check, and the text --test-message sends.
+#include <gnutls/gnutls.h>
+#include <gsasl.h>
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "app_internal.hpp"
+#include "deadletter.hpp"
+#include "diagnose.hpp"
+#include "log.hpp"
+#include "message.hpp"
+#include "privilege.hpp"
+#include "sasl.hpp"
+#include "okuru_build.h"
+
+namespace okuru::app_detail {
+namespace {
+
+std::string this_host() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
+    return host;
+}
+
+std::string local_time(std::int64_t t) {
+    const std::time_t tt = t;
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+TlsMode tls_mode(const std::string& word) {
+    return word == "implicit" ? TlsMode::implicit : word == "none" ? TlsMode::none : TlsMode::starttls;
+}
+
+// The accounts --serverinfo (one) or --check (all, or -a) talk to, with
+// --port / --tls applied on top of the configuration.
+std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
+    std::vector<Account> out;
+    if (opt.account) {
+        const Account* a = config.find_account(*opt.account);
+        if (!a) {
+            std::string names;
+            for (const Account& x : config.accounts) names += (names.empty() ? "" : ", ") + x.name;
+            throw Error(Exit::config, "-a " + log::escape(*opt.account) + ": no such account in " +
+                                          config.path + " (accounts: " + names + ")");
+        }
+        out.push_back(*a);
+    } else if (opt.mode == Mode::serverinfo) {
+        const Account* a = config.find_account(config.default_account);
+        out.push_back(a ? *a : config.accounts.front());
+    } else {
+        out = config.accounts;
+    }
+    for (Account& a : out) {
+        if (opt.tls) a.tls = tls_mode(*opt.tls);
+        if (opt.port) a.port = *opt.port;
+    }
+    return out;
+}
+
+}  // namespace
+
+void print_version() {
+    std::printf("okuru %s\n", OKURU_VERSION);
+    std::printf("GnuTLS %s, GNU SASL %s, toml++ %d.%d.%d\n", gnutls_check_version(nullptr),
+                gsasl_check_version(nullptr), TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH);
+    std::printf("SASL mechanisms:");
+    for (const auto& m : available_mechanisms()) std::printf(" %s", m.c_str());
+    std::printf("\n");
+}
+
+Exit list_accounts_mode(const Options& opt) {
+    Preloaded preloaded;
+    const Config config = load(opt, preloaded);
+    for (const Account& a : config.accounts) std::printf("%s\n", a.name.c_str());
+    return Exit::ok;
+}
+
+Exit mailq_mode(const Options& opt) {
+    // Without any configuration the default Maildir is still worth listing.
+    Config config;
+    try {
+        Preloaded preloaded;
+        config = load(opt, preloaded);
+    } catch (const Error& e) {
+        if (opt.config_file || e.code() != Exit::config) throw;
+        if (is_privileged()) drop_privileges();
+    }
+    const std::string dir = dead_letter_dir(config);
+    const std::vector<SavedMessage> saved = list_failed(dir);
+    if (saved.empty()) {
+        std::printf("Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
+                    dir.c_str());
+        return Exit::ok;
+    }
+    std::printf("okuru keeps no queue; %zu message(s) saved after failed submissions "
+                "(okuru --resend-failed retries them):\n",
+                saved.size());
+    for (const SavedMessage& m : saved) {
+        std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
+                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
+        const SavedEnvelope& e = m.envelope;
+        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
+        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
+        for (const auto& r : e.recipients) std::printf("    to:      <%s>\n", log::escape(r).c_str());
+        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+    }
+    return Exit::ok;
+}
+
+Exit probe_mode(const Options& opt) {
+    ProbeTargets targets;
+    Preloaded preloaded;
+    if (opt.host) {
+        // A server named on the command line: no configuration is read at all.
+        if (is_privileged()) drop_privileges();
+        if (opt.log_file) log::open_file(*opt.log_file);
+        targets.from_config = false;
+        targets.accounts.push_back(adhoc_account(
+            *opt.host, opt.port, opt.tls ? std::optional(tls_mode(*opt.tls)) : std::nullopt));
+    } else {
+        Config config;
+        try {
+            config = load(opt, preloaded);
+        } catch (const std::exception& e) {
+            if (opt.mode == Mode::check) std::printf("  %-14sFAILED: %s\nFAILED\n", "config", describe(e).c_str());
+            throw;
+        }
+        if (opt.mode == Mode::check) {
+            std::printf("  %-14s%s: OK (%zu account%s)\n", "config", config.path.c_str(),
+                        config.accounts.size(), config.accounts.size() == 1 ? "" : "s");
+        }
+        targets.accounts = chosen_accounts(config, opt);
+        targets.preloaded = &preloaded;
+    }
+    return opt.mode == Mode::serverinfo ? serverinfo(targets) : check(targets);
+}
+
+std::string test_message_text(const std::string& to) {
+    const std::string host = this_host();
+    const std::string when = local_time(std::time(nullptr));
+    return "To: " + to + "\n" +
+           "Subject: okuru test message\n"
+           "MIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=us-ascii\n"
+           "\n"
+           "This is a test message from okuru " OKURU_VERSION " on " + host + ",\n"
+           "sent at " + when + " with okuru --test-message.\n"
+           "\n"
+           "If you are reading it, mail from this machine gets through.\n";
+}
+
+}  // namespace okuru::app_detail

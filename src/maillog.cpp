@@ -1,0 +1,100 @@
+#include "maillog.hpp"
+
+#include <fcntl.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "config.hpp"
+#include "fd.hpp"
+#include "log.hpp"
+
+namespace okuru {
+namespace {
+
+int facility_code(const std::string& name) {
+    if (name == "user") return LOG_USER;
+    if (name == "daemon") return LOG_DAEMON;
+    if (name.size() == 6 && name.starts_with("local") && name[5] >= '0' && name[5] <= '7') {
+        static constexpr int local[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+                                        LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
+        return local[name[5] - '0'];
+    }
+    return LOG_MAIL;
+}
+
+// A value that may hold spaces or quotes goes in double quotes, with \" and \\.
+std::string quoted(const std::string& text) {
+    std::string out = "\"";
+    for (char c : log::escape(text)) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+std::string format_record(const SubmissionRecord& r) {
+    std::string line = "account=" + log::escape(r.account);
+    if (!r.relay.empty()) line += " relay=" + log::escape(r.relay);
+    if (!r.tls.empty()) line += " tls=" + r.tls;
+    if (!r.auth.empty()) line += " auth=" + r.auth;
+    line += " from=<" + log::escape(r.sender) + ">";
+    line += " to=";
+    for (std::size_t i = 0; i < r.recipients.size(); ++i)
+        line += (i ? ",<" : "<") + log::escape(r.recipients[i]) + ">";
+    line += " size=" + std::to_string(r.size);
+    line += " status=" + r.status;
+    if (!r.reply.empty()) line += " reply=" + quoted(r.reply);
+    if (!r.error.empty()) line += " error=" + quoted(r.error);
+    line += " exit=" + std::to_string(r.exit);
+    if (!r.saved.empty()) line += " saved=" + quoted(r.saved);
+    return line;
+}
+
+MailLog::MailLog(const Config& config) : file_(config.log_file) {
+    if (!config.syslog_facility.empty()) {
+        openlog("okuru", LOG_PID, facility_code(config.syslog_facility));
+        syslog_ = true;
+    }
+}
+
+MailLog::~MailLog() {
+    if (syslog_) closelog();
+}
+
+void MailLog::write(const SubmissionRecord& record) const {
+    const std::string line = format_record(record);
+    const std::string stamped = utc_now() + " " + line;
+    log::info(stamped);
+    if (syslog_) syslog(record.status == "failed" ? LOG_ERR : LOG_INFO, "%s", line.c_str());
+    if (file_.empty()) return;
+    // One write of one line with O_APPEND: concurrent okuru runs (cron jobs firing
+    // together) never interleave within a line.
+    const Fd fd{::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+    const std::string text = stamped + "\n";
+    if (!fd) {
+        log::warn("cannot write log file " + file_ + ": " + std::strerror(errno));
+        return;
+    }
+    try {
+        write_all(fd.get(), text, "log file " + file_);
+    } catch (const std::exception& e) {
+        log::warn("cannot write log file " + file_ + ": " + e.what());
+    }
+}
+
+}  // namespace okuru
