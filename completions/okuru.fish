@@ -90,6 +90,8 @@ for c in okuru sendmail
     # okuru is okuru; sendmail only when it leads to okuru.
     set -l n
     test $c = sendmail; and set n -n __okuru_is_okuru
+    # Recipients are addresses: no file names unless an option takes a file.
+    complete -c $c $n -f
     complete -c $c $n -s t -d 'Also take recipients from To/Cc/Bcc headers'
     complete -c $c $n -s i -d 'A line with a single dot does not end the message'
     complete -c $c $n -o oi -d 'A line with a single dot does not end the message'
