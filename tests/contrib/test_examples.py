@@ -155,8 +155,9 @@ CASES = [
          [via(SYSTEM, "host.example.org@example.org",
               ["customer@example.net", "admin@example.org", "audit@example.org"],
               {"To": "customer@example.net", "Cc": "admin@example.org", "Bcc": None})]),
+    # sudo writes "To: <mailto>" and "From: <the invoking user>", both bare names.
     case("system-wide.toml", "sudo with mailerflags -t", ["-t"],
-         b"To: root\nFrom: root\nAuto-Submitted: auto-generated\nSubject: *** SECURITY information for box ***\n\n"
+         b"To: root\nFrom: alice\nAuto-Submitted: auto-generated\nSubject: *** SECURITY information for box ***\n\n"
          b"box : user NOT in sudoers ; COMMAND=/bin/sh\n",
          [via(SYSTEM, "host.example.org@example.org", ["admin@example.org"],
               {"To": "admin@example.org", "From": "admin@example.org"})]),
