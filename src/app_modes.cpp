@@ -130,11 +130,11 @@ Exit probe_mode(const Options& opt) {
         try {
             config = load(opt, preloaded);
         } catch (const std::exception& e) {
-            if (opt.mode == Mode::check) std::printf("  %-14sFAILED: %s\nFAILED\n", "config", describe(e).c_str());
+            if (opt.mode == Mode::check) std::printf("  %-15sFAILED: %s\nFAILED\n", "config", describe(e).c_str());
             throw;
         }
         if (opt.mode == Mode::check) {
-            std::printf("  %-14s%s: OK (%zu account%s)\n", "config", config.path.c_str(),
+            std::printf("  %-15s%s: OK (%zu account%s)\n", "config", config.path.c_str(),
                         config.accounts.size(), config.accounts.size() == 1 ? "" : "s");
         }
         targets.accounts = chosen_accounts(config, opt);

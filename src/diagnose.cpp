@@ -16,7 +16,7 @@
 namespace okuru {
 namespace {
 
-constexpr int label_width = 14;
+constexpr int label_width = 15;
 
 void print(std::string_view label, std::string_view text) {
     std::printf("  %-*.*s%.*s\n", label_width, int(label.size()), label.data(), int(text.size()),
@@ -244,13 +244,13 @@ class AccountCheck {
                 pop_login(a_, dopt);
                 print(step_, a_.pop_before_smtp->host + ": OK");
             }
+            for (const HostPort& hp : hosts_of(a_)) result_ = worst(result_, host(hp, dopt));
         } catch (const std::exception& e) {
-            return failed(e, {a_.host, a_.port}, nullptr);
+            result_ = failed(e, {a_.host, a_.port}, nullptr);
         }
-        Exit worst_exit = Exit::ok;
-        for (const HostPort& hp : hosts_of(a_)) worst_exit = worst(worst_exit, host(hp, dopt));
-        std::printf("account %s: %s\n", a_.name.c_str(), worst_exit == Exit::ok ? "OK" : "FAILED");
-        return worst_exit;
+        std::printf("account %s: %s\n", a_.name.c_str(), result_ == Exit::ok ? "OK" : "FAILED");
+        std::fflush(stdout);
+        return result_;
     }
 
   private:
@@ -319,14 +319,13 @@ class AccountCheck {
         const std::string step = step_.empty() ? std::string("setup") : step_;
         print(step, "FAILED: " + describe(e));
         if (auto h = hint(a_, hp, step, e, t)) print("hint", *h);
-        std::printf("account %s: FAILED\n", a_.name.c_str());
-        std::fflush(stdout);
         return exit_code(e);
     }
 
     const Account& a_;
     const ProbeTargets& targets_;
     std::string step_;
+    Exit result_ = Exit::ok;
 };
 
 }  // namespace

@@ -26,12 +26,16 @@ int facility_code(const std::string& name) {
     return LOG_MAIL;
 }
 
-// A value that may hold spaces or quotes goes in double quotes, with \" and \\.
-std::string quoted(const std::string& text) {
+// A value that may hold spaces or quotes goes in double quotes: \" and \\ for
+// those two, \xNN (as log::escape) for control bytes.
+std::string quoted(std::string_view text) {
     std::string out = "\"";
-    for (char c : log::escape(text)) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i < text.size() && text[i] != '"' && text[i] != '\\') continue;
+        out += log::escape(text.substr(start, i - start));
+        if (i < text.size()) out += std::string("\\") + text[i];
+        start = i + 1;
     }
     return out + "\"";
 }

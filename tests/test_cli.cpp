@@ -394,6 +394,19 @@ TEST_CASE("cli - usage errors name what was wrong") {
         {{"sendmail", "--account="}, "--account"},
         {{"sendmail", "-X", ""}, "-X"},
         {{"sendmail", "-\x1b[31m"}, "\\x1b"},  // escaped, never raw on the terminal
+        {{"okuru", "--host", "mx.example"}, "--serverinfo or --check"},
+        {{"okuru", "--port", "587", "a@b.example"}, "--serverinfo or --check"},
+        {{"okuru", "--check", "--port", "0"}, "--port value '0'"},
+        {{"okuru", "--check", "--port", "65536"}, "65536"},
+        {{"okuru", "--check", "--port", "58x"}, "58x"},
+        {{"okuru", "--serverinfo", "--tls", "ssl"}, "'ssl'"},
+        {{"okuru", "--serverinfo", "--host", "h", "-a", "gmail"}, "-a"},
+        {{"okuru", "--check", "a@b.example"}, "a@b.example"},
+        {{"okuru", "--list-accounts", "a@b.example"}, "--list-accounts"},
+        {{"okuru", "--check", "--serverinfo"}, "--serverinfo cannot be combined with --check"},
+        {{"okuru", "--test-message"}, "--test-message"},
+        {{"okuru", "--test-message", "-t"}, "--test-message"},
+        {{"okuru", "--test-message=me@x.example", "b@y.example"}, "b@y.example"},
     }));
     std::string line;
     for (const auto& a : argv) line += a + " ";
@@ -402,6 +415,32 @@ TEST_CASE("cli - usage errors name what was wrong") {
     INFO("message: " << message);
     CHECK(message.find(named) != std::string::npos);
     CHECK(message.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("cli - diagnostic modes and their options") {
+    const Options a = parse({"okuru", "--serverinfo", "--host", "mx.example", "--port", "465",
+                             "--tls", "implicit"});
+    CHECK(a.mode == Mode::serverinfo);
+    CHECK(a.host == "mx.example");
+    CHECK(a.port == 465);
+    CHECK(a.tls == "implicit");
+
+    const Options b = parse({"okuru", "--check", "-a", "isp", "--tls=starttls"});
+    CHECK(b.mode == Mode::check);
+    CHECK(b.account == "isp");
+    CHECK(b.tls == "starttls");
+    CHECK_FALSE(b.host);
+
+    const Options c = parse({"okuru", "--test-message", "me@example.org", "-a", "isp", "-v"});
+    CHECK(c.mode == Mode::test_message);
+    CHECK(c.test_address == "me@example.org");
+    CHECK(c.recipients.empty());
+    CHECK(c.verbose == 1);
+
+    CHECK(parse({"okuru", "--test-message=me@example.org"}).test_address == "me@example.org");
+    CHECK(parse({"okuru", "-C", "x.toml", "--list-accounts"}).mode == Mode::list_accounts);
+    // --help still wins, so "okuru --check --help" explains instead of connecting.
+    CHECK(parse({"okuru", "--check", "--help"}).mode == Mode::help);
 }
 
 TEST_CASE("cli - usage text mentions every supported option") {
@@ -425,6 +464,13 @@ TEST_CASE("cli - usage text mentions every supported option") {
                                "-X",
                                "--pretend",
                                "--resend-failed",
+                               "--check",
+                               "--serverinfo",
+                               "--host",
+                               "--port",
+                               "--tls",
+                               "--test-message",
+                               "--list-accounts",
                                "-bm",
                                "-bp",
                                "-q",

@@ -105,6 +105,29 @@ TEST_CASE("config - errors name FILE:LINE:COLUMN and the problem") {
     CHECK(msg.substr(0, c.expected.size()) == c.expected);
 }
 
+TEST_CASE("config - log_file and syslog") {
+    const Config none = parse_config(one, "t.toml");
+    CHECK(none.log_file.empty());
+    CHECK(none.syslog_facility.empty());
+
+    const Config c = parse_config("log_file = \"/var/log/okuru.log\"\nsyslog = \"LOCAL3\"\n" + one,
+                                  "t.toml");
+    CHECK(c.log_file == "/var/log/okuru.log");
+    CHECK(c.syslog_facility == "local3");
+    CHECK(parse_config("syslog = true\n" + one, "t.toml").syslog_facility == "mail");
+    CHECK(parse_config("syslog = false\n" + one, "t.toml").syslog_facility.empty());
+    // Relative to the configuration's directory, like every other path.
+    CHECK(parse_config("log_file = \"okuru.log\"\n" + one, "/etc/okuru/c.toml").log_file ==
+          "/etc/okuru/okuru.log");
+
+    CHECK(config_error("syslog = \"kern\"\n" + one) ==
+          "t.toml:1:1: syslog must be false or a facility: mail, user, daemon or local0 to "
+          "local7, not \"kern\"");
+    CHECK(config_error("syslog = 3\n" + one).starts_with("t.toml:1:1: syslog must be a string"));
+    CHECK(config_error("log_fil = \"x\"\n" + one).find("did you mean \"log_file\"") !=
+          std::string::npos);
+}
+
 TEST_CASE("config - secrets never appear in errors") {
     const std::string msg =
         config_error(one + "password = \"hunter2-secret\"\npassword_file = \"/x\"\nuser = \"u\"\n");

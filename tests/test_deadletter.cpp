@@ -143,3 +143,40 @@ TEST_CASE("deadletter - an undecided sender is saved as absent, not as the null 
         return true;
     });
 }
+
+TEST_CASE("deadletter - mailq lists saved messages without claiming them") {
+    TempDir dir;
+    CHECK(okuru::list_failed((dir.path / "missing").string()).empty());
+    okuru::Spool body;
+    body.append("hello\r\n");
+    const std::string first = okuru::save_failed(dir.path.string(),
+                                                 {"isp", "me@example.org", {"a@x.example"}},
+                                                 "cannot connect", "Subject: 1\r\n\r\n", body);
+    const std::string second = okuru::save_failed(
+        dir.path.string(), {"", "", {"root"}, false}, "no account for recipient root",
+        "Subject: 2\r\n\r\n", body);
+    // Make the order by time certain (both were saved within the same second).
+    const timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+    REQUIRE(utimensat(AT_FDCWD, first.c_str(), times, 0) == 0);
+    // Junk that okuru did not write is skipped, not fatal.
+    std::ofstream(dir.path / "new" / "junk") << "Subject: not ours\n\nx\n";
+
+    const auto listed = okuru::list_failed(dir.path.string());
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].path == first);
+    CHECK(listed[0].saved_at == 1'000'000'000);
+    CHECK(listed[0].envelope.account == "isp");
+    CHECK(listed[0].envelope.sender == "me@example.org");
+    CHECK(listed[0].envelope.error == "cannot connect");
+    CHECK(listed[0].size == fs::file_size(first));
+    CHECK(listed[1].path == second);
+    CHECK_FALSE(listed[1].envelope.sender_known);
+    CHECK(listed[1].envelope.recipients == std::vector<std::string>{"root"});
+    // Listing claims nothing: a resend run still gets both.
+    int claimed = 0;
+    okuru::for_each_failed(dir.path.string(), [&](okuru::ClaimedMessage&) {
+        ++claimed;
+        return false;
+    });
+    CHECK(claimed == 2);
+}

@@ -1,0 +1,260 @@
+// The diagnostics' building blocks: probe() (a session without a transaction),
+// the hints for failed --check steps, the per-submission log line, and the
+// account made from --host/--port/--tls. The end-to-end output of --check and
+// --serverinfo is tested against Postfix (tests/integration/test_postfix.py).
+#include <catch2/catch.hpp>
+
+#include "diagnose.hpp"
+#include "maillog.hpp"
+#include "smtp_fixture.hpp"
+
+using namespace okuru;
+using namespace okuru::test;
+
+namespace {
+
+struct Probed {
+    ProbeReport report;
+    std::vector<std::string> steps;
+    bool ok = false;
+    Exit code = Exit::ok;
+    std::string text;
+};
+
+Probed run_probe(ScriptedPeer& peer, const SessionConfig& config) {
+    Probed p;
+    try {
+        probe(peer, config, p.report, [&p](std::string_view s) { p.steps.emplace_back(s); });
+        p.ok = true;
+    } catch (const std::exception& e) {
+        p.code = exit_code(e);
+        p.text = describe(e);
+    }
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("probe - STARTTLS, AUTH and QUIT, no transaction; both capability sets kept") {
+    ScriptedPeer peer;
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "STARTTLS", "SIZE 1000"}))
+        .expect("STARTTLS\r\n")
+        .send("220 2.0.0 go ahead\r\n")
+        .tls()
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "AUTH PLAIN LOGIN", "SIZE 2000", "CHUNKING"}))
+        .expect("AUTH PLAIN " + plain_ir + "\r\n")
+        .send("235 2.7.0 Authentication successful\r\n")
+        .expect("QUIT\r\n")
+        .send("221 2.0.0 Bye\r\n");
+    SessionConfig config = session_config(TlsMode::starttls);
+    config.auth = auth_config();
+    const Probed p = run_probe(peer, config);
+    REQUIRE(p.ok);
+    CHECK(peer.errors().empty());
+    CHECK(p.steps == std::vector<std::string>{"greeting", "EHLO", "STARTTLS", "TLS handshake",
+                                              "EHLO", "AUTH", "QUIT"});
+    CHECK(p.report.greeting.str() == "220 mx.test ESMTP ready");
+    REQUIRE(p.report.ehlo_before_tls);
+    CHECK(p.report.caps_before_tls.starttls);
+    CHECK(p.report.caps_before_tls.auth.empty());
+    CHECK(p.report.caps_before_tls.size == 1000u);
+    CHECK(p.report.caps.auth == std::vector<std::string>{"PLAIN", "LOGIN"});
+    CHECK(p.report.caps.size == 2000u);
+    CHECK(p.report.caps.chunking);
+    CHECK(p.report.mechanism == "PLAIN");
+    CHECK_FALSE(contains(peer.written(), "MAIL"));
+}
+
+TEST_CASE("probe - without auth: no AUTH command even when offered") {
+    ScriptedPeer peer(true);  // implicit TLS: the transport is already secure
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"AUTH PLAIN", "PIPELINING"}))
+        .expect("QUIT\r\n")
+        .send("221 2.0.0 Bye\r\n");
+    const Probed p = run_probe(peer, session_config(TlsMode::implicit));
+    REQUIRE(p.ok);
+    CHECK(p.steps == std::vector<std::string>{"greeting", "EHLO", "QUIT"});
+    CHECK_FALSE(p.report.ehlo_before_tls);
+    CHECK(p.report.mechanism.empty());
+    CHECK_FALSE(contains(peer.written(), "AUTH"));
+}
+
+TEST_CASE("probe - a failure keeps what was learnt and names its step") {
+    ScriptedPeer peer;
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING", "AUTH PLAIN"}));  // no STARTTLS
+    SessionConfig config = session_config(TlsMode::starttls);
+    config.auth = auth_config();
+    const Probed p = run_probe(peer, config);
+    CHECK_FALSE(p.ok);
+    CHECK(p.code == Exit::unavailable);
+    CHECK(p.steps.back() == "STARTTLS");
+    CHECK(p.report.greeting.code == 220);
+    REQUIRE(p.report.ehlo_before_tls);
+    CHECK(p.report.caps_before_tls.auth == std::vector<std::string>{"PLAIN"});
+    CHECK_FALSE(leaks_secret(peer.written()));
+}
+
+TEST_CASE("probe - a QUIT answered with anything but 221 is an error") {
+    ScriptedPeer peer(true);
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
+        .expect("QUIT\r\n")
+        .send("500 5.5.1 what?\r\n");
+    const Probed p = run_probe(peer, session_config(TlsMode::implicit));
+    CHECK_FALSE(p.ok);
+    CHECK(p.text.find("QUIT") != std::string::npos);
+}
+
+TEST_CASE("probe - the greeting wait can be shorter than the command timeout") {
+    ScriptedPeer peer;
+    peer.stall();
+    SessionConfig config = session_config(TlsMode::starttls);
+    config.command_timeout = std::chrono::milliseconds(1900);
+    config.greeting_timeout = std::chrono::milliseconds(200);
+    const auto t0 = Clock::now();
+    const Probed p = run_probe(peer, config);
+    CHECK(p.code == Exit::tempfail);
+    CHECK(p.text.find("greeting") != std::string::npos);
+    CHECK(Clock::now() - t0 < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("diagnose - an account from --host, --port and --tls") {
+    const Account a = adhoc_account("mail.example", std::nullopt, std::nullopt);
+    CHECK(a.port == 587);
+    CHECK(a.tls == TlsMode::starttls);
+    const Account b = adhoc_account("mail.example", 465, std::nullopt);
+    CHECK(b.tls == TlsMode::implicit);
+    const Account c = adhoc_account("mail.example", std::nullopt, TlsMode::implicit);
+    CHECK(c.port == 465);
+    const Account d = adhoc_account("mail.example", 2525, TlsMode::none);
+    CHECK(d.port == 2525);
+    CHECK(d.tls == TlsMode::none);
+    CHECK(d.user.empty());
+    CHECK(d.system_trust);
+}
+
+TEST_CASE("diagnose - hints for failed steps") {
+    HintInput in;
+    in.host = "smtp.example.net";
+    in.port = 587;
+
+    SECTION("connection refused") {
+        in.step = "connect";
+        in.code = Exit::tempfail;
+        in.message = "cannot connect to smtp.example.net:587: 192.0.2.1: Connection refused";
+        CHECK(hint_for(in).value() ==
+              "nothing listens on smtp.example.net port 587: check host and port (submission "
+              "is 587 with STARTTLS or 465 with implicit TLS)");
+    }
+    SECTION("timeout on port 25 mentions OP25B") {
+        in.step = "connect";
+        in.port = 25;
+        in.code = Exit::tempfail;
+        in.message = "cannot connect to smtp.example.net:25: connection timed out";
+        const std::string h = hint_for(in).value();
+        CHECK(h.find("OP25B") != std::string::npos);
+        CHECK(h.find("587") != std::string::npos);
+    }
+    SECTION("timeout on 587 does not blame OP25B") {
+        in.step = "connect";
+        in.code = Exit::tempfail;
+        in.message = "cannot connect to smtp.example.net:587: connection timed out";
+        CHECK(hint_for(in).value().find("OP25B") == std::string::npos);
+    }
+    SECTION("unknown host") {
+        in.step = "connect";
+        in.code = Exit::nohost;
+        in.message = "cannot resolve smtp.example.net: Name or service not known";
+        CHECK(hint_for(in).value() ==
+              "the name smtp.example.net does not resolve: check host = in the account");
+    }
+    SECTION("untrusted certificate offers the pin") {
+        in.step = "TLS handshake";
+        in.code = Exit::unavailable;
+        in.message = "certificate verification failed for smtp.example.net: the issuer is unknown";
+        in.presented_fingerprint = "ab:cd";
+        const std::string h = hint_for(in).value();
+        CHECK(h.find("ca_file") != std::string::npos);
+        CHECK(h.find("fingerprint = \"ab:cd\"") != std::string::npos);
+    }
+    SECTION("certificate for another name") {
+        in.step = "TLS handshake";
+        in.code = Exit::unavailable;
+        in.message = "certificate verification failed for smtp.example.net: the certificate "
+                     "does not match the host name smtp.example.net";
+        CHECK(hint_for(in).value().starts_with("the certificate does not name smtp.example.net"));
+    }
+    SECTION("expired certificate") {
+        in.step = "TLS handshake";
+        in.code = Exit::unavailable;
+        in.message = "certificate verification failed for x: the certificate has expired";
+        CHECK(hint_for(in).value().find("expired") != std::string::npos);
+    }
+    SECTION("no STARTTLS on the port") {
+        in.step = "STARTTLS";
+        in.port = 465;
+        in.code = Exit::unavailable;
+        in.message = "server smtp.example.net does not offer STARTTLS; refusing to continue";
+        CHECK(hint_for(in).value().find("tls = \"implicit\"") != std::string::npos);
+    }
+    SECTION("login refused: the provider decides the advice") {
+        in.step = "AUTH";
+        in.code = Exit::noperm;
+        in.message = "AUTH PLAIN rejected: 535 5.7.8 Username and Password not accepted";
+        CHECK(hint_for(in).value().find("check user and the password source") != std::string::npos);
+        in.host = "smtp.gmail.com";
+        CHECK(hint_for(in).value().find("app password") != std::string::npos);
+        in.host = "smtp.office365.com";
+        CHECK(hint_for(in).value().find("OAuth2") != std::string::npos);
+        in.host = "notgmail.com";
+        CHECK(hint_for(in).value().find("Gmail") == std::string::npos);
+    }
+    SECTION("credentials never over plaintext") {
+        in.step = "AUTH";
+        in.code = Exit::unavailable;
+        in.message = "refusing to send the credentials of me over an unencrypted connection";
+        CHECK(hint_for(in).value().find("tls = \"starttls\"") != std::string::npos);
+    }
+    SECTION("an error that says it all gets no hint") {
+        in.step = "greeting";
+        in.code = Exit::unavailable;
+        in.message = "server smtp.example.net refused the session: 554 5.3.2 go away";
+        CHECK_FALSE(hint_for(in));
+    }
+}
+
+TEST_CASE("maillog - the per-submission line") {
+    SubmissionRecord r;
+    r.account = "gmail";
+    r.relay = "smtp.gmail.com:587";
+    r.tls = "starttls";
+    r.auth = "PLAIN";
+    r.sender = "me@example.com";
+    r.recipients = {"a@example.net", "b@example.org"};
+    r.size = 1234;
+    r.status = "sent";
+    r.reply = "250 2.0.0 OK \"queued\" as 4Zx1";
+    CHECK(format_record(r) ==
+          "account=gmail relay=smtp.gmail.com:587 tls=starttls auth=PLAIN from=<me@example.com> "
+          "to=<a@example.net>,<b@example.org> size=1234 status=sent "
+          "reply=\"250 2.0.0 OK \\\"queued\\\" as 4Zx1\" exit=0");
+
+    SubmissionRecord f;
+    f.account = "isp";
+    f.sender = "";
+    f.recipients = {"x@y.example"};
+    f.status = "failed";
+    f.error = "cannot connect\nnow";
+    f.exit = 75;
+    f.saved = "/home/u/.local/state/okuru/failed/new/1";
+    CHECK(format_record(f) ==
+          "account=isp from=<> to=<x@y.example> size=0 status=failed "
+          "error=\"cannot connect\\x0anow\" exit=75 saved=\"/home/u/.local/state/okuru/failed/new/1\"");
+}
