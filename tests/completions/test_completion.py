@@ -12,7 +12,6 @@ over the file's lines would miss. A missing shell is a failure, never a skip."""
 import fcntl
 import os
 import pty
-import re
 import select
 import shutil
 import signal
@@ -250,8 +249,8 @@ def bash_complete(w, case, mode):
     env["XDG_DATA_DIRS"] = os.path.join(w.root, "nothing")
     env["OKURU_TEST_COMPOPT"] = os.path.join(w.root, "compopt")
     open(env["OKURU_TEST_COMPOPT"], "w").close()
-    r = run(["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash"] + bash_words(case["line"]),
-            env, w.cwd)
+    words = bash_words(case["line"])
+    r = run(["bash", "--norc", "--noprofile", "-c", BASH_DRIVER, "bash"] + words, env, w.cwd)
     out, err = r.stdout, r.stderr
     with open(env["OKURU_TEST_COMPOPT"]) as f:
         compopt = f.read()
