@@ -111,9 +111,13 @@ for c in okuru sendmail
     complete -c $c $n -l check -d 'Check the configuration and each account up to AUTH'
     complete -c $c $n -l test-message -x -d 'Send a short test message to an address'
     complete -c $c $n -l list-accounts -d 'Print the account names of the configuration'
-    complete -c $c $n -l host -x -a '(__fish_print_hostnames)' -d 'Server for --serverinfo or --check'
-    complete -c $c $n -l port -x -a '587\t"submission (STARTTLS)" 465\t"submissions (implicit TLS)" 25\tsmtp' -d 'Port for --host'
-    complete -c $c $n -l tls -x -a 'starttls\t"STARTTLS after the greeting" implicit\t"TLS from the start" none\t"No TLS"' -d 'TLS mode for --host'
+    complete -c $c $n -l host -x -a '(__fish_print_hostnames)' \
+        -d 'Server for --serverinfo or --check'
+    complete -c $c $n -l port -x -d 'Port for --host' \
+        -a '587\t"submission (STARTTLS)" 465\t"submissions (implicit TLS)" 25\tsmtp'
+    complete -c $c $n -l tls -x -d 'TLS mode for --host' \
+        -a 'starttls\t"STARTTLS after the greeting (port 587)"
+            implicit\t"TLS from the first byte (port 465)" none\t"No TLS"'
     complete -c $c $n -o bm -d 'Read a message and send it (default)'
     complete -c $c $n -o bp -d 'There is no queue: say so'
     complete -c $c $n -o bi -d 'Nothing to rebuild: aliases are in the configuration'
