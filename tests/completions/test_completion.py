@@ -177,6 +177,8 @@ def cases(w):
 
 
 def run(argv, env, cwd, timeout=30):
+    # The shell is the one on the test's PATH; the PATH given to it is the test's own.
+    argv = [shutil.which(argv[0]) or argv[0]] + argv[1:]
     return subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -334,12 +336,13 @@ print -r -- '@@READY@@'
 
 def pty_session(argv, env, cwd, inputs, marker, timeout=20):
     """Runs argv on a terminal; waits for `marker` after start and after each input."""
+    argv = [shutil.which(argv[0]) or argv[0]] + argv[1:]
     pid, fd = pty.fork()
     if pid == 0:
         try:
             os.chdir(cwd)
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 100, 200, 0, 0))
-            os.execvpe(argv[0], argv, env)
+            os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
     seen = b""
