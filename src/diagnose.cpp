@@ -142,11 +142,7 @@ std::unique_ptr<Transport> connect_plain(const Account& a, const HostPort& hp) {
 }
 
 void handshake(Transport& t, const Account& a) {
-    try {
-        t.start_tls(Clock::now() + a.connect_timeout);
-    } catch (...) {
-        rethrow_with_context("TLS handshake with " + t.peer_name());
-    }
+    t.start_tls(Clock::now() + a.connect_timeout);
 }
 
 // Does the port answer a TLS ClientHello? (A STARTTLS account on an implicit-TLS

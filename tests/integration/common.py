@@ -108,8 +108,9 @@ class Client:
         lines.append("from sender@example.test")
         return "\n".join(lines) + "\n"
 
-    def run(self, cfg, args, stdin, timeout=120, extra_env=None):
-        """Writes cfg (a dict) to a fresh -C file, runs the client, returns a Result."""
+    def run(self, cfg, args, stdin, timeout=120, extra_env=None, wrap=None):
+        """Writes cfg (a dict) to a fresh -C file, runs the client, returns a Result.
+        cfg None: no configuration at all. wrap(argv) may prefix the command line."""
         self.n += 1
         env = dict(os.environ)
         env["HOME"] = self.workdir
@@ -122,10 +123,14 @@ class Client:
                               self._msmtp_config(cfg))
             # msmtp has no aliases/domain; give it a sender so it can build From.
             argv = ["msmtp", "-C", path] + [a for a in args if a not in ("--pretend",)]
+        elif cfg is None:
+            argv = [self.binary] + list(args)
         else:
             path = write_file(os.path.join(self.workdir, "okuru-%d.toml" % self.n),
                               to_toml(cfg))
             argv = [self.binary, "-C", path] + list(args)
+        if wrap:
+            argv = wrap(argv)
         t0 = time.monotonic()
         try:
             r = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
@@ -134,6 +139,11 @@ class Client:
             return Result(-1, e.stdout or b"", (e.stderr or b"") + b"\n[timed out]",
                           time.monotonic() - t0)
         return Result(r.returncode, r.stdout, r.stderr, time.monotonic() - t0)
+
+
+    def run_bare(self, args, timeout=120):
+        """The client without any configuration file."""
+        return self.run(None, args, b"", timeout=timeout)
 
 
 def secret_forms(password):
