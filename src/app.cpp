@@ -121,6 +121,11 @@ void print_pretend(const Submission& s, const Envelope& env, const std::string& 
     } else {
         std::cout << "auth:      none\n";
     }
+    if (const auto& pop = a.pop_before_smtp) {
+        std::cout << "pop:       POP-before-SMTP " << pop->host << ":" << pop->port
+                  << " tls=" << tls_name(pop->tls) << ", user "
+                  << log::escape(pop->user.empty() ? a.user : pop->user) << "\n";
+    }
     std::cout << "envelope:  MAIL FROM:<" << env.sender << ">\n";
     for (const auto& r : env.recipients) std::cout << "           RCPT TO:<" << r << ">\n";
     std::cout << "headers:\n";

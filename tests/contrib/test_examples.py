@@ -26,12 +26,13 @@ CRON = b"From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@box> /usr/local
 PLAIN = b"Subject: hello\n\nhi\n"
 
 
-def plan(account, why, relay, tls, auth, mail_from, rcpt, headers=None, fallback=None):
+def plan(account, why, relay, tls, auth, mail_from, rcpt, headers=None, fallback=None,
+         pop=None):
     """One expected submission. auth: None for no AUTH, else (user, "M1 M2" or "automatic").
     headers: name -> exact value (Date and Message-ID are always required to exist)."""
     return {"account": account, "why": why, "relay": relay, "tls": tls, "auth": auth,
             "mail_from": mail_from, "rcpt": rcpt, "headers": headers or {},
-            "fallback": fallback or []}
+            "fallback": fallback or [], "pop": pop}
 
 
 def case(example, name, argv, stdin, plans, code=0, stderr=None):
@@ -54,14 +55,17 @@ PLALA = ("plala", "default account", "secure.plala.or.jp:587", "starttls",
          ("yourname@example.plala.or.jp", "automatic"))
 LAN = ("lan", "corp.internal", "mail.corp.internal:25", "starttls", None)
 LAN_ISP = ("isp", "default account", "smtp.isp.example:465", "implicit", ("me@isp.example", "automatic"))
-POP = ("hosting", "default account", "mail.example.jp:587", "starttls", None)
+POP = ("hosting", "default account", "mail.example.jp:587", "starttls", None,
+       "POP-before-SMTP mail.example.jp:995 tls=implicit, user me@example.jp")
 SYSTEM = ("relay", "default account", "smtp.example.org:465", "implicit",
           ("host.example.org@example.org", "automatic"))
 
 
 def via(server, mail_from, rcpt, headers=None, fallback=None, why=None):
-    account, default_why, relay, tls, auth = server
-    return plan(account, why or default_why, relay, tls, auth, mail_from, rcpt, headers, fallback)
+    account, default_why, relay, tls, auth = server[:5]
+    pop = server[5] if len(server) > 5 else None
+    return plan(account, why or default_why, relay, tls, auth, mail_from, rcpt, headers, fallback,
+                pop)
 
 
 def cron_case(example, server, owner, mail_from=None, fallback=None):
@@ -232,6 +236,8 @@ def parse(out):
                 if not m:
                     raise ValueError("bad auth line %r" % line)
                 cur["auth"] = (m.group(1), m.group(2))
+        elif line.startswith("pop:       "):
+            cur["pop"] = line[len("pop:       "):]
         elif line.startswith("envelope:  MAIL FROM:<"):
             cur["mail_from"] = line[len("envelope:  MAIL FROM:<"):-1]
             section = "envelope"
@@ -259,7 +265,8 @@ def compare(got, want):
         problems.append("%d submission(s), want %d" % (len(got), len(want)))
     for i, (g, w) in enumerate(zip(got, want)):
         tag = "submission %d: " % (i + 1)
-        for key in ("account", "relay", "tls", "auth", "mail_from", "rcpt", "fallback"):
+        g.setdefault("pop", None)
+        for key in ("account", "relay", "tls", "auth", "mail_from", "rcpt", "fallback", "pop"):
             if g.get(key, "<missing>") != w[key]:
                 problems.append(tag + "%s is %r, want %r" % (key, g.get(key, "<missing>"), w[key]))
         if w["why"] is not None and w["why"] not in g["why"]:
