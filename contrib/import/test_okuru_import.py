@@ -316,6 +316,44 @@ class Msmtp(ImportTest):
         self.assertEqual(r.toml["accounts"], {"default": {
             "host": "relay.example", "port": 587, "tls": "starttls", "from": ["me@example.org"]}})
 
+    def test_defaults_apply_to_the_accounts_after_them(self):
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "w") as f:
+            f.write("defaults\nport 587\ntls on\naccount early\nhost early.example\n"
+                    "defaults\nport 465\ntls_starttls off\naccount late\nhost late.example\n"
+                    "account child : early\nhost child.example\n")
+        r = self.converted(path)
+        self.assertEqual(r.toml["accounts"], {
+            "early": {"host": "early.example", "port": 587, "tls": "starttls"},
+            "late": {"host": "late.example", "port": 465, "tls": "implicit"},
+            # The child starts from the defaults in force, then takes what early set itself.
+            "child": {"host": "child.example", "port": 465, "tls": "implicit"},
+        })
+        os.chmod(path, 0o600)
+        for name, port, starttls in (("early", "587", "on"), ("late", "465", "off"),
+                                     ("child", "465", "off")):
+            proc = subprocess.run(["msmtp", "-C", path, "-a", name, "--pretend"], env=self.env,
+                                  capture_output=True, text=True, timeout=60)
+            m = dict(line.split(" = ", 1) for line in proc.stdout.splitlines() if " = " in line)
+            self.assertEqual((m["port"], m["tls_starttls"]), (port, starttls), name)
+
+    def test_values_okuru_would_refuse_are_left_out(self):
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "w") as f:
+            f.write("account a\nhost a.example\nport 587\ntls on\nauth on\nuser me\n"
+                    "password tab\there\n")
+        r = self.converted(path)
+        self.assertEqual(r.toml["accounts"]["a"], {"host": "a.example", "port": 587,
+                                                    "tls": "starttls", "user": "me"})
+        self.assertWarned(r, f"{path}: password of account a holds control characters")
+        self.assertNotIn("tab", r.stderr)
+        self.assertEqual(self.list_accounts(r.path), ["a"])
+        with open(path, "w") as f:
+            f.write("account a\nhost bad host\n")
+        r = self.convert(path)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f'{path}:2: host "bad host" is not a host name okuru accepts', r.stderr)
+
     def test_account_names_okuru_cannot_take(self):
         path = os.path.join(self.tmp.name, "msmtprc")
         with open(path, "w") as f:
