@@ -464,7 +464,8 @@ class Postfix(ImportTest):
             f"{d}/main.cf: not converted, as they are about receiving or delivering mail",
         )
         grouped = next(w for w in r.warnings if "about receiving or delivering" in w)
-        for name in ("smtpd_banner (line 3)", "mydestination (line 22)", "inet_protocols (line 28)"):
+        for name in ("smtpd_banner (line 3)", "mydestination (line 22)",
+                     "inet_protocols (line 28)"):
             self.assertIn(name, grouped)
         self.assertNotIn("relayhost", grouped)
         self.assertEqual(len(r.warnings), 10, r.warnings)
@@ -485,8 +486,9 @@ class Postfix(ImportTest):
                                                               "b@host.lan.example"]),
                           ("isp", "admin@example.org", ["c@y.example", "admin@example.org"])])
         [sub] = self.pretend(r.path, "-f", "someone@work.example", "x@y.example")
-        self.assertEqual((sub["relay"], sub["auth"]), ("mail.work.example:465 tls=implicit",
-                                                       "user me@work.example, mechanisms PLAIN LOGIN"))
+        self.assertEqual((sub["relay"], sub["auth"]),
+                         ("mail.work.example:465 tls=implicit",
+                          "user me@work.example, mechanisms PLAIN LOGIN"))
 
     def test_postfix_dir_option(self):
         r = self.converted("--postfix-dir", "samples/postfix")
