@@ -139,6 +139,8 @@ class Parser {
             usage("--host, --port and --tls go with --serverinfo or --check");
         if (opt_.host && opt_.account)
             usage("--host names a server directly: it cannot be combined with -a");
+        if (opt_.mode == Mode::list_accounts && opt_.account)
+            usage("-a cannot be combined with --list-accounts");
         const bool no_recipients = probe || opt_.mode == Mode::list_accounts ||
                                    opt_.mode == Mode::test_message;
         if (no_recipients && !opt_.recipients.empty()) {
@@ -435,7 +437,7 @@ the configuration (a sendmail-compatible submission agent, no queue, no daemon).
   -bp, mailq         list the messages kept after failed submissions
   -q[...]            there is no queue: exits 0
   -bi, -I, newaliases  aliases live in the configuration: exits 0
-  -bs, -bd           no SMTP server mode: exits 64
+  -bs, -bd, -bD, -bl  no SMTP server or daemon mode: exits 64
       --version      print the version
       --help         print this text
 

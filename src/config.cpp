@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "config_internal.hpp"
+#include "okuru_build.h"
 #include "errors.hpp"
 #include "fd.hpp"
 #include "log.hpp"
@@ -199,7 +200,7 @@ std::string find_config_path(const std::optional<std::string>& cli_path) {
         Exit::config,
         "no configuration file: looked at $OKURU_CONFIG (unset), " +
             (user.empty() ? std::string("~/.config/okuru/config.toml") : user) + " and " +
-            system_config + ". Start from an example in /usr/share/doc/okuru/examples/ " +
+            system_config + ". Start from an example in " OKURU_EXAMPLESDIR "/ " +
             "(contrib/ in the source tree) and see okuru.toml(5), or give one with -C FILE");
 }
 

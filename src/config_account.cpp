@@ -116,8 +116,14 @@ Pop3Settings pop_settings(const Reader& r, const Item& item, const Account& a) {
     pop.tls = pop.port == 995 ? TlsMode::implicit : TlsMode::starttls;
     if (const Item* tls = get(items, "tls")) {
         pop.tls = tls_mode(r, *tls);
-        if (pop.tls == TlsMode::none && !a.allow_plaintext_auth)
-            refuse_plaintext(r, *tls, "POP-before-SMTP for account \"" + a.name + "\"");
+        // RFC 2595 and RFC 8314: USER/PASS travel only over TLS. No LAN override
+        // here: a POP-before-SMTP server is the ISP's, never a trusted LAN host.
+        if (pop.tls == TlsMode::none) {
+            r.fail(tls->at, "POP-before-SMTP for account \"" + a.name +
+                                "\" would send the POP3 password without TLS: tls = \"none\" is "
+                                "not supported here; use \"implicit\" (port 995) or "
+                                "\"starttls\" (port 110)");
+        }
     }
     if (const Item* u = get(items, "user")) pop.user = r.string(*u);
     pop.password = password_source(r, items);

@@ -38,7 +38,18 @@ struct Progress {
 };
 
 Reply greeting(Conversation& c) {
-    const Reply r = c.read("greeting", false, c.config.greeting_timeout);
+    Reply r;
+    try {
+        r = c.read("greeting", false, c.config.greeting_timeout);
+    } catch (const Error& e) {
+        // An implicit-TLS port stays silent: it waits for our ClientHello.
+        if (e.code() != Exit::tempfail || c.config.tls != TlsMode::starttls ||
+            std::string_view(e.what()).find("timed out") == std::string_view::npos)
+            throw;
+        throw Error(e.code(), std::string(e.what()) +
+                                  " (a silent server may expect implicit TLS on this port; "
+                                  "okuru --check tells)");
+    }
     if (r.code == 220) return r;
     if (r.permanent()) c.quit_quietly();  // RFC 5321 3.1: a 554 greeting still wants QUIT
     if (r.positive()) reject(r, "greeting", Stage::greeting);

@@ -403,6 +403,7 @@ TEST_CASE("cli - usage errors name what was wrong") {
         {{"okuru", "--serverinfo", "--host", "h", "-a", "gmail"}, "-a"},
         {{"okuru", "--check", "a@b.example"}, "a@b.example"},
         {{"okuru", "--list-accounts", "a@b.example"}, "--list-accounts"},
+        {{"okuru", "--list-accounts", "-a", "gmail"}, "--list-accounts"},
         {{"okuru", "--check", "--serverinfo"}, "--serverinfo cannot be combined with --check"},
         {{"okuru", "--test-message"}, "--test-message"},
         {{"okuru", "--test-message", "-t"}, "--test-message"},

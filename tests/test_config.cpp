@@ -96,6 +96,10 @@ TEST_CASE("config - errors name FILE:LINE:COLUMN and the problem") {
         {one + "[accounts.a.pop_before_smtp]\nhost = \"pop.example\"\nuser = \"u\"\npotr = 1\n",
          "t.toml:6:1: unknown key \"potr\" in [accounts.a.pop_before_smtp] (did you mean "
          "\"port\"?)"},
+        {one + "insecure_allow_plaintext_auth = true\n[accounts.a.pop_before_smtp]\n"
+               "host = \"pop.example\"\nuser = \"u\"\ntls = \"none\"\n",
+         "t.toml:7:1: POP-before-SMTP for account \"a\" would send the POP3 password without "
+         "TLS"},
         {"domain = \"localhost\"\n" + one, "t.toml:1:1: domain must be a fully-qualified"},
         {"a = \n", "t.toml:1:5: "},
         {"[accounts.a]\nhost = \"x\"\nhost = \"y\"\n", "t.toml:3:"},
