@@ -54,7 +54,7 @@ constexpr const char* system_config_path = "/etc/okuru.toml";
 // live in files of the system configuration are read now, while they still can be
 // (password commands and $CREDENTIALS_DIRECTORY belong to the user and wait); then
 // privileges are dropped for good.
-Config load(const Options& opt, Preloaded& preloaded) {
+Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     const std::string path = find_config_path(opt.config_file);
     // Only the system file may be read with privilege: a user's own file (and the
     // password files it names) is read with the user's rights alone.
@@ -64,6 +64,14 @@ Config load(const Options& opt, Preloaded& preloaded) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.emplace(a.name, load_secret(a.password, "password of account " + a.name));
+        // The administrator's log file may be writable by the group alone.
+        if (log_file && !config.log_file.empty()) {
+            try {
+                *log_file = open_log_file(config.log_file);
+            } catch (const std::exception& e) {
+                log::warn(describe(e));
+            }
+        }
         drop_privileges();
     }
     if (opt.log_file) log::open_file(*opt.log_file);
@@ -279,8 +287,9 @@ Fd test_message_input(const std::string& to) {
 
 Exit send_mode(const Options& opt) {
     Preloaded preloaded;
-    const Config config = load(opt, preloaded);
-    const MailLog maillog(config);
+    Fd log_file;
+    const Config config = load(opt, preloaded, &log_file);
+    const MailLog maillog(config, std::move(log_file));
 
     // Validate the command line's addresses before reading anything else.
     Request req;
@@ -365,8 +374,9 @@ bool resend_one(const Config& config, const MailLog& maillog, const Preloaded& p
 
 Exit resend_mode(const Options& opt) {
     Preloaded preloaded;
-    const Config config = load(opt, preloaded);
-    const MailLog maillog(config);
+    Fd log_file;
+    const Config config = load(opt, preloaded, &log_file);
+    const MailLog maillog(config, std::move(log_file));
     const std::string dir = dead_letter_dir(config);
     std::size_t sent = 0;
     Exit result = Exit::ok;

@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "config.hpp"
 #include "errors.hpp"
+#include "fd.hpp"
 #include "secret.hpp"
 
 namespace okuru::app_detail {
@@ -19,8 +20,9 @@ using Preloaded = std::map<std::string, Secret>;
 void say(const std::string& text);
 
 // Reads the configuration (see app.cpp: only the system file is read with
-// privilege, then privileges are dropped) and opens the -X log.
-Config load(const Options& opt, Preloaded& preloaded);
+// privilege, then privileges are dropped) and opens the -X log. With privilege,
+// the configuration's log_file is opened into *log_file before the drop.
+Config load(const Options& opt, Preloaded& preloaded, Fd* log_file = nullptr);
 
 void print_version();
 Exit list_accounts_mode(const Options& opt);

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "config.hpp"
+#include "errors.hpp"
 #include "fd.hpp"
 #include "log.hpp"
 
@@ -69,7 +70,22 @@ std::string format_record(const SubmissionRecord& r) {
     return line;
 }
 
-MailLog::MailLog(const Config& config) : file_(config.log_file) {
+Fd open_log_file(const std::string& path) {
+    Fd fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+    if (!fd) throw_system(Exit::cantcreat, "cannot open log file " + path, errno);
+    return fd;
+}
+
+MailLog::MailLog(const Config& config, Fd opened)
+    : path_(config.log_file), file_(std::move(opened)) {
+    if (!path_.empty() && !file_) {
+        try {
+            file_ = open_log_file(path_);
+        } catch (const std::exception& e) {
+            // The mail matters more than its log line: warn, and send anyway.
+            log::warn(describe(e));
+        }
+    }
     if (!config.syslog_facility.empty()) {
         openlog("okuru", LOG_PID, facility_code(config.syslog_facility));
         syslog_ = true;
@@ -85,19 +101,13 @@ void MailLog::write(const SubmissionRecord& record) const {
     const std::string stamped = utc_now() + " " + line;
     log::info(stamped);
     if (syslog_) syslog(record.status == "failed" ? LOG_ERR : LOG_INFO, "%s", line.c_str());
-    if (file_.empty()) return;
+    if (!file_) return;
     // One write of one line with O_APPEND: concurrent okuru runs (cron jobs firing
     // together) never interleave within a line.
-    const Fd fd{::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
-    const std::string text = stamped + "\n";
-    if (!fd) {
-        log::warn("cannot write log file " + file_ + ": " + std::strerror(errno));
-        return;
-    }
     try {
-        write_all(fd.get(), text, "log file " + file_);
+        write_all(file_.get(), stamped + "\n", "log file " + path_);
     } catch (const std::exception& e) {
-        log::warn("cannot write log file " + file_ + ": " + e.what());
+        log::warn(describe(e));
     }
 }
 

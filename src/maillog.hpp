@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "fd.hpp"
+
 namespace okuru {
 
 struct Config;
@@ -37,7 +39,10 @@ std::string format_record(const SubmissionRecord& record);
 // log are warnings: they never change the outcome of a submission.
 class MailLog {
   public:
-    explicit MailLog(const Config& config);
+    // Opens config.log_file (appending, created 0600), unless `opened` already
+    // holds it: with okuru's group privilege (system-wide use) the file of
+    // /etc/okuru.toml is opened before privileges are dropped (open_log_file).
+    explicit MailLog(const Config& config, Fd opened = Fd());
     ~MailLog();
     MailLog(const MailLog&) = delete;
     MailLog& operator=(const MailLog&) = delete;
@@ -45,8 +50,12 @@ class MailLog {
     void write(const SubmissionRecord& record) const;
 
   private:
-    std::string file_;
+    std::string path_;
+    Fd file_;
     bool syslog_ = false;
 };
+
+// Opens a log file for appending (O_APPEND, created 0600). Throws Error(cantcreat).
+Fd open_log_file(const std::string& path);
 
 }  // namespace okuru

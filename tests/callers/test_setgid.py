@@ -4,6 +4,7 @@ read the secrets must drop that group before it touches anything the user
 chose: a user's own config (and the password file it names) and the -X log
 file are used with the user's rights only. Runs okuru as `nobody` from a
 setgid copy; needs root (skips with 77 outside CI, fails in CI)."""
+import base64
 import grp
 import os
 import shutil
@@ -28,7 +29,8 @@ def check(cond, what, detail=""):
 
 
 class AuthServer:
-    """Plaintext SMTP that offers AUTH PLAIN and records everything it receives."""
+    """Plaintext SMTP that offers AUTH PLAIN (accepting only u / SECRET), takes a
+    message by DATA, and records everything it receives."""
 
     def __init__(self):
         self.received = b""
@@ -43,16 +45,75 @@ class AuthServer:
             conn, _ = self.sock.accept()
             conn.sendall(b"220 test ESMTP\r\n")
             f = conn.makefile("rb")
+            in_data = False
             for line in f:
                 self.received += line
-                if line.upper().startswith(b"EHLO"):
+                cmd = line.upper()
+                if in_data:
+                    if line == b".\r\n":
+                        in_data = False
+                        conn.sendall(b"250 2.0.0 queued as T1\r\n")
+                elif cmd.startswith(b"EHLO"):
                     conn.sendall(b"250-test\r\n250 AUTH PLAIN\r\n")
-                elif line.upper().startswith(b"QUIT"):
+                elif cmd.startswith(b"AUTH PLAIN "):
+                    good = base64.b64encode(b"\0u\0" + SECRET.encode())
+                    conn.sendall(b"235 2.7.0 ok\r\n" if line.split()[2] == good
+                                 else b"535 5.7.8 no\r\n")
+                elif cmd.startswith((b"MAIL", b"RCPT")):
+                    conn.sendall(b"250 2.1.0 ok\r\n")
+                elif cmd.startswith(b"DATA"):
+                    in_data = True
+                    conn.sendall(b"354 go on\r\n")
+                elif cmd.startswith(b"QUIT"):
                     conn.sendall(b"221 bye\r\n")
                     break
                 else:
-                    conn.sendall(b"535 5.7.8 no\r\n")
+                    conn.sendall(b"500 5.5.1 no\r\n")
             conn.close()
+
+
+def system_wide(d, binary, secret, log_path, server):
+    """/etc/okuru.toml itself, seen only by okuru: a private mount namespace binds the
+    test's file over it (an empty placeholder is created first if the machine has
+    none, and removed again). The group's password file and log file are used,
+    each only while privileged."""
+    system_cfg = os.path.join(d, "system.toml")
+    with open(system_cfg, "w") as f:
+        f.write('log_file = "%s"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\n'
+                'port = %d\ntls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\n'
+                'auth = ["PLAIN"]\npassword_file = "%s"\n'
+                % (log_path, os.path.join(d, "failed-sys"), server.port, secret))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    home = tempfile.mkdtemp(prefix="okuru-setgid-home-")
+    os.chmod(home, 0o755)
+    try:
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home}
+        server.received = b""
+        p = subprocess.run(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c",
+             'mount --bind "$0" /etc/okuru.toml && exec setpriv --reuid=nobody '
+             '--regid=nogroup --clear-groups "$@"', system_cfg, binary, "-i", "a@example.org"],
+            input=b"Subject: s\n\nx\n", capture_output=True, timeout=30, env=env)
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+        shutil.rmtree(home, ignore_errors=True)
+    plain = base64.b64encode(b"\0u\0" + SECRET.encode())
+    check(p.returncode == 0 and plain in server.received,
+          "/etc/okuru.toml: the group's password file is used (exit %d)" % p.returncode,
+          p.stderr.decode(errors="replace")[-400:])
+    with open(log_path, "rb") as f:
+        logged = f.read()
+    check(logged.count(b"\n") == 1 and b" account=a relay=127.0.0.1:%d " % server.port in logged
+          and b" status=sent " in logged,
+          "/etc/okuru.toml: its log_file, writable by the group only, gets the line",
+          logged.decode(errors="replace"))
+    check(SECRET.encode() not in logged + p.stdout + p.stderr and plain not in logged,
+          "/etc/okuru.toml: no secret in the log or the output")
 
 
 def main():
@@ -122,9 +183,29 @@ def main():
         check(p.returncode == 73 and not os.path.exists(os.path.join(private, "log")),
               "-X cannot create a file where only the group may write (exit %d)" % p.returncode,
               p.stderr.decode(errors="replace")[-400:])
+
+        # A user's config may not write where only the group may: the log line is
+        # lost with a warning, the mail still goes out.
+        syslog_path = os.path.join(private, "okuru.log")
+        with open(syslog_path, "w"):
+            pass
+        os.chown(syslog_path, 0, gid)
+        os.chmod(syslog_path, 0o660)
+        open_cfg = os.path.join(d, "user-log.toml")
+        with open(open_cfg, "w") as f:
+            f.write('log_file = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                    % (syslog_path, server.port))
+        os.chmod(open_cfg, 0o644)
+        p = as_nobody(["-C", open_cfg, "-i", "a@example.org"])
+        check(p.returncode == 0 and b"cannot open log file" in p.stderr
+              and os.path.getsize(syslog_path) == 0,
+              "a user's log_file gets the user's rights only (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-400:])
+
+        system_wide(d, binary, secret, syslog_path, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (5 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (9 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
