@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Test helper for doc/meson.build: what a user can type must be in the manual.
 
-  check_documented.py options OKURU PAGE
-      every option that `OKURU --help` names appears in the man page PAGE
+  check_documented.py options PROGRAM PAGE [MINIMUM]
+      every option that `PROGRAM --help` names appears in the man page PAGE;
+      a help naming fewer than MINIMUM options (default 20, okuru's) is
+      taken for a broken one
   check_documented.py keys CONFIG_VALUES_CPP PAGE
       every configuration key okuru accepts (the key lists in
       src/config_values.cpp) is described in the man page PAGE
@@ -28,14 +30,15 @@ def flattened(text):
     return re.sub(r"\s+", " ", text)
 
 
-def help_options(okuru):
-    out = subprocess.run([okuru, "--help"], check=True, capture_output=True, text=True).stdout
+def help_options(program, minimum):
+    out = subprocess.run([program, "--help"], check=True, capture_output=True,
+                         text=True).stdout
     # "-oe*" in the help stands for a family (-oem, -oep, ...): a prefix.
     options = set()
     for word, star in re.findall(r"(?<![\w-])(--?[A-Za-z0-9][\w-]*)(\*?)", out):
         options.add(word.rstrip("-") + star)
-    if len(options) < 20:
-        sys.exit(f"{okuru} --help names only {sorted(options)}: cannot be the real help")
+    if len(options) < minimum:
+        sys.exit(f"{program} --help names only {sorted(options)}: cannot be the real help")
     return options
 
 
@@ -54,12 +57,13 @@ def config_keys(source):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("options", "keys"):
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in ("options", "keys") or \
+            (len(sys.argv) == 5 and (sys.argv[1] != "options" or not sys.argv[4].isdigit())):
         sys.exit(__doc__)
-    mode, source, page = sys.argv[1:]
+    mode, source, page = sys.argv[1:4]
     text = rendered(page)
     if mode == "options":
-        wanted = help_options(source)
+        wanted = help_options(source, int(sys.argv[4]) if len(sys.argv) == 5 else 20)
         flat = flattened(text)
         # An option is documented when it appears as a word of its own (a
         # family such as -oe* when some member or the prefix itself does).
