@@ -64,14 +64,11 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.emplace(a.name, load_secret(a.password, "password of account " + a.name));
-        // The administrator's log file may be writable by the group alone.
-        if (log_file && !config.log_file.empty()) {
-            try {
-                *log_file = open_log_file(config.log_file);
-            } catch (const std::exception& e) {
-                log::warn(describe(e));
-            }
-        }
+        // The administrator's log file may be writable by the group alone. Only a
+        // file root made is opened with the privilege (the path may come from the
+        // caller's $HOME); anything else is opened later with the user's rights.
+        if (log_file && !config.log_file.empty())
+            *log_file = open_system_log_file(config.log_file);
         drop_privileges();
     }
     if (opt.log_file) log::open_file(*opt.log_file);
@@ -256,22 +253,24 @@ Exit send_one(const Config& config, const MailLog& maillog, const Options& opt,
     const bool eight_bit = msg.eight_bit || (opt.body_type && *opt.body_type == "8BITMIME");
     Content content{headers, msg.body, eight_bit, needs_smtputf8(env)};
     SubmissionRecord record = record_for(*s.account, env, headers, msg.body);
+    Exit result = Exit::ok;
     try {
         const InterruptGuard interrupts;
         SubmitResult r = deliver(*s.account, env, content, dopt);
         log::info("accepted: " + r.final_reply.str());
         record_success(record, r, "sent");
-        maillog.write(record);
-        return Exit::ok;
     } catch (const std::exception& e) {
         const std::string why = describe(e);
         say(why);
         record_failure(record, e);
         record.saved =
             keep(config, {s.account->name, env.sender, env.recipients}, why, headers, msg.body);
-        maillog.write(record);
-        return exit_code(e);
+        result = exit_code(e);
     }
+    // Outside the try: whatever happens to the log line, a sent message is never
+    // also kept (which would have --resend-failed send it twice).
+    maillog.write(record);
+    return result;
 }
 
 // The message of --test-message, as if a caller had piped it in.
@@ -321,10 +320,19 @@ Exit send_mode(const Options& opt) {
         if (!opt.pretend) {
             const std::string why = describe(e);
             say(why);
-            keep(config,
-                 {req.account.value_or(""), req.sender.value_or(""), req.recipients,
-                  req.sender.has_value()},
-                 why, msg.headers.render() + "\r\n", msg.body);
+            const std::string headers = msg.headers.render() + "\r\n";
+            SubmissionRecord record;
+            record.account = req.account.value_or("");
+            record.sender = req.sender.value_or("");
+            record.sender_known = req.sender.has_value();
+            record.recipients = req.recipients;
+            record.size = headers.size() + msg.body.size();
+            record_failure(record, e);
+            record.saved = keep(config,
+                                {req.account.value_or(""), req.sender.value_or(""),
+                                 req.recipients, req.sender.has_value()},
+                                why, headers, msg.body);
+            maillog.write(record);
             return exit_code(e);
         }
         throw;
@@ -359,15 +367,14 @@ bool resend_one(const Config& config, const MailLog& maillog, const Preloaded& p
             DeliveryOptions dopt;
             dopt.preloaded_password = preloaded_for(preloaded, *s.account);
             record_success(record, deliver(*s.account, env, content, dopt), "resent");
-            maillog.write(record);
         } catch (const std::exception& e) {
             record_failure(record, e);
             record.saved = m.path;
-            maillog.write(record);
             say(m.path + ": " + describe(e));
             result = worst(result, exit_code(e));
             ok = false;
         }
+        maillog.write(record);
     }
     return ok;
 }

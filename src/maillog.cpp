@@ -1,6 +1,7 @@
 #include "maillog.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -41,6 +42,15 @@ std::string quoted(std::string_view text) {
     return out + "\"";
 }
 
+// An address in from=<...> / to=<...>: a quoted local part may hold spaces,
+// which would let a recipient forge fields ("x status=sent"@...); \x20 keeps
+// every field one word.
+std::string address(std::string_view text) {
+    std::string out;
+    for (char c : log::escape(text)) out += c == ' ' ? std::string("\\x20") : std::string(1, c);
+    return out;
+}
+
 std::string utc_now() {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
@@ -57,10 +67,10 @@ std::string format_record(const SubmissionRecord& r) {
     if (!r.relay.empty()) line += " relay=" + log::escape(r.relay);
     if (!r.tls.empty()) line += " tls=" + r.tls;
     if (!r.auth.empty()) line += " auth=" + r.auth;
-    line += " from=<" + log::escape(r.sender) + ">";
+    if (r.sender_known) line += " from=<" + address(r.sender) + ">";
     line += " to=";
     for (std::size_t i = 0; i < r.recipients.size(); ++i)
-        line += (i ? ",<" : "<") + log::escape(r.recipients[i]) + ">";
+        line += (i ? ",<" : "<") + address(r.recipients[i]) + ">";
     line += " size=" + std::to_string(r.size);
     line += " status=" + r.status;
     if (!r.reply.empty()) line += " reply=" + quoted(r.reply);
@@ -76,16 +86,15 @@ Fd open_log_file(const std::string& path) {
     return fd;
 }
 
+Fd open_system_log_file(const std::string& path) {
+    Fd fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)};
+    struct stat st{};
+    if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) return Fd();
+    return fd;
+}
+
 MailLog::MailLog(const Config& config, Fd opened)
     : path_(config.log_file), file_(std::move(opened)) {
-    if (!path_.empty() && !file_) {
-        try {
-            file_ = open_log_file(path_);
-        } catch (const std::exception& e) {
-            // The mail matters more than its log line: warn, and send anyway.
-            log::warn(describe(e));
-        }
-    }
     if (!config.syslog_facility.empty()) {
         openlog("okuru", LOG_PID, facility_code(config.syslog_facility));
         syslog_ = true;
@@ -101,6 +110,15 @@ void MailLog::write(const SubmissionRecord& record) const {
     const std::string stamped = utc_now() + " " + line;
     log::info(stamped);
     if (syslog_) syslog(record.status == "failed" ? LOG_ERR : LOG_INFO, "%s", line.c_str());
+    if (!file_ && !path_.empty() && !tried_) {
+        tried_ = true;
+        try {
+            file_ = open_log_file(path_);
+        } catch (const std::exception& e) {
+            // The mail matters more than its log line: warn, and carry on.
+            log::warn(describe(e));
+        }
+    }
     if (!file_) return;
     // One write of one line with O_APPEND: concurrent okuru runs (cron jobs firing
     // together) never interleave within a line.

@@ -20,6 +20,7 @@ struct SubmissionRecord {
     std::string tls;    // "starttls", "implicit", "none"
     std::string auth;   // mechanism used; empty: none or unknown (after a failure)
     std::string sender;
+    bool sender_known = true;  // false: failed before a sender was decided (no from=)
     std::vector<std::string> recipients;
     std::uint64_t size = 0;  // header and body octets as sent
     std::string status;      // "sent", "resent" or "failed"
@@ -39,8 +40,8 @@ std::string format_record(const SubmissionRecord& record);
 // log are warnings: they never change the outcome of a submission.
 class MailLog {
   public:
-    // Opens config.log_file (appending, created 0600), unless `opened` already
-    // holds it: with okuru's group privilege (system-wide use) the file of
+    // Appends to config.log_file (opened at the first record, created 0600), or
+    // to `opened`: with okuru's group privilege (system-wide use) the file of
     // /etc/okuru.toml is opened before privileges are dropped (open_log_file).
     explicit MailLog(const Config& config, Fd opened = Fd());
     ~MailLog();
@@ -51,11 +52,18 @@ class MailLog {
 
   private:
     std::string path_;
-    Fd file_;
+    mutable Fd file_;
+    mutable bool tried_ = false;  // opening path_ failed once: warned, not again
     bool syslog_ = false;
 };
 
 // Opens a log file for appending (O_APPEND, created 0600). Throws Error(cantcreat).
 Fd open_log_file(const std::string& path);
+
+// The same for the privileged open of /etc/okuru.toml's log_file: never creates
+// the file or follows a symbolic link at its end, and keeps it only if root owns
+// it (the administrator made it, root:okuru 0660). nullopt-like empty Fd when
+// it is not such a file (okuru then opens it later with the user's rights).
+Fd open_system_log_file(const std::string& path);
 
 }  // namespace okuru

@@ -246,6 +246,19 @@ TEST_CASE("maillog - the per-submission line") {
           "to=<a@example.net>,<b@example.org> size=1234 status=sent "
           "reply=\"250 2.0.0 OK \\\"queued\\\" as 4Zx1\" exit=0");
 
+    // A quoted local part with spaces cannot forge fields.
+    SubmissionRecord forged;
+    forged.account = "a";
+    forged.sender = "me@example.org";
+    forged.recipients = {"\"x status=sent exit=0 y\"@example.test"};
+    forged.status = "failed";
+    forged.exit = 69;
+    CHECK(format_record(forged) ==
+          "account=a from=<me@example.org> to=<\"x\\x20status=sent\\x20exit=0\\x20y\"@example.test> "
+          "size=0 status=failed exit=69");
+    forged.sender_known = false;
+    CHECK(format_record(forged).find("from=") == std::string::npos);
+
     SubmissionRecord f;
     f.account = "isp";
     f.sender = "";

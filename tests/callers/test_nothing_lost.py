@@ -165,6 +165,11 @@ def main():
         # kept too; once the configuration is fixed, --resend-failed delivers it.
         sink = Sink()
         cfg = write_config(d, sink.port)
+        logfile = os.path.join(d, "okuru.log")
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write('log_file = "%s"\n' % logfile + text)
         p = subprocess.run([OKURU, "-C", cfg, "-i", "root"],
                            input=b"From: me@example.org\nSubject: unroutable\n\nkeep\n",
                            capture_output=True, timeout=30)
@@ -175,6 +180,10 @@ def main():
             text = open(os.path.join(d, "failed", "new", files[0]), "rb").read()
             check(b"X-Okuru-Envelope-To: root\n" in text and b"X-Okuru-Envelope-From" not in text,
                   "saved with the recipient as given and no sender decided yet")
+            logged = open(logfile).read() if os.path.exists(logfile) else ""
+            check(logged.count("\n") == 1 and " account= to=<root> " in logged and " status=failed " in
+                  logged and " exit=67 " in logged and files[0] in logged,
+                  "the unroutable message is logged with where it was kept: %r" % logged)
         with open(cfg, "a") as f:
             f.write('[aliases]\nroot = "admin@example.org"\n')
         p = subprocess.run([OKURU, "-C", cfg, "--resend-failed"], capture_output=True, timeout=30)
@@ -183,7 +192,7 @@ def main():
               "after the fix, --resend-failed qualifies and delivers it (got %s)" % [g[0] for g in got])
         check(saved(d) == [], "and removes it")
 
-    print("%d passed, %d failed" % (20 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (21 - len(failures), len(failures)))
     return 1 if failures else 0
 
 

@@ -90,14 +90,29 @@ def system_wide(d, binary, secret, log_path, server):
         open("/etc/okuru.toml", "w").close()
     home = tempfile.mkdtemp(prefix="okuru-setgid-home-")
     os.chmod(home, 0o755)
-    try:
-        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home}
-        server.received = b""
-        p = subprocess.run(
+
+    def run_system():
+        return subprocess.run(
             ["unshare", "-m", "--propagation", "private", "sh", "-c",
              'mount --bind "$0" /etc/okuru.toml && exec setpriv --reuid=nobody '
              '--regid=nogroup --clear-groups "$@"', system_cfg, binary, "-i", "a@example.org"],
-            input=b"Subject: s\n\nx\n", capture_output=True, timeout=30, env=env)
+            input=b"Subject: s\n\nx\n", capture_output=True, timeout=30,
+            env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home})
+    try:
+        server.received = b""
+        p = run_system()
+        # A log_file root did not make is never created with the group privilege
+        # (the first user would own it); the mail still goes out.
+        absent = os.path.join(os.path.dirname(log_path), "absent.log")
+        with open(system_cfg) as f:
+            text = f.read()
+        with open(system_cfg, "w") as f:
+            f.write(text.replace(log_path, absent))
+        p2 = run_system()
+        check(p2.returncode == 0 and not os.path.exists(absent)
+              and b"cannot open log file" in p2.stderr,
+              "/etc/okuru.toml: a missing log_file is not created with the privilege (exit %d)"
+              % p2.returncode, p2.stderr.decode(errors="replace")[-400:])
     finally:
         if placeholder:
             os.unlink("/etc/okuru.toml")
@@ -205,7 +220,7 @@ def main():
         system_wide(d, binary, secret, syslog_path, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (9 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (10 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
