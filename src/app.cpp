@@ -102,15 +102,12 @@ DsnOptions dsn_from(const Options& opt) {
     return dsn;
 }
 
-std::string tls_name(TlsMode m) {
-    return m == TlsMode::starttls ? "starttls" : m == TlsMode::implicit ? "implicit" : "none";
-}
 
 void print_pretend(const Submission& s, const Envelope& env, const std::string& headers,
                    const InputMessage& msg) {
     const Account& a = *s.account;
     std::cout << "account:   " << a.name << " (" << s.reason << ")\n";
-    std::cout << "relay:     " << a.host << ":" << a.port << " tls=" << tls_name(a.tls);
+    std::cout << "relay:     " << a.host << ":" << a.port << " tls=" << tls_mode_name(a.tls);
     for (const auto& f : a.fallback_hosts)
         std::cout << ", fallback " << f.host << ":" << (f.port ? f.port : a.port);
     std::cout << "\n";
@@ -128,7 +125,7 @@ void print_pretend(const Submission& s, const Envelope& env, const std::string& 
     }
     if (const auto& pop = a.pop_before_smtp) {
         std::cout << "pop:       POP-before-SMTP " << pop->host << ":" << pop->port
-                  << " tls=" << tls_name(pop->tls) << ", user "
+                  << " tls=" << tls_mode_name(pop->tls) << ", user "
                   << log::escape(pop->user.empty() ? a.user : pop->user) << "\n";
     }
     std::cout << "envelope:  MAIL FROM:<" << env.sender << ">\n";
@@ -220,7 +217,7 @@ SubmissionRecord record_for(const Account& a, const Envelope& env, std::string_v
     SubmissionRecord r;
     r.account = a.name;
     r.relay = a.host + ":" + std::to_string(a.port);
-    r.tls = tls_name(a.tls);
+    r.tls = std::string(tls_mode_name(a.tls));
     r.sender = env.sender;
     r.recipients = env.recipients;
     r.size = headers.size() + body.size();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "config.hpp"
@@ -18,6 +19,10 @@ using Preloaded = std::map<std::string, Secret>;
 
 // "okuru: TEXT" on stderr.
 void say(const std::string& text);
+
+// This machine's names (as gethostname says, and its first label), for
+// local-name qualification and the test message; empty if unknown.
+std::vector<std::string> this_host_names();
 
 // Reads the configuration (see app.cpp: only the system file is read with
 // privilege, then privileges are dropped) and opens the -X log. With privilege,

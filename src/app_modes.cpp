@@ -20,12 +20,6 @@
 namespace okuru::app_detail {
 namespace {
 
-std::string this_host() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
-    return host;
-}
-
 std::string local_time(std::int64_t t) {
     const std::time_t tt = t;
     std::tm tm{};
@@ -35,9 +29,6 @@ std::string local_time(std::int64_t t) {
     return buf;
 }
 
-TlsMode tls_mode(const std::string& word) {
-    return word == "implicit" ? TlsMode::implicit : word == "none" ? TlsMode::none : TlsMode::starttls;
-}
 
 // The accounts --serverinfo (one) or --check (all, or -a) talk to, with
 // --port / --tls applied on top of the configuration.
@@ -59,7 +50,7 @@ std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
         out = config.accounts;
     }
     for (Account& a : out) {
-        if (opt.tls) a.tls = tls_mode(*opt.tls);
+        if (opt.tls) a.tls = parse_tls_mode(*opt.tls).value();  // cli.cpp validated it
         if (opt.port) a.port = *opt.port;
     }
     return out;
@@ -84,14 +75,20 @@ Exit list_accounts_mode(const Options& opt) {
 }
 
 Exit mailq_mode(const Options& opt) {
-    // Without any configuration the default Maildir is still worth listing.
+    // Without any configuration file the default Maildir is still worth listing;
+    // a file that exists but is broken is an error (its dead_letter is unknown).
     Config config;
+    bool have_file = true;
     try {
+        find_config_path(opt.config_file);
+    } catch (const Error&) {
+        have_file = false;
+    }
+    if (have_file) {
         Preloaded preloaded;
         config = load(opt, preloaded);
-    } catch (const Error& e) {
-        if (opt.config_file || e.code() != Exit::config) throw;
-        if (is_privileged()) drop_privileges();
+    } else if (is_privileged()) {
+        drop_privileges();
     }
     const std::string dir = dead_letter_dir(config);
     const std::vector<SavedMessage> saved = list_failed(dir);
@@ -124,27 +121,35 @@ Exit probe_mode(const Options& opt) {
         if (opt.log_file) log::open_file(*opt.log_file);
         targets.from_config = false;
         targets.accounts.push_back(adhoc_account(
-            *opt.host, opt.port, opt.tls ? std::optional(tls_mode(*opt.tls)) : std::nullopt));
+            *opt.host, opt.port, opt.tls ? parse_tls_mode(*opt.tls) : std::nullopt));
     } else {
-        Config config;
+        // --check reports the configuration as its first step, on stdout like the
+        // rest, and ends with FAILED if it is unusable (stderr says it again).
+        const bool steps = opt.mode == Mode::check;
+        std::string step = "config";
         try {
-            config = load(opt, preloaded);
+            const Config config = load(opt, preloaded);
+            if (steps) {
+                print_step(step, config.path + ": OK (" + std::to_string(config.accounts.size()) +
+                                     (config.accounts.size() == 1 ? " account)" : " accounts)"));
+            }
+            step = "account";
+            targets.accounts = chosen_accounts(config, opt);
         } catch (const std::exception& e) {
-            if (opt.mode == Mode::check) std::printf("  %-15sFAILED: %s\nFAILED\n", "config", describe(e).c_str());
+            if (steps) {
+                print_step(step, "FAILED: " + describe(e));
+                std::printf("FAILED\n");
+            }
             throw;
         }
-        if (opt.mode == Mode::check) {
-            std::printf("  %-15s%s: OK (%zu account%s)\n", "config", config.path.c_str(),
-                        config.accounts.size(), config.accounts.size() == 1 ? "" : "s");
-        }
-        targets.accounts = chosen_accounts(config, opt);
         targets.preloaded = &preloaded;
     }
     return opt.mode == Mode::serverinfo ? serverinfo(targets) : check(targets);
 }
 
 std::string test_message_text(const std::string& to) {
-    const std::string host = this_host();
+    const std::vector<std::string> names = this_host_names();
+    const std::string host = names.empty() ? "localhost" : names.front();
     const std::string when = local_time(std::time(nullptr));
     return "To: " + to + "\n" +
            "Subject: okuru test message\n"

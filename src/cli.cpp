@@ -139,6 +139,15 @@ class Parser {
             usage("--host, --port and --tls go with --serverinfo or --check");
         if (opt_.host && opt_.account)
             usage("--host names a server directly: it cannot be combined with -a");
+        if (opt_.host && opt_.config_file)
+            usage("--host names a server directly: no configuration is read, so -C has no use");
+        if ((probe || opt_.mode == Mode::list_accounts) &&
+            (opt_.recipients_from_headers || opt_.pretend || opt_.sender)) {
+            usage(std::string(opt_.recipients_from_headers ? "-t"
+                              : opt_.pretend               ? "--pretend"
+                                                           : "-f") +
+                  " has no meaning with " + mode_option_);
+        }
         if (opt_.mode == Mode::list_accounts && opt_.account)
             usage("-a cannot be combined with --list-accounts");
         const bool no_recipients = probe || opt_.mode == Mode::list_accounts ||
@@ -149,9 +158,12 @@ class Parser {
         }
     }
 
-    // The long options that choose a mode; only one may be given.
+    // Every option that chooses a mode goes through here. Among sendmail's own
+    // (-b, -q, -I) the last wins, as in sendmail; okuru's long modes refuse any
+    // other mode instead of being overridden in silence (--check -q checks nothing).
     void set_mode(Mode mode, const std::string& option) {
-        if (!mode_option_.empty() && mode_option_ != option)
+        if (!mode_option_.empty() && opt_.mode != mode &&
+            (option.starts_with("--") || mode_option_.starts_with("--")))
             usage(option + " cannot be combined with " + mode_option_);
         mode_option_ = option;
         opt_.mode = mode;
@@ -234,7 +246,7 @@ class Parser {
             const std::string option = "-" + std::string(1, c);
             if (c == 'q') {
                 // -q[interval|Rsite|Iid|...]: the argument is optional, so only glued.
-                opt_.mode = Mode::run_queue;
+                set_mode(Mode::run_queue, arg);
                 return;
             }
             if (flag_options.find(c) != std::string_view::npos) {
@@ -267,7 +279,7 @@ class Parser {
                 ++opt_.verbose;
                 break;
             case 'I':
-                opt_.mode = Mode::newaliases;
+                set_mode(Mode::newaliases, "-I");
                 break;  // sendmail/Postfix: -I = -bi
             default:
                 opt_.ignored.push_back("-" + std::string(1, c));
@@ -340,14 +352,15 @@ class Parser {
     // -bX: the operating mode. The ones that need a daemon, a queue or an address test
     // mode map to the modes app reports on; the rest are refused.
     void mode(const std::string& value) {
+        const std::string option = "-b" + value;
         if (value == "m") {
-            opt_.mode = Mode::send;
+            set_mode(Mode::send, option);
         } else if (value == "p" || value == "P") {
-            opt_.mode = Mode::print_queue;
+            set_mode(Mode::print_queue, option);
         } else if (value == "s" || value == "d" || value == "D" || value == "l") {
-            opt_.mode = Mode::smtp_server;
+            set_mode(Mode::smtp_server, option);
         } else if (value == "i") {
-            opt_.mode = Mode::newaliases;
+            set_mode(Mode::newaliases, option);
         } else {
             usage("unsupported mode -b" + log::escape(value) + " (see okuru(8))");
         }

@@ -184,6 +184,21 @@ bool has_inline_password(const Config& c) {
 
 }  // namespace
 
+std::string_view tls_mode_name(TlsMode mode) {
+    switch (mode) {
+        case TlsMode::starttls: return "starttls";
+        case TlsMode::implicit: return "implicit";
+        case TlsMode::none: return "none";
+    }
+    return "";
+}
+
+std::optional<TlsMode> parse_tls_mode(std::string_view word) {
+    for (TlsMode m : {TlsMode::starttls, TlsMode::implicit, TlsMode::none})
+        if (word == tls_mode_name(m)) return m;
+    return std::nullopt;
+}
+
 const Account* Config::find_account(std::string_view name) const {
     for (const Account& a : accounts)
         if (a.name == name) return &a;

@@ -17,6 +17,10 @@ namespace okuru {
 
 enum class TlsMode { starttls, implicit, none };
 
+// The configuration's words for the modes: "starttls", "implicit", "none".
+std::string_view tls_mode_name(TlsMode mode);
+std::optional<TlsMode> parse_tls_mode(std::string_view word);
+
 struct PasswordSource {
     enum class Kind { none, inline_text, command, file, credential };
     Kind kind = Kind::none;

@@ -50,9 +50,7 @@ const Item* get(const Items& items, std::string_view key) {
 
 TlsMode tls_mode(const Reader& r, const Item& it) {
     const std::string v = r.string(it);
-    if (v == "starttls") return TlsMode::starttls;
-    if (v == "implicit") return TlsMode::implicit;
-    if (v == "none") return TlsMode::none;
+    if (auto mode = parse_tls_mode(v)) return *mode;
     static constexpr std::array<std::string_view, 3> modes{"starttls", "implicit", "none"};
     std::string msg =
         "tls must be \"starttls\", \"implicit\" or \"none\", not \"" + log::escape(v) + "\"";

@@ -129,16 +129,6 @@ ConnectParams connect_params_for(const Account& account, const HostPort& hp) {
     return cp;
 }
 
-void log_tls_details(const Transport& transport) {
-    if (auto details = transport.tls_details()) {
-        log::info("TLS: " + details->version + ", " + details->cipher);
-        log::info("certificate subject: " + log::escape(details->subject));
-        log::info("certificate issuer: " + log::escape(details->issuer));
-        log::info("certificate valid: " + details->not_before + " to " + details->not_after);
-        log::info("certificate SHA-256: " + details->sha256);
-    }
-}
-
 SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
                      const DeliveryOptions& options) {
     pop_login(account, options);

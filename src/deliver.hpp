@@ -35,8 +35,6 @@ void pop_login(const Account& account, const DeliveryOptions& options);
 SessionConfig session_config_for(const Account& account, const DeliveryOptions& options);
 std::vector<HostPort> hosts_of(const Account& account);
 ConnectParams connect_params_for(const Account& account, const HostPort& host);
-// Shows the TLS parameters and certificate with -v.
-void log_tls_details(const Transport& transport);
 
 // Tries each host in order; connection failures (temporary, unresolvable) move on
 // to the next host. Throws the last Error (with the host as context).

@@ -16,13 +16,7 @@
 namespace okuru {
 namespace {
 
-constexpr int label_width = 15;
-
-void print(std::string_view label, std::string_view text) {
-    std::printf("  %-*.*s%.*s\n", label_width, int(label.size()), label.data(), int(text.size()),
-                text.data());
-    std::fflush(stdout);
-}
+void print(std::string_view label, std::string_view text) { print_step(label, text); }
 
 std::string human_size(std::uint64_t bytes) {
     if (bytes == 0) return "no fixed limit";
@@ -38,7 +32,7 @@ std::string human_size(std::uint64_t bytes) {
 // The EHLO keywords (every line after the first, which names the server).
 void print_capabilities(std::string_view label, const Reply& ehlo) {
     if (ehlo.lines.size() <= 1) {
-        print(label, "(none: the server answered EHLO without extensions)");
+        print(label, "(none: the server offers no ESMTP extensions)");
         return;
     }
     for (std::size_t i = 1; i < ehlo.lines.size(); ++i) {
@@ -59,9 +53,10 @@ void print_certificate(const TlsDetails& d, std::string_view verdict) {
     print("", verdict);
 }
 
-std::string verified_text(const Account& a) {
+// How the certificate of `host` (the account's host or a fallback) was checked.
+std::string verified_text(const Account& a, const std::string& host) {
     if (!a.fingerprint.empty()) return "matches the pinned fingerprint";
-    return std::string("verified for ") + a.host +
+    return std::string("verified for ") + host +
            (a.ca_file.empty() ? " (system trust store)"
             : a.system_trust  ? " (system trust store and " + a.ca_file + ")"
                               : " (" + a.ca_file + ")");
@@ -113,21 +108,24 @@ void print_report(const ProbeReport& r, const Account& a, bool from_config,
                   const Transport& transport) {
     if (r.greeting.code) print("greeting", r.greeting.str());
     if (r.ehlo_before_tls) print_capabilities("before TLS", *r.ehlo_before_tls);
-    if (auto d = transport.tls_details()) print_certificate(*d, verified_text(a));
+    if (auto d = transport.tls_details()) print_certificate(*d, verified_text(a, a.host));
     if (!r.ehlo.code) return;
     print_capabilities(a.tls == TlsMode::starttls ? "after TLS" : "capabilities", r.ehlo);
     print_missing(r.caps);
     print_mechanism(a, from_config, r.caps, transport);
 }
 
-SessionConfig diagnostic_session(const Account& a, const DeliveryOptions& dopt, bool login) {
+// The session a submission to `hp` would have (names as deliver() sets them),
+// with the diagnostics' shorter greeting wait; without AUTH unless `login`.
+SessionConfig diagnostic_session(const Account& a, const HostPort& hp,
+                                 const DeliveryOptions& dopt, bool login) {
     SessionConfig sc = session_config_for(a, dopt);
-    sc.server = a.host;
+    sc.server = hp.host;
     sc.greeting_timeout = std::min(diagnostic_greeting_timeout, a.command_timeout);
     if (!login) sc.auth.reset();
     if (sc.auth) {
-        sc.auth->hostname = a.host;
-        sc.auth->port = a.port;
+        sc.auth->hostname = hp.host;
+        sc.auth->port = hp.port;
     }
     return sc;
 }
@@ -184,9 +182,13 @@ std::optional<std::string> hint(const Account& a, const HostPort& hp, const std:
     const auto* err = dynamic_cast<const Error*>(&e);
     const Exit code = err ? err->code() : Exit::software;
     const std::string message = describe(e);
-    if (a.tls == TlsMode::starttls && step == "greeting" && code == Exit::tempfail &&
-        message.find("timed out") != std::string::npos && speaks_tls(a, hp)) {
-        return "the server spoke TLS on a STARTTLS port: use tls = \"implicit\"";
+    if (step == "greeting" && code == Exit::tempfail &&
+        message.find("timed out") != std::string::npos) {
+        if (a.tls == TlsMode::starttls && speaks_tls(a, hp))
+            return "the server spoke TLS on a STARTTLS port: use tls = \"implicit\"";
+        return "the server did not greet within " + format_duration(diagnostic_greeting_timeout) +
+               "; a submission waits up to " + format_duration(a.command_timeout) +
+               ", so it may only be slow";
     }
     if (a.tls == TlsMode::implicit && step == "TLS handshake" && code != Exit::tempfail &&
         message.find("certificate") == std::string::npos && greets_in_plaintext(a, hp)) {
@@ -200,6 +202,7 @@ std::optional<std::string> hint(const Account& a, const HostPort& hp, const std:
     in.tls = a.tls;
     in.host = hp.host;
     in.port = hp.port;
+    in.named_on_command_line = a.name.empty();
     if (t) {
         if (auto d = t->presented_certificate()) in.presented_fingerprint = d->sha256;
     }
@@ -227,29 +230,45 @@ class AccountCheck {
     AccountCheck(const Account& a, const ProbeTargets& targets) : a_(a), targets_(targets) {}
 
     Exit run() {
-        std::printf("account %s: %s:%u, %s%s\n", a_.name.c_str(), a_.host.c_str(), a_.port,
+        std::printf("%s: %s:%u, %s%s\n", title().c_str(), a_.host.c_str(), a_.port,
                     tls_label(a_.tls).c_str(),
                     a_.user.empty() ? "" : (", user " + log::escape(a_.user)).c_str());
         std::fflush(stdout);
         DeliveryOptions dopt;
         Secret password;
+        HostPort where{a_.host, a_.port};
         try {
             dopt.preloaded_password = load_password(password);
-            if (a_.pop_before_smtp) {
+            if (const auto& pop = a_.pop_before_smtp) {
                 step_ = "POP-before-SMTP";
+                where = {pop->host, pop->port};
                 pop_login(a_, dopt);
-                print(step_, a_.pop_before_smtp->host + ": OK");
+                print(step_, pop->host + ": OK");
             }
-            for (const HostPort& hp : hosts_of(a_)) result_ = worst(result_, host(hp, dopt));
+            // Every host is checked, fallbacks too: a broken fallback is found now,
+            // not on the day the first host is down.
+            const std::vector<HostPort> hosts = hosts_of(a_);
+            for (std::size_t i = 0; i < hosts.size(); ++i) {
+                if (hosts.size() > 1) {
+                    std::printf("host %s:%u%s\n", hosts[i].host.c_str(), hosts[i].port,
+                                i ? (" (fallback " + std::to_string(i) + ")").c_str() : "");
+                }
+                result_ = worst(result_, host(hosts[i], dopt));
+            }
         } catch (const std::exception& e) {
-            result_ = failed(e, {a_.host, a_.port}, nullptr);
+            result_ = failed(e, where, nullptr);
         }
-        std::printf("account %s: %s\n", a_.name.c_str(), result_ == Exit::ok ? "OK" : "FAILED");
+        std::printf("%s: %s\n", title().c_str(), result_ == Exit::ok ? "OK" : "FAILED");
         std::fflush(stdout);
         return result_;
     }
 
   private:
+    // "account NAME", or "server HOST" for --host.
+    std::string title() const {
+        return a_.name.empty() ? "server " + a_.host : "account " + a_.name;
+    }
+
     // Reads the password once, up front (a password command may ask the user),
     // and hands it to the session. nullptr when the account has none.
     const Secret* load_password(Secret& holder) {
@@ -277,15 +296,15 @@ class AccountCheck {
             if (a_.tls == TlsMode::implicit) {
                 step_ = "TLS handshake";
                 handshake(*t, a_);
-                print_tls(*t);
+                print_tls(*t, hp);
             }
-            const SessionConfig sc = diagnostic_session(a_, dopt, true);
+            const SessionConfig sc = diagnostic_session(a_, hp, dopt, true);
             step_.clear();
             probe(*t, sc, report, [&](std::string_view next) {
-                done(report, *t);
+                done(report, *t, hp);
                 step_ = next;
             });
-            done(report, *t);
+            done(report, *t, hp);
             return Exit::ok;
         } catch (const std::exception& e) {
             return failed(e, hp, t.get());
@@ -293,22 +312,29 @@ class AccountCheck {
     }
 
     // The step that just ended, with what it learnt.
-    void done(const ProbeReport& report, const Transport& t) {
+    void done(const ProbeReport& report, const Transport& t, const HostPort& hp) {
         if (step_ == "greeting") {
             print(step_, report.greeting.str() + ": OK");
         } else if (step_ == "TLS handshake") {
-            print_tls(t);
+            print_tls(t, hp);
         } else if (step_ == "AUTH") {
             print(step_, report.mechanism + " as " + log::escape(a_.user) + ": OK");
+        } else if (step_ == "QUIT") {
+            // A submission ignores how QUIT goes; so does the check, but says so.
+            print(step_, report.quit && report.quit->code == 221
+                             ? std::string("OK")
+                             : "no 221 reply" + (report.quit ? " (" + report.quit->str() + ")"
+                                                             : std::string()) +
+                                   ": ignored, as a submission would");
         } else if (!step_.empty()) {
             print(step_, "OK");
         }
     }
 
-    void print_tls(const Transport& t) {
+    void print_tls(const Transport& t, const HostPort& hp) {
         const auto d = t.tls_details();
         print("TLS handshake", (d ? d->version + ", " + d->cipher + ", certificate " : "") +
-                                   verified_text(a_) + ": OK");
+                                   verified_text(a_, hp.host) + ": OK");
     }
 
     Exit failed(const std::exception& e, const HostPort& hp, const Transport* t) {
@@ -326,11 +352,17 @@ class AccountCheck {
 
 }  // namespace
 
+void print_step(std::string_view label, std::string_view text) {
+    constexpr int label_width = 15;
+    std::printf("  %-*.*s%.*s\n", label_width, int(label.size()), label.data(), int(text.size()),
+                text.data());
+    std::fflush(stdout);
+}
+
 Account adhoc_account(const std::string& host, std::optional<std::uint16_t> port,
                       std::optional<TlsMode> tls) {
     Account a;
-    a.name = host;
-    a.host = host;
+    a.host = host;  // no name: it comes from the command line, not an account
     a.tls = tls ? *tls : (port && *port == 465 ? TlsMode::implicit : TlsMode::starttls);
     a.port = port ? *port : (a.tls == TlsMode::implicit ? 465 : 587);
     return a;
@@ -339,7 +371,8 @@ Account adhoc_account(const std::string& host, std::optional<std::uint16_t> port
 Exit serverinfo(const ProbeTargets& targets) {
     const Account& a = targets.accounts.front();
     const HostPort hp{a.host, a.port};
-    std::printf("server %s:%u, %s\n", a.host.c_str(), a.port, tls_label(a.tls).c_str());
+    std::printf("server %s:%u, %s%s\n", a.host.c_str(), a.port, tls_label(a.tls).c_str(),
+                a.name.empty() ? "" : (" (account " + a.name + ")").c_str());
     std::fflush(stdout);
     std::unique_ptr<Transport> t;
     ProbeReport report;
@@ -351,7 +384,7 @@ Exit serverinfo(const ProbeTargets& targets) {
             step = "TLS handshake";
             handshake(*t, a);
         }
-        probe(*t, diagnostic_session(a, {}, false), report,
+        probe(*t, diagnostic_session(a, hp, {}, false), report,
               [&step](std::string_view next) { step = next; });
         print_report(report, a, targets.from_config, *t);
         return Exit::ok;

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.hpp"
@@ -25,11 +26,14 @@ struct ProbeTargets {
     const std::map<std::string, Secret>* preloaded = nullptr;
 };
 
-// An account for --host/--port/--tls: no credentials, system trust. Port
+// An account for --host/--port/--tls: no name, no credentials, system trust. Port
 // defaults to 465 with implicit TLS, else 587; TLS to implicit on port 465,
 // else STARTTLS.
 Account adhoc_account(const std::string& host, std::optional<std::uint16_t> port,
                       std::optional<TlsMode> tls);
+
+// One line of the diagnostics' output: "  LABEL          TEXT" on stdout.
+void print_step(std::string_view label, std::string_view text);
 
 // --serverinfo for the first account of `targets`. Returns the exit code.
 Exit serverinfo(const ProbeTargets& targets);
@@ -48,6 +52,7 @@ struct HintInput {
     std::string host;
     std::uint16_t port = 0;
     std::string presented_fingerprint;  // of a certificate that failed verification
+    bool named_on_command_line = false;  // --host, not an account's host
 };
 std::optional<std::string> hint_for(const HintInput& in);
 

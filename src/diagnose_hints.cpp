@@ -20,8 +20,10 @@ bool host_is(std::string_view host, std::string_view domain) {
 std::string port_text(std::uint16_t port) { return std::to_string(port); }
 
 std::optional<std::string> connect_hint(const HintInput& in) {
-    if (in.code == Exit::nohost)
-        return "the name " + in.host + " does not resolve: check host = in the account";
+    if (in.code == Exit::nohost) {
+        return "the name " + in.host + " does not resolve: check " +
+               (in.named_on_command_line ? "the host name" : "host = in the account");
+    }
     if (has(in.message, "Connection refused")) {
         return "nothing listens on " + in.host + " port " + port_text(in.port) +
                ": check host and port (submission is 587 with STARTTLS or 465 with "
@@ -59,6 +61,13 @@ std::optional<std::string> certificate_hint(const HintInput& in) {
     if (has(in.message, "not yet")) {
         return "the certificate is not valid yet: check this machine's clock";
     }
+    // Only an unknown issuer (a private CA, a self-signed server) is worth trusting
+    // by hand. Revoked, badly signed or insecure certificates get no advice that
+    // would switch the checks off: a pin replaces them all.
+    if (has(in.message, "revoked") || has(in.message, "signature is invalid") ||
+        has(in.message, "insecure algorithm") ||
+        (!has(in.message, "issuer is unknown") && !has(in.message, "is not trusted")))
+        return std::nullopt;
     std::string hint =
         "the certificate is not trusted by the system store: for a private CA set "
         "ca_file = \"/path/to/ca.pem\"";
@@ -69,6 +78,12 @@ std::optional<std::string> certificate_hint(const HintInput& in) {
     return hint;
 }
 
+bool certificate_failure(const HintInput& in) {
+    return (in.step == "TLS handshake" || in.step == "POP-before-SMTP") &&
+           (has(in.message, "certificate verification failed") ||
+            has(in.message, "fingerprint mismatch"));
+}
+
 std::optional<std::string> auth_hint(const HintInput& in) {
     if (has(in.message, "over an unencrypted connection"))
         return "use tls = \"starttls\" or tls = \"implicit\" so that the password travels encrypted";
@@ -76,6 +91,8 @@ std::optional<std::string> auth_hint(const HintInput& in) {
         return "the server offers no login here: check the port (submission is 587 or 465, "
                "not 25) and that the server expects authentication";
     }
+    if (has(in.message, "EXTERNAL"))
+        return "EXTERNAL logs in with a TLS client certificate: set client_cert and client_key";
     if (has(in.message, "no credentials for AUTH"))
         return "give the account password_file, password_command or password (see okuru.toml(5))";
     if (has(in.message, "OAuth token of account"))
@@ -101,7 +118,7 @@ std::optional<std::string> auth_hint(const HintInput& in) {
 std::optional<std::string> hint_for(const HintInput& in) {
     const std::string& step = in.step;
     if (step == "connect") return connect_hint(in);
-    if (has(in.message, "certificate")) return certificate_hint(in);
+    if (certificate_failure(in)) return certificate_hint(in);
     if (step == "STARTTLS" && has(in.message, "does not offer STARTTLS")) {
         return "the server offers no STARTTLS on port " + port_text(in.port) +
                ": if this port expects implicit TLS (usually 465), use tls = \"implicit\"";

@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -47,19 +48,58 @@ void dialogue(char dir, std::string_view line) {
     emit(prefix, escape(line), level >= 1);
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+std::size_t utf8_length(std::string_view s, char32_t& cp) {
+    const auto b = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char c = b(0);
+    std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (n == 0 || c > 0xf4 || s.size() < n) return 0;
+    cp = c & (0x7f >> n);
+    for (std::size_t i = 1; i < n; ++i) {
+        if ((b(i) & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b(i) & 0x3f);
+    }
+    const char32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return n;
+}
+
+void hex_byte(std::string& out, unsigned char c) {
+    static const char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+}
+
+}  // namespace
+
 std::string escape(std::string_view text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     std::string out;
     out.reserve(text.size());
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned char c : text) {
-        if (c < 0x20 || c == 0x7f) {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7f) {
             out += char(c);
+            ++i;
+            continue;
         }
+        char32_t cp = 0;
+        const std::size_t n = c >= 0x80 ? utf8_length(text.substr(i), cp) : 0;
+        // C0, DEL, C1 (U+0080-U+009F: CSI and OSC in their 8-bit forms, which
+        // some terminals obey in UTF-8 too) and bytes that are not UTF-8 become
+        // \xNN; well-formed text in any script is kept.
+        if (n == 0 || cp < 0xa0) {
+            for (std::size_t k = 0; k < std::max<std::size_t>(n, 1); ++k)
+                hex_byte(out, static_cast<unsigned char>(text[i + k]));
+            i += std::max<std::size_t>(n, 1);
+            continue;
+        }
+        out.append(text.substr(i, n));
+        i += n;
     }
     return out;
 }

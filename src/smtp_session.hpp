@@ -78,6 +78,10 @@ SubmitResult submit(Transport& transport, const SessionConfig& config, const Env
 
 namespace okuru {
 
+// Shows the TLS parameters and the certificate with -v (after a STARTTLS
+// handshake here, after an implicit one in deliver()).
+void log_tls_details(const Transport& transport);
+
 // What a session that sends no mail learns (--serverinfo, --check).
 struct ProbeReport {
     Reply greeting;
@@ -86,6 +90,7 @@ struct ProbeReport {
     Reply ehlo;  // the EHLO that counts (after STARTTLS when there is one)
     Capabilities caps;
     std::string mechanism;  // AUTH mechanism used (empty: no AUTH configured)
+    std::optional<Reply> quit;  // the answer to QUIT, if one came (not checked)
 };
 
 // Called as each step of the session begins: "greeting", "EHLO", "STARTTLS",
@@ -94,6 +99,7 @@ using StepObserver = std::function<void(std::string_view step)>;
 
 // Greeting, EHLO, STARTTLS and EHLO again, AUTH when config.auth is set, then
 // QUIT: the same checks as submit() (TLS never optional), without a transaction.
+// As in submit(), the answer to QUIT decides nothing (it is only recorded).
 // `report` is filled as the session goes, so after a failure it still holds what
 // was learnt before it. Throws Error as submit() does.
 void probe(Transport& transport, const SessionConfig& config, ProbeReport& report,

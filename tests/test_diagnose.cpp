@@ -100,7 +100,7 @@ TEST_CASE("probe - a failure keeps what was learnt and names its step") {
     CHECK_FALSE(leaks_secret(peer.written()));
 }
 
-TEST_CASE("probe - a QUIT answered with anything but 221 is an error") {
+TEST_CASE("probe - the answer to QUIT is recorded, not judged (as in a submission)") {
     ScriptedPeer peer(true);
     peer.send(greeting)
         .expect("EHLO client.test\r\n")
@@ -108,8 +108,19 @@ TEST_CASE("probe - a QUIT answered with anything but 221 is an error") {
         .expect("QUIT\r\n")
         .send("500 5.5.1 what?\r\n");
     const Probed p = run_probe(peer, session_config(TlsMode::implicit));
-    CHECK_FALSE(p.ok);
-    CHECK(p.text.find("QUIT") != std::string::npos);
+    CHECK(p.ok);
+    REQUIRE(p.report.quit);
+    CHECK(p.report.quit->code == 500);
+
+    ScriptedPeer gone(true);
+    gone.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
+        .expect("QUIT\r\n")
+        .disconnect();
+    const Probed q = run_probe(gone, session_config(TlsMode::implicit));
+    CHECK(q.ok);
+    CHECK_FALSE(q.report.quit);
 }
 
 TEST_CASE("probe - the greeting wait can be shorter than the command timeout") {
@@ -183,6 +194,30 @@ TEST_CASE("diagnose - hints for failed steps") {
         const std::string h = hint_for(in).value();
         CHECK(h.find("ca_file") != std::string::npos);
         CHECK(h.find("fingerprint = \"ab:cd\"") != std::string::npos);
+    }
+    SECTION("no pin advice for a revoked or forged certificate") {
+        in.step = "TLS handshake";
+        in.code = Exit::unavailable;
+        in.presented_fingerprint = "ab:cd";
+        in.message = "certificate verification failed for x: the certificate issuer is unknown; "
+                     "the certificate has been revoked";
+        CHECK_FALSE(hint_for(in));
+        in.message = "certificate verification failed for x: the certificate's signature is invalid";
+        CHECK_FALSE(hint_for(in));
+    }
+    SECTION("a certificate word outside the handshake is not about the server's certificate") {
+        in.step = "AUTH";
+        in.code = Exit::unavailable;
+        in.message = "no usable mechanism: EXTERNAL needs a TLS client certificate";
+        CHECK(hint_for(in).value() ==
+              "EXTERNAL logs in with a TLS client certificate: set client_cert and client_key");
+    }
+    SECTION("unknown host named with --host") {
+        in.step = "connect";
+        in.code = Exit::nohost;
+        in.named_on_command_line = true;
+        in.message = "cannot resolve smtp.example.net: Name or service not known";
+        CHECK(hint_for(in).value() == "the name smtp.example.net does not resolve: check the host name");
     }
     SECTION("certificate for another name") {
         in.step = "TLS handshake";

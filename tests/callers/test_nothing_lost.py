@@ -184,6 +184,17 @@ def main():
             check(logged.count("\n") == 1 and " account= to=<root> " in logged and " status=failed " in
                   logged and " exit=67 " in logged and files[0] in logged,
                   "the unroutable message is logged with where it was kept: %r" % logged)
+            # mailq lists it (without claiming it); a broken configuration is an
+            # error, never an empty listing of some other directory.
+            q = subprocess.run([OKURU, "-C", cfg, "-bp"], capture_output=True, timeout=30)
+            check(q.returncode == 0 and files[0].encode() in q.stdout
+                  and b"    to:      <root>" in q.stdout, "mailq lists the kept message")
+            broken = os.path.join(d, "broken.toml")
+            with open(broken, "w") as f:
+                f.write('dead_letter = "%s"\n[accounts.a]\nhots = "x"\n' % os.path.join(d, "failed"))
+            q = subprocess.run([OKURU, "-C", broken, "-bp"], capture_output=True, timeout=30)
+            check(q.returncode == 78 and b'"hots"' in q.stderr and not q.stdout,
+                  "mailq with a broken configuration exits 78 (got %d)" % q.returncode)
         with open(cfg, "a") as f:
             f.write('[aliases]\nroot = "admin@example.org"\n')
         p = subprocess.run([OKURU, "-C", cfg, "--resend-failed"], capture_output=True, timeout=30)
@@ -192,7 +203,7 @@ def main():
               "after the fix, --resend-failed qualifies and delivers it (got %s)" % [g[0] for g in got])
         check(saved(d) == [], "and removes it")
 
-    print("%d passed, %d failed" % (21 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (23 - len(failures), len(failures)))
     return 1 if failures else 0
 
 

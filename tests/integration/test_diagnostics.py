@@ -125,6 +125,26 @@ def t_check_refused_port(env):
           "hint", out(r))
 
 
+def t_check_fallback(env):
+    """Every host is checked, fallbacks too, each under its own heading; the names
+    used (certificate check, errors) are the fallback's own."""
+    dead = postfix_harness.free_port()
+    live = env.pf.services["sub"].port
+    r, log = env.submit("sub", b"", args=["--check"], port=dead,
+                        fallback=["127.0.0.1:%d" % live])
+    text = out(r)
+    check(r.rc == 75, "a dead host fails the check (75), even with a working fallback", r)
+    lines = lines_of(r)
+    check("host localhost:%d" % dead in lines and
+          "host 127.0.0.1:%d (fallback 1)" % live in lines, "a heading per host", text)
+    after = text.split("(fallback 1)", 1)[1]
+    before = text.split("(fallback 1)", 1)[0]
+    check("Connection refused" in before and "nothing listens" in before, "the dead host", text)
+    check("certificate verified for 127.0.0.1" in after and
+          "SCRAM-SHA-256 as okuru: OK" in after, "the fallback checked by its own name", text)
+    check(lines[-2:] == ["account test: FAILED", "FAILED"], "closing lines", text)
+
+
 def t_check_config_error(env):
     acc = env.account("sub")
     acc["hots"] = "x"
@@ -319,6 +339,7 @@ def main(argv):
             ("--check: expired certificate", t_check_expired, env),
             ("--check: nothing listening", t_check_refused_port, env),
             ("--check: configuration error", t_check_config_error, env),
+            ("--check: fallback hosts", t_check_fallback, env),
             ("--serverinfo over STARTTLS", t_serverinfo, env),
             ("--serverinfo --host, untrusted certificate", t_serverinfo_host_untrusted, env),
             ("--test-message and log_file", t_test_message_and_log_file, env),
