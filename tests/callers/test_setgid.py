@@ -113,6 +113,13 @@ def system_wide(d, binary, secret, log_path, server):
               and b"cannot open log file" in p2.stderr,
               "/etc/okuru.toml: a missing log_file is not created with the privilege (exit %d)"
               % p2.returncode, p2.stderr.decode(errors="replace")[-400:])
+        # $HOME is the caller's: "~/" cannot steer a privileged read.
+        with open(system_cfg, "w") as f:
+            f.write(text.replace('password_file = "%s"' % secret, 'password_file = "~/secret"'))
+        p3 = run_system()
+        check(p3.returncode == 78 and b'"~/" cannot be used' in p3.stderr,
+              "/etc/okuru.toml: no \"~/\" paths with the privilege (exit %d)" % p3.returncode,
+              p3.stderr.decode(errors="replace")[-400:])
     finally:
         if placeholder:
             os.unlink("/etc/okuru.toml")
@@ -220,7 +227,7 @@ def main():
         system_wide(d, binary, secret, syslog_path, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (10 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (11 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
