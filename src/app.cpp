@@ -253,7 +253,9 @@ Exit send_one(const Config& config, const MailLog& maillog, const Options& opt,
     Exit result = Exit::ok;
     try {
         const InterruptGuard interrupts;
-        SubmitResult r = deliver(*s.account, env, content, dopt);
+        DeliveryOptions tracked = dopt;
+        tracked.tried_relay = &record.relay;
+        SubmitResult r = deliver(*s.account, env, content, tracked);
         log::info("accepted: " + r.final_reply.str());
         record_success(record, r, "sent");
     } catch (const std::exception& e) {
@@ -363,6 +365,7 @@ bool resend_one(const Config& config, const MailLog& maillog, const Preloaded& p
             const InterruptGuard interrupts;
             DeliveryOptions dopt;
             dopt.preloaded_password = preloaded_for(preloaded, *s.account);
+            dopt.tried_relay = &record.relay;
             record_success(record, deliver(*s.account, env, content, dopt), "resent");
         } catch (const std::exception& e) {
             record_failure(record, e);

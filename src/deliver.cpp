@@ -138,6 +138,7 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         const HostPort& hp = hosts[i];
         const std::string where = hp.host + ":" + std::to_string(hp.port);
+        if (options.tried_relay) *options.tried_relay = where;
         std::unique_ptr<Transport> transport;
         try {
             const ConnectParams cp = connect_params_for(account, hp);

@@ -18,6 +18,9 @@ struct DeliveryOptions {
     DsnOptions dsn;
     // Secrets read while privileged (system-wide setgid use); empty: load on demand.
     const Secret* preloaded_password = nullptr;
+    // Set to "host:port" of each host as it is tried, so that a failure can name
+    // the last one (the log record's relay=); nullptr: not wanted.
+    std::string* tried_relay = nullptr;
 };
 
 // The EHLO name: the account's `ehlo`, else this host's FQDN, else "localhost".

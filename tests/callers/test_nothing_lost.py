@@ -160,6 +160,26 @@ def main():
         check(b"trying 127.0.0.1" in p.stderr, "the switch to the fallback host is reported")
         check(saved(d) == [], "nothing saved when the fallback accepted")
 
+        # 4b. Both down: the log record names the host tried last.
+        s2 = socket.socket()
+        s2.bind(("127.0.0.1", 0))
+        dead2 = s2.getsockname()[1]
+        s2.close()
+        logfile = os.path.join(d, "fallback.log")
+        cfg = write_config(d, dead_port, 'fallback = ["127.0.0.1:%d"]\n' % dead2)
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write('log_file = "%s"\n' % logfile + text)
+        p = subprocess.run([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "c@x.example"],
+                           input=msg, capture_output=True, timeout=30)
+        logged = open(logfile).read() if os.path.exists(logfile) else ""
+        check(p.returncode == 75 and " relay=127.0.0.1:%d " % dead2 in logged
+              and " status=failed " in logged,
+              "a failure through the fallback is logged with the fallback's relay: %r" % logged)
+        for name in saved(d):
+            os.unlink(os.path.join(d, "failed", "new", name))
+
     with tempfile.TemporaryDirectory() as d:
         # 5. A message that cannot even be routed (bare "root", no alias yet) is
         # kept too; once the configuration is fixed, --resend-failed delivers it.
@@ -203,7 +223,7 @@ def main():
               "after the fix, --resend-failed qualifies and delivers it (got %s)" % [g[0] for g in got])
         check(saved(d) == [], "and removes it")
 
-    print("%d passed, %d failed" % (23 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (24 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
