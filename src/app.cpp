@@ -413,6 +413,13 @@ int run(std::span<const std::string> args) {
     try {
         const Options opt = parse_command_line(args);
         log::set_verbosity(opt.verbose);
+        // Only the modes that read the configuration may need the group privilege
+        // (setgid system-wide use); every other one gives it up at once.
+        const bool reads_config = opt.mode == Mode::send || opt.mode == Mode::test_message ||
+                                  opt.mode == Mode::resend_failed ||
+                                  opt.mode == Mode::print_queue || opt.mode == Mode::check ||
+                                  opt.mode == Mode::serverinfo || opt.mode == Mode::list_accounts;
+        if (!reads_config && is_privileged()) drop_privileges();
         switch (opt.mode) {
             case Mode::version:
                 print_version();
@@ -444,6 +451,14 @@ int run(std::span<const std::string> args) {
         }
         return int(Exit::software);
     } catch (const std::exception& e) {
+        // An error while the system configuration was read with the group
+        // privilege: nothing after it needs the privilege, so it goes first.
+        if (is_privileged()) {
+            try {
+                drop_privileges();
+            } catch (const std::exception&) {
+            }
+        }
         say(describe(e));
         return int(exit_code(e));
     }
