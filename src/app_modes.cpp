@@ -2,7 +2,6 @@
 // mailq, --serverinfo, --check, and the text --test-message sends.
 #include <gnutls/gnutls.h>
 #include <gsasl.h>
-#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,7 +27,6 @@ std::string local_time(std::int64_t t) {
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
 }
-
 
 // The accounts --serverinfo (one) or --check (all, or -a) talk to, with
 // --port / --tls applied on top of the configuration.
@@ -60,8 +58,8 @@ std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
 
 void print_version() {
     std::printf("okuru %s\n", OKURU_VERSION);
-    std::printf("GnuTLS %s, GNU SASL %s, toml++ %d.%d.%d\n", gnutls_check_version(nullptr),
-                gsasl_check_version(nullptr), TOML_LIB_MAJOR, TOML_LIB_MINOR, TOML_LIB_PATCH);
+    std::printf("GnuTLS %s, GNU SASL %s, toml++ %s\n", gnutls_check_version(nullptr),
+                gsasl_check_version(nullptr), toml_library_version().c_str());
     std::printf("SASL mechanisms:");
     for (const auto& m : available_mechanisms()) std::printf(" %s", m.c_str());
     std::printf("\n");

@@ -184,6 +184,11 @@ bool has_inline_password(const Config& c) {
 
 }  // namespace
 
+std::string toml_library_version() {
+    return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." +
+           std::to_string(TOML_LIB_PATCH);
+}
+
 std::string_view tls_mode_name(TlsMode mode) {
     switch (mode) {
         case TlsMode::starttls: return "starttls";

@@ -17,6 +17,10 @@ namespace okuru {
 
 enum class TlsMode { starttls, implicit, none };
 
+// "3.3.0": the toml++ the loader was built with (for --version; toml++ itself
+// stays inside the config_*.cpp files).
+std::string toml_library_version();
+
 // The configuration's words for the modes: "starttls", "implicit", "none".
 std::string_view tls_mode_name(TlsMode mode);
 std::optional<TlsMode> parse_tls_mode(std::string_view word);
