@@ -13,6 +13,7 @@
 #include "log.hpp"
 #include "message.hpp"
 #include "privilege.hpp"
+#include "route.hpp"
 #include "sasl.hpp"
 #include "okuru_build.h"
 
@@ -33,14 +34,7 @@ std::string local_time(std::int64_t t) {
 std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
     std::vector<Account> out;
     if (opt.account) {
-        const Account* a = config.find_account(*opt.account);
-        if (!a) {
-            std::string names;
-            for (const Account& x : config.accounts) names += (names.empty() ? "" : ", ") + x.name;
-            throw Error(Exit::config, "-a " + log::escape(*opt.account) + ": no such account in " +
-                                          config.path + " (accounts: " + names + ")");
-        }
-        out.push_back(*a);
+        out.push_back(forced_account(config, *opt.account));
     } else if (opt.mode == Mode::serverinfo) {
         const Account* a = config.find_account(config.default_account);
         out.push_back(a ? *a : config.accounts.front());

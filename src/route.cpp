@@ -113,6 +113,15 @@ std::string account_names(const Config& c) {
 
 }  // namespace
 
+const Account& forced_account(const Config& config, const std::string& name) {
+    const Account* a = config.find_account(name);
+    if (!a) {
+        throw Error(Exit::config, "-a " + log::escape(name) + ": no such account in " +
+                                      config.path + " (accounts: " + account_names(config) + ")");
+    }
+    return *a;
+}
+
 Qualifier::Qualifier(const Config& config, std::string local_domain_fallback,
                      std::vector<std::string> local_hosts)
     : config_(config), fallback_(lower(local_domain_fallback)) {
@@ -166,13 +175,8 @@ std::vector<Submission> plan_submissions(const Config& config,
                                          const std::vector<std::string>& recipients) {
     std::optional<Choice> whole;  // one account for every recipient
     if (forced_account) {
-        const Account* a = config.find_account(*forced_account);
-        if (!a) {
-            throw Error(Exit::config, "-a " + log::escape(*forced_account) +
-                                          ": no such account in " + config.path +
-                                          " (accounts: " + account_names(config) + ")");
-        }
-        whole = Choice{a, "-a " + a->name};
+        const Account& a = okuru::forced_account(config, *forced_account);
+        whole = Choice{&a, "-a " + a.name};
     } else if (Choice c = match_sender(config, sender); c.account) {
         whole = c;
     }

@@ -45,6 +45,9 @@ struct Submission {
     std::string reason;                   // why this account ("-a", "from pattern *@x", ...)
 };
 
+// The account named with -a. Throws Error(Exit::config) naming the accounts there are.
+const Account& forced_account(const Config& config, const std::string& name);
+
 // Splits recipients over accounts. `sender` is the qualified envelope sender.
 // Throws Error(Exit::config) if -a names no account or nothing matches and there is no
 // default account.
