@@ -226,7 +226,6 @@ SubmissionRecord record_for(const Account& a, const Envelope& env, std::string_v
 
 void record_success(SubmissionRecord& r, const SubmitResult& result, std::string_view status) {
     r.status = status;
-    r.relay = result.relay.empty() ? r.relay : result.relay;
     r.auth = result.mechanism;
     r.reply = result.final_reply.str();
 }

@@ -83,8 +83,10 @@ void pop_login(const Account& account, const DeliveryOptions& options) {
     }
 }
 
-SessionConfig session_config_for(const Account& account, const DeliveryOptions& options) {
+SessionConfig session_config_for(const Account& account, const HostPort& hp,
+                                 const DeliveryOptions& options) {
     SessionConfig session;
+    session.server = hp.host;
     session.tls = account.tls;
     session.ehlo_name = ehlo_name_for(account);
     session.command_timeout = account.command_timeout;
@@ -92,6 +94,10 @@ SessionConfig session_config_for(const Account& account, const DeliveryOptions& 
     if (!account.user.empty() || !account.oauth_token_command.empty()) {
         AuthConfig auth;
         auth.user = account.user;
+        // DIGEST-MD5's digest-uri, GSSAPI's principal and OAUTHBEARER's host= name
+        // the server as configured (RFC 2831 2.1.2, RFC 7628 3.1).
+        auth.hostname = hp.host;
+        auth.port = hp.port;
         auth.mechanisms = account.auth_mechanisms;
         auth.allow_plaintext = account.allow_plaintext_auth;
         if (account.password.kind != PasswordSource::Kind::none || options.preloaded_password)
@@ -132,7 +138,6 @@ ConnectParams connect_params_for(const Account& account, const HostPort& hp) {
 SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
                      const DeliveryOptions& options) {
     pop_login(account, options);
-    SessionConfig session = session_config_for(account, options);
     const std::vector<HostPort> hosts = hosts_of(account);
 
     for (std::size_t i = 0; i < hosts.size(); ++i) {
@@ -152,17 +157,9 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
             continue;
         }
         try {
-            session.server = hp.host;
-            if (session.auth) {
-                // DIGEST-MD5's digest-uri, GSSAPI's principal and OAUTHBEARER's host=
-                // name the server as configured (RFC 2831 2.1.2, RFC 7628 3.1).
-                session.auth->hostname = hp.host;
-                session.auth->port = hp.port;
-            }
             log_tls_details(*transport);
-            SubmitResult result = submit(*transport, session, envelope, content);
-            result.relay = hp.host + ":" + std::to_string(hp.port);
-            return result;
+            return submit(*transport, session_config_for(account, hp, options), envelope,
+                          content);
         } catch (const std::exception&) {
             rethrow_with_context("account " + account.name + " via " + transport->peer_name());
         }

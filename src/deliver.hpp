@@ -18,8 +18,9 @@ struct DeliveryOptions {
     DsnOptions dsn;
     // Secrets read while privileged (system-wide setgid use); empty: load on demand.
     const Secret* preloaded_password = nullptr;
-    // Set to "host:port" of each host as it is tried, so that a failure can name
-    // the last one (the log record's relay=); nullptr: not wanted.
+    // Set to "host:port" of each host as it is tried: after deliver() it names the
+    // host that accepted the message, or the last one that failed (the log
+    // record's relay=); nullptr: not wanted.
     std::string* tried_relay = nullptr;
 };
 
@@ -35,7 +36,10 @@ std::string tls_label(TlsMode mode);
 // and how to connect to one of them.
 Secret account_password(const Account& account, const Secret* preloaded);
 void pop_login(const Account& account, const DeliveryOptions& options);
-SessionConfig session_config_for(const Account& account, const DeliveryOptions& options);
+// The session for one host: its name is the server's in messages and in the
+// SASL mechanisms that bind to it.
+SessionConfig session_config_for(const Account& account, const HostPort& host,
+                                 const DeliveryOptions& options);
 std::vector<HostPort> hosts_of(const Account& account);
 ConnectParams connect_params_for(const Account& account, const HostPort& host);
 

@@ -90,11 +90,11 @@ void print_mechanism(const Account& a, bool from_config, const Capabilities& cap
             print("login", "the account has no user: okuru would not log in");
             return;
         }
-        auth = session_config_for(a, {}).auth.value();
+        auth = session_config_for(a, {a.host, a.port}, {}).auth.value();
     } else {
         auth.password = [] { return Secret(); };  // never called: only the choice is made
+        auth.hostname = a.host;
     }
-    auth.hostname = a.host;
     try {
         const std::string mech = preview_mechanism(auth, caps.auth, transport);
         print("login", "okuru would use " + mech +
@@ -115,18 +115,13 @@ void print_report(const ProbeReport& r, const Account& a, bool from_config,
     print_mechanism(a, from_config, r.caps, transport);
 }
 
-// The session a submission to `hp` would have (names as deliver() sets them),
-// with the diagnostics' shorter greeting wait; without AUTH unless `login`.
+// The session a submission to `hp` would have, with the diagnostics' shorter
+// greeting wait; without AUTH unless `login`.
 SessionConfig diagnostic_session(const Account& a, const HostPort& hp,
                                  const DeliveryOptions& dopt, bool login) {
-    SessionConfig sc = session_config_for(a, dopt);
-    sc.server = hp.host;
+    SessionConfig sc = session_config_for(a, hp, dopt);
     sc.greeting_timeout = std::min(diagnostic_greeting_timeout, a.command_timeout);
     if (!login) sc.auth.reset();
-    if (sc.auth) {
-        sc.auth->hostname = hp.host;
-        sc.auth->port = hp.port;
-    }
     return sc;
 }
 

@@ -56,7 +56,6 @@ struct SubmitResult {
     Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
     std::string mechanism;  // AUTH mechanism used, empty if none
     bool used_chunking = false;
-    std::string relay;  // "host:port" that accepted it (set by deliver())
 };
 
 // Runs one whole transaction. Throws Error with the exit code the failure deserves
