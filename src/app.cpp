@@ -1,7 +1,6 @@
 #include "app.hpp"
 
 #include <fcntl.h>
-
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,13 +11,13 @@
 #include <map>
 #include <optional>
 
+#include "app_internal.hpp"
 #include "cli.hpp"
 #include "config.hpp"
 #include "deadletter.hpp"
 #include "deliver.hpp"
 #include "errors.hpp"
 #include "fd.hpp"
-#include "app_internal.hpp"
 #include "interrupt.hpp"
 #include "log.hpp"
 #include "maillog.hpp"
@@ -319,17 +318,16 @@ Exit send_mode(const Options& opt) {
             const std::string why = describe(e);
             say(why);
             const std::string headers = msg.headers.render() + "\r\n";
+            const SavedEnvelope envelope{req.account.value_or(""), req.sender.value_or(""),
+                                         req.recipients, req.sender.has_value()};
             SubmissionRecord record;
-            record.account = req.account.value_or("");
-            record.sender = req.sender.value_or("");
-            record.sender_known = req.sender.has_value();
-            record.recipients = req.recipients;
+            record.account = envelope.account;
+            record.sender = envelope.sender;
+            record.sender_known = envelope.sender_known;
+            record.recipients = envelope.recipients;
             record.size = headers.size() + msg.body.size();
             record_failure(record, e);
-            record.saved = keep(config,
-                                {req.account.value_or(""), req.sender.value_or(""),
-                                 req.recipients, req.sender.has_value()},
-                                why, headers, msg.body);
+            record.saved = keep(config, envelope, why, headers, msg.body);
             maillog.write(record);
             return exit_code(e);
         }

@@ -16,8 +16,6 @@
 namespace okuru {
 namespace {
 
-void print(std::string_view label, std::string_view text) { print_step(label, text); }
-
 std::string human_size(std::uint64_t bytes) {
     if (bytes == 0) return "no fixed limit";
     char buf[32];
@@ -32,25 +30,25 @@ std::string human_size(std::uint64_t bytes) {
 // The EHLO keywords (every line after the first, which names the server).
 void print_capabilities(std::string_view label, const Reply& ehlo) {
     if (ehlo.lines.size() <= 1) {
-        print(label, "(none: the server offers no ESMTP extensions)");
+        print_step(label, "(none: the server offers no ESMTP extensions)");
         return;
     }
     for (std::size_t i = 1; i < ehlo.lines.size(); ++i) {
         std::string line = log::escape(ehlo.lines[i]);
         const Capabilities one = Capabilities::parse(Reply{250, "", {"x", ehlo.lines[i]}});
         if (one.size) line += " (" + human_size(*one.size) + ")";
-        print(i == 1 ? label : "", line);
+        print_step(i == 1 ? label : "", line);
     }
 }
 
 void print_certificate(const TlsDetails& d, std::string_view verdict) {
-    if (!d.version.empty()) print("TLS", d.version + ", " + d.cipher);
+    if (!d.version.empty()) print_step("TLS", d.version + ", " + d.cipher);
     if (d.sha256.empty()) return;
-    print("certificate", "subject " + log::escape(d.subject));
-    print("", "issuer  " + log::escape(d.issuer));
-    print("", "valid   " + d.not_before + " to " + d.not_after);
-    print("", "SHA-256 " + d.sha256);
-    print("", verdict);
+    print_step("certificate", "subject " + log::escape(d.subject));
+    print_step("", "issuer  " + log::escape(d.issuer));
+    print_step("", "valid   " + d.not_before + " to " + d.not_after);
+    print_step("", "SHA-256 " + d.sha256);
+    print_step("", verdict);
 }
 
 // How the certificate of `host` (the account's host or a fallback) was checked.
@@ -76,7 +74,7 @@ void print_missing(const Capabilities& caps) {
     need(caps.enhanced_status, "ENHANCEDSTATUSCODES");
     need(caps.size.has_value(), "SIZE");
     need(!caps.auth.empty(), "AUTH");
-    if (!missing.empty()) print("not offered", missing);
+    if (!missing.empty()) print_step("not offered", missing);
 }
 
 // Which mechanism a login would use: the account's own settings, or (for
@@ -87,7 +85,7 @@ void print_mechanism(const Account& a, bool from_config, const Capabilities& cap
     AuthConfig auth;
     if (from_config) {
         if (a.user.empty() && a.oauth_token_command.empty()) {
-            print("login", "the account has no user: okuru would not log in");
+            print_step("login", "the account has no user: okuru would not log in");
             return;
         }
         auth = session_config_for(a, {a.host, a.port}, {}).auth.value();
@@ -97,16 +95,16 @@ void print_mechanism(const Account& a, bool from_config, const Capabilities& cap
     }
     try {
         const std::string mech = preview_mechanism(auth, caps.auth, transport);
-        print("login", "okuru would use " + mech +
+        print_step("login", "okuru would use " + mech +
                            (from_config ? "" : " for a password login (auth = [...] pins one)"));
     } catch (const std::exception& e) {
-        print("login", "okuru could not log in: " + describe(e));
+        print_step("login", "okuru could not log in: " + describe(e));
     }
 }
 
 void print_report(const ProbeReport& r, const Account& a, bool from_config,
                   const Transport& transport) {
-    if (r.greeting.code) print("greeting", r.greeting.str());
+    if (r.greeting.code) print_step("greeting", r.greeting.str());
     if (r.ehlo_before_tls) print_capabilities("before TLS", *r.ehlo_before_tls);
     if (auto d = transport.tls_details()) print_certificate(*d, verified_text(a, a.host));
     if (!r.ehlo.code) return;
@@ -238,7 +236,7 @@ class AccountCheck {
                 step_ = "POP-before-SMTP";
                 where = {pop->host, pop->port};
                 pop_login(a_, dopt);
-                print(step_, pop->host + ": OK");
+                print_step(step_, pop->host + ": OK");
             }
             // Every host is checked, fallbacks too: a broken fallback is found now,
             // not on the day the first host is down.
@@ -270,14 +268,14 @@ class AccountCheck {
         if (targets_.preloaded) {
             auto it = targets_.preloaded->find(a_.name);
             if (it != targets_.preloaded->end()) {
-                print("password", "read at start (system configuration): OK");
+                print_step("password", "read at start (system configuration): OK");
                 return &it->second;
             }
         }
         if (a_.user.empty() || a_.password.kind == PasswordSource::Kind::none) return nullptr;
         step_ = "password";
         holder = account_password(a_, nullptr);
-        print("password", password_source_text(a_.password) + ": OK");
+        print_step("password", password_source_text(a_.password) + ": OK");
         return &holder;
     }
 
@@ -287,7 +285,7 @@ class AccountCheck {
         try {
             step_ = "connect";
             t = connect_plain(a_, hp);
-            print("connect", t->peer_name() + ": OK");
+            print_step("connect", t->peer_name() + ": OK");
             if (a_.tls == TlsMode::implicit) {
                 step_ = "TLS handshake";
                 handshake(*t, a_);
@@ -309,33 +307,33 @@ class AccountCheck {
     // The step that just ended, with what it learnt.
     void done(const ProbeReport& report, const Transport& t, const HostPort& hp) {
         if (step_ == "greeting") {
-            print(step_, report.greeting.str() + ": OK");
+            print_step(step_, report.greeting.str() + ": OK");
         } else if (step_ == "TLS handshake") {
             print_tls(t, hp);
         } else if (step_ == "AUTH") {
-            print(step_, report.mechanism + " as " + log::escape(a_.user) + ": OK");
+            print_step(step_, report.mechanism + " as " + log::escape(a_.user) + ": OK");
         } else if (step_ == "QUIT") {
             // A submission ignores how QUIT goes; so does the check, but says so.
-            print(step_, report.quit && report.quit->code == 221
+            print_step(step_, report.quit && report.quit->code == 221
                              ? std::string("OK")
                              : "no 221 reply" + (report.quit ? " (" + report.quit->str() + ")"
                                                              : std::string()) +
                                    ": ignored, as a submission would");
         } else if (!step_.empty()) {
-            print(step_, "OK");
+            print_step(step_, "OK");
         }
     }
 
     void print_tls(const Transport& t, const HostPort& hp) {
         const auto d = t.tls_details();
-        print("TLS handshake", (d ? d->version + ", " + d->cipher + ", certificate " : "") +
+        print_step("TLS handshake", (d ? d->version + ", " + d->cipher + ", certificate " : "") +
                                    verified_text(a_, hp.host) + ": OK");
     }
 
     Exit failed(const std::exception& e, const HostPort& hp, const Transport* t) {
         const std::string step = step_.empty() ? std::string("setup") : step_;
-        print(step, "FAILED: " + describe(e));
-        if (auto h = hint(a_, hp, step, e, t)) print("hint", *h);
+        print_step(step, "FAILED: " + describe(e));
+        if (auto h = hint(a_, hp, step, e, t)) print_step("hint", *h);
         return exit_code(e);
     }
 
@@ -374,7 +372,7 @@ Exit serverinfo(const ProbeTargets& targets) {
     std::string step = "connect";
     try {
         t = connect_plain(a, hp);
-        print("connected to", t->peer_name());
+        print_step("connected to", t->peer_name());
         if (a.tls == TlsMode::implicit) {
             step = "TLS handshake";
             handshake(*t, a);
@@ -391,8 +389,8 @@ Exit serverinfo(const ProbeTargets& targets) {
                     print_certificate(*d, "NOT VERIFIED: the error below says why");
             }
         }
-        print("error", step + ": " + describe(e));
-        if (auto h = hint(a, hp, step, e, t.get())) print("hint", *h);
+        print_step("error", step + ": " + describe(e));
+        if (auto h = hint(a, hp, step, e, t.get())) print_step("hint", *h);
         return exit_code(e);
     }
 }

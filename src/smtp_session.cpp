@@ -150,10 +150,7 @@ std::string establish(Conversation& c, const Progress& progress) {
     progress.begin("EHLO");
     Reply ehlo = hello(c, cfg.tls == TlsMode::none && !cfg.auth);
     if (cfg.tls == TlsMode::starttls) {
-        if (report) {
-            report->ehlo_before_tls = ehlo;
-            report->caps_before_tls = c.caps;
-        }
+        if (report) report->ehlo_before_tls = ehlo;
         progress.begin("STARTTLS");
         ehlo = start_tls(c, progress);
     }

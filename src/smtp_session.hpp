@@ -73,9 +73,6 @@ struct SubmitResult {
 SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
                     const Content& content);
 
-}  // namespace okuru
-
-namespace okuru {
 
 // Shows the TLS parameters and the certificate with -v (after a STARTTLS
 // handshake here, after an implicit one in deliver()).
@@ -85,7 +82,6 @@ void log_tls_details(const Transport& transport);
 struct ProbeReport {
     Reply greeting;
     std::optional<Reply> ehlo_before_tls;  // STARTTLS sessions: the plaintext EHLO
-    Capabilities caps_before_tls;
     Reply ehlo;  // the EHLO that counts (after STARTTLS when there is one)
     Capabilities caps;
     std::string mechanism;  // AUTH mechanism used (empty: no AUTH configured)
