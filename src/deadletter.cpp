@@ -99,6 +99,19 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
     return env;
 }
 
+// The files in new/ and cur/ (a missing Maildir has none).
+std::vector<std::string> saved_paths(const std::string& maildir) {
+    std::vector<std::string> paths;
+    for (const char* sub : {"/new", "/cur"}) {
+        const std::string dir = maildir + sub;
+        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+        if (!d) continue;
+        while (dirent* e = readdir(d.get()))
+            if (e->d_name[0] != '.') paths.push_back(dir + "/" + e->d_name);
+    }
+    return paths;
+}
+
 }  // namespace
 
 std::string dead_letter_dir(const Config& config) {
@@ -166,65 +179,51 @@ void ClaimedMessage::remove() {
 std::size_t for_each_failed(const std::string& maildir,
                             const std::function<bool(ClaimedMessage&)>& send) {
     std::size_t left = 0;
-    for (const char* sub : {"/new", "/cur"}) {
-        const std::string dir = maildir + sub;
-        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-        if (!d) continue;
-        std::vector<std::string> names;
-        while (dirent* e = readdir(d.get()))
-            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-        for (const auto& name : names) {
-            ClaimedMessage m;
-            m.path = dir + "/" + name;
-            m.fd = open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (m.fd < 0) continue;  // taken and removed by another run
-            if (flock(m.fd, LOCK_EX | LOCK_NB) != 0) {
-                ++left;  // another run is sending it right now
-                continue;
-            }
-            // The other run may have sent and unlinked it between our open and lock.
-            struct stat by_fd{}, by_path{};
-            if (fstat(m.fd, &by_fd) != 0 || stat(m.path.c_str(), &by_path) != 0 ||
-                by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)
-                continue;
-            try {
-                m.envelope = read_envelope(m.fd, m.path);
-                if (send(m)) {
-                    m.remove();
-                    continue;
-                }
-            } catch (const std::exception& e) {
-                std::fprintf(stderr, "okuru: %s: %s\n", m.path.c_str(), describe(e).c_str());
-            }
-            ++left;
+    for (const std::string& path : saved_paths(maildir)) {
+        ClaimedMessage m;
+        m.path = path;
+        m.fd = open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m.fd < 0) continue;  // taken and removed by another run
+        if (flock(m.fd, LOCK_EX | LOCK_NB) != 0) {
+            ++left;  // another run is sending it right now
+            continue;
         }
+        // The other run may have sent and unlinked it between our open and lock.
+        struct stat by_fd{}, by_path{};
+        if (fstat(m.fd, &by_fd) != 0 || stat(m.path.c_str(), &by_path) != 0 ||
+            by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)
+            continue;
+        try {
+            m.envelope = read_envelope(m.fd, m.path);
+            if (send(m)) {
+                m.remove();
+                continue;
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "okuru: %s: %s\n", m.path.c_str(), describe(e).c_str());
+        }
+        ++left;
     }
     return left;
 }
 
 std::vector<SavedMessage> list_failed(const std::string& maildir) {
     std::vector<SavedMessage> out;
-    for (const char* sub : {"/new", "/cur"}) {
-        const std::string dir = maildir + sub;
-        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-        if (!d) continue;
-        while (dirent* e = readdir(d.get())) {
-            if (e->d_name[0] == '.') continue;
-            SavedMessage m;
-            m.path = dir + "/" + e->d_name;
-            const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
-            struct stat st{};
-            if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
-            try {
-                m.envelope = read_envelope(fd.get(), m.path);
-            } catch (const std::exception& ex) {
-                log::warn(describe(ex));
-                continue;
-            }
-            m.size = std::uint64_t(st.st_size);
-            m.saved_at = st.st_mtime;
-            out.push_back(std::move(m));
+    for (const std::string& path : saved_paths(maildir)) {
+        SavedMessage m;
+        m.path = path;
+        const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st{};
+        if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
+        try {
+            m.envelope = read_envelope(fd.get(), m.path);
+        } catch (const std::exception& ex) {
+            log::warn(describe(ex));
+            continue;
         }
+        m.size = std::uint64_t(st.st_size);
+        m.saved_at = st.st_mtime;
+        out.push_back(std::move(m));
     }
     std::sort(out.begin(), out.end(), [](const SavedMessage& a, const SavedMessage& b) {
         return a.saved_at != b.saved_at ? a.saved_at < b.saved_at : a.path < b.path;
