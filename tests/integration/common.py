@@ -238,6 +238,12 @@ class Runner:
         if msg:
             print("      " + msg.replace("\n", "\n      "), flush=True)
 
+    def run_all(self, tests, only=None):
+        """Runs (name, fn, *args) entries; `only` keeps those whose name contains it."""
+        for name, fn, *args in tests:
+            if not only or only in name:
+                self.run(name, fn, *args)
+
     def finish(self):
         failed = [n for n, s in self.results if s != "ok"]
         print("\n%d tests, %d passed, %d failed" % (len(self.results),

@@ -346,10 +346,7 @@ def main(argv):
             ("failure in log_file, -X and mailq", t_failure_logged_and_listed, env),
             ("syslog", t_syslog, env),
         ]
-        for name, fn, *args in tests:
-            if only and only not in name:
-                continue
-            runner.run(name, fn, *args)
+        runner.run_all(tests, only)
     return runner.finish()
 
 

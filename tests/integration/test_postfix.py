@@ -324,10 +324,7 @@ def main(argv):
         for label in ("sub", "smtps-data"):
             tests.append(("50 MiB message via %s intact" % label,
                           t_large, env, label, 50 * 1024 * 1024))
-        for name, fn, *args in tests:
-            if only and only not in name:
-                continue
-            runner.run(name, fn, *args)
+        runner.run_all(tests, only)
     return runner.finish()
 
 
