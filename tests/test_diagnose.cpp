@@ -134,7 +134,28 @@ TEST_CASE("probe - the greeting wait can be shorter than the command timeout") {
     const Probed p = run_probe(peer, config);
     CHECK(p.code == Exit::tempfail);
     CHECK(p.text.find("greeting") != std::string::npos);
+    CHECK(p.text.find("okuru --check") == std::string::npos);  // --check finds out itself
     CHECK(Clock::now() - t0 < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("smtp_session - a silent greeting on a STARTTLS account points at --check") {
+    Message msg;
+    ScriptedPeer peer;
+    peer.stall();
+    SessionConfig config = session_config(TlsMode::starttls);
+    config.command_timeout = std::chrono::milliseconds(200);
+    const Outcome o = run(peer, config, envelope(), msg);
+    CHECK(o.code == Exit::tempfail);
+    CHECK(o.text.find("may expect implicit TLS on this port; okuru --check tells") !=
+          std::string::npos);
+
+    ScriptedPeer tls_peer(true);  // implicit TLS already: nothing to suggest
+    tls_peer.stall();
+    SessionConfig implicit = session_config(TlsMode::implicit);
+    implicit.command_timeout = std::chrono::milliseconds(200);
+    const Outcome i = run(tls_peer, implicit, envelope(), msg);
+    CHECK(i.code == Exit::tempfail);
+    CHECK(i.text.find("okuru --check") == std::string::npos);
 }
 
 TEST_CASE("diagnose - an account from --host, --port and --tls") {
