@@ -35,7 +35,7 @@ bool is_fws(char c) {
 }
 
 class Parser {
-public:
+  public:
     explicit Parser(std::string_view s) : src_(s) { tokenize(); }
 
     std::vector<Address> list() {
@@ -50,7 +50,7 @@ public:
         return out;
     }
 
-private:
+  private:
     [[noreturn]] void fail(const std::string& why) const {
         std::string shown(src_.substr(0, 200));
         throw Error(Exit::dataerr, "bad address list \"" + log::escape(shown) +

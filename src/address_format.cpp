@@ -137,8 +137,7 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
     if (dom.front() == '[') {
         // RFC 5321 4.1.3: IPv4, "IPv6:..." or "tag:..." literals; nothing else.
         const auto lit = dom.substr(1, dom.size() - 2);
-        if (dom.back() != ']' || lit.empty() ||
-            !std::all_of(lit.begin(), lit.end(), [](char c) {
+        if (dom.back() != ']' || lit.empty() || !std::all_of(lit.begin(), lit.end(), [](char c) {
                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' ||
                        c == '-';
             }))

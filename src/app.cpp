@@ -22,15 +22,17 @@
 #include "log.hpp"
 #include "maillog.hpp"
 #include "message.hpp"
+#include "okuru_build.h"
 #include "privilege.hpp"
 #include "route.hpp"
 #include "sasl.hpp"
-#include "okuru_build.h"
 
 namespace okuru {
 namespace app_detail {
 
-void say(const std::string& text) { std::fprintf(stderr, "okuru: %s\n", text.c_str()); }
+void say(const std::string& text) {
+    std::fprintf(stderr, "okuru: %s\n", text.c_str());
+}
 
 // This machine's names: "user@<this host>" is a local mailbox (fail2ban, cron on
 // some systems) and goes through [aliases] like a bare name, never to the relay.
@@ -66,8 +68,7 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
         // The administrator's log file may be writable by the group alone. Only a
         // file root made is opened with the privilege (the path may come from the
         // caller's $HOME); anything else is opened later with the user's rights.
-        if (log_file && !config.log_file.empty())
-            *log_file = open_system_log_file(config.log_file);
+        if (log_file && !config.log_file.empty()) *log_file = open_system_log_file(config.log_file);
         drop_privileges();
     }
     if (opt.log_file) log::open_file(*opt.log_file);
@@ -100,7 +101,6 @@ DsnOptions dsn_from(const Options& opt) {
     dsn.envid = opt.dsn_envid;
     return dsn;
 }
-
 
 void print_pretend(const Submission& s, const Envelope& env, const std::string& headers,
                    const InputMessage& msg) {
@@ -146,9 +146,9 @@ void print_pretend(const Submission& s, const Envelope& env, const std::string& 
 // What one message needs beyond the configuration: from the command line, or
 // from the envelope saved with a failed message.
 struct Request {
-    std::optional<std::string> account;    // -a, or the account tried before
-    std::optional<std::string> sender;     // validated -f ("" = null sender)
-    std::vector<std::string> recipients;   // validated, possibly bare names
+    std::optional<std::string> account;   // -a, or the account tried before
+    std::optional<std::string> sender;    // validated -f ("" = null sender)
+    std::vector<std::string> recipients;  // validated, possibly bare names
 };
 
 struct Prepared {
@@ -236,9 +236,8 @@ void record_failure(SubmissionRecord& r, const std::exception& e) {
 }
 
 // Prepares and sends one submission; on failure saves the message and reports.
-Exit send_one(const Config& config, const MailLog& maillog, const Options& opt,
-              const Submission& s, const std::string& sender, InputMessage& msg,
-              const DeliveryOptions& dopt) {
+Exit send_one(const Config& config, const MailLog& maillog, const Options& opt, const Submission& s,
+              const std::string& sender, InputMessage& msg, const DeliveryOptions& dopt) {
     const auto [env, headers] = outgoing(s, sender, msg.headers, opt.full_name);
     if (opt.pretend) {
         print_pretend(s, env, headers, msg);
@@ -299,8 +298,8 @@ Exit send_mode(const Options& opt) {
         req.recipients.push_back(parse_envelope_address(*opt.test_address, "recipient"));
         generated = test_message_input(*opt.test_address);
     }
-    InputMessage msg = read_message(generated ? generated.get() : STDIN_FILENO,
-                                    ReadOptions{opt.dot_ends_input});
+    InputMessage msg =
+        read_message(generated ? generated.get() : STDIN_FILENO, ReadOptions{opt.dot_ends_input});
 
     if (opt.recipients_from_headers)
         for (auto& r : header_recipients(msg.headers)) req.recipients.push_back(std::move(r));

@@ -12,10 +12,10 @@
 #include "diagnose.hpp"
 #include "log.hpp"
 #include "message.hpp"
+#include "okuru_build.h"
 #include "privilege.hpp"
 #include "route.hpp"
 #include "sasl.hpp"
-#include "okuru_build.h"
 
 namespace okuru::app_detail {
 namespace {
@@ -85,20 +85,23 @@ Exit mailq_mode(const Options& opt) {
     const std::string dir = dead_letter_dir(config);
     const std::vector<SavedMessage> saved = list_failed(dir);
     if (saved.empty()) {
-        std::printf("Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
-                    dir.c_str());
+        std::printf(
+            "Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
+            dir.c_str());
         return Exit::ok;
     }
-    std::printf("okuru keeps no queue; %zu message(s) saved after failed submissions "
-                "(okuru --resend-failed retries them):\n",
-                saved.size());
+    std::printf(
+        "okuru keeps no queue; %zu message(s) saved after failed submissions "
+        "(okuru --resend-failed retries them):\n",
+        saved.size());
     for (const SavedMessage& m : saved) {
         std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
                     static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
         const SavedEnvelope& e = m.envelope;
         if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
         if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
-        for (const auto& r : e.recipients) std::printf("    to:      <%s>\n", log::escape(r).c_str());
+        for (const auto& r : e.recipients)
+            std::printf("    to:      <%s>\n", log::escape(r).c_str());
         if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
     }
     return Exit::ok;
@@ -112,8 +115,8 @@ Exit probe_mode(const Options& opt) {
         if (is_privileged()) drop_privileges();
         if (opt.log_file) log::open_file(*opt.log_file);
         targets.from_config = false;
-        targets.accounts.push_back(adhoc_account(
-            *opt.host, opt.port, opt.tls ? parse_tls_mode(*opt.tls) : std::nullopt));
+        targets.accounts.push_back(
+            adhoc_account(*opt.host, opt.port, opt.tls ? parse_tls_mode(*opt.tls) : std::nullopt));
     } else {
         // --check reports the configuration as its first step, on stdout like the
         // rest, and ends with FAILED if it is unusable (stderr says it again).
@@ -148,8 +151,12 @@ std::string test_message_text(const std::string& to) {
            "MIME-Version: 1.0\n"
            "Content-Type: text/plain; charset=us-ascii\n"
            "\n"
-           "This is a test message from okuru " OKURU_VERSION " on " + host + ",\n"
-           "sent at " + when + " with okuru --test-message.\n"
+           "This is a test message from okuru " OKURU_VERSION " on " +
+           host +
+           ",\n"
+           "sent at " +
+           when +
+           " with okuru --test-message.\n"
            "\n"
            "If you are reading it, mail from this machine gets through.\n";
 }

@@ -150,8 +150,8 @@ class Parser {
         }
         if (opt_.mode == Mode::list_accounts && opt_.account)
             usage("-a cannot be combined with --list-accounts");
-        const bool no_recipients = probe || opt_.mode == Mode::list_accounts ||
-                                   opt_.mode == Mode::test_message;
+        const bool no_recipients =
+            probe || opt_.mode == Mode::list_accounts || opt_.mode == Mode::test_message;
         if (no_recipients && !opt_.recipients.empty()) {
             usage("unexpected argument '" + log::escape(opt_.recipients.front()) + "' with " +
                   mode_option_);
@@ -231,7 +231,8 @@ class Parser {
         } else if (name == "--tls") {
             const std::string v = value();
             if (v != "starttls" && v != "implicit" && v != "none")
-                usage("invalid --tls value '" + log::escape(v) + "': use starttls, implicit or none");
+                usage("invalid --tls value '" + log::escape(v) +
+                      "': use starttls, implicit or none");
             opt_.tls = v;
         } else {
             usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as + " --help)");
@@ -387,9 +388,9 @@ class Parser {
 
     static std::uint16_t parse_port(const std::string& value) {
         unsigned long port = 0;
-        const bool digits = !value.empty() && value.size() <= 5 &&
-                            std::all_of(value.begin(), value.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
+        const bool digits =
+            !value.empty() && value.size() <= 5 &&
+            std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (digits) port = std::stoul(value);
         if (!digits || port == 0 || port > 65535)
             usage("invalid --port value '" + log::escape(value) + "': use 1 to 65535");

@@ -45,10 +45,10 @@ struct Options {
     bool pretend = false;                    // --pretend
 
     // --serverinfo / --check: a server named on the command line instead of an account.
-    std::optional<std::string> host;         // --host
-    std::optional<std::uint16_t> port;       // --port
-    std::optional<std::string> tls;          // --tls: "starttls", "implicit" or "none"
-    std::optional<std::string> test_address; // --test-message ADDR (raw)
+    std::optional<std::string> host;          // --host
+    std::optional<std::uint16_t> port;        // --port
+    std::optional<std::string> tls;           // --tls: "starttls", "implicit" or "none"
+    std::optional<std::string> test_address;  // --test-message ADDR (raw)
 
     std::vector<std::string> recipients;  // raw, in order (validated later)
     // Options accepted for compatibility and ignored, as given: "-oem", "-Lcron" when the

@@ -13,10 +13,10 @@
 #include <cstdlib>
 
 #include "config_internal.hpp"
-#include "okuru_build.h"
 #include "errors.hpp"
 #include "fd.hpp"
 #include "log.hpp"
+#include "okuru_build.h"
 #include "secret.hpp"
 
 namespace okuru {
@@ -54,8 +54,9 @@ std::string syslog_facility(const Reader& r, const Item& it) {
                                                  "local5", "local6", "local7"};
     for (std::string_view k : known)
         if (name == k) return name;
-    r.fail(it.at, "syslog must be false or a facility: mail, user, daemon or local0 to local7, not \"" +
-                      log::escape(name) + "\"");
+    r.fail(it.at,
+           "syslog must be false or a facility: mail, user, daemon or local0 to local7, not \"" +
+               log::escape(name) + "\"");
 }
 
 void read_accounts(const Reader& r, const toml::table& root, Config& c) {
@@ -191,9 +192,12 @@ std::string toml_library_version() {
 
 std::string_view tls_mode_name(TlsMode mode) {
     switch (mode) {
-        case TlsMode::starttls: return "starttls";
-        case TlsMode::implicit: return "implicit";
-        case TlsMode::none: return "none";
+        case TlsMode::starttls:
+            return "starttls";
+        case TlsMode::implicit:
+            return "implicit";
+        case TlsMode::none:
+            return "none";
     }
     return "";
 }
@@ -264,8 +268,7 @@ Config load_config(const std::string& path) {
                                       " is read privileged)");
     }
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd)
-        throw_system(Exit::noinput, "cannot read configuration " + log::escape(path), errno);
+    if (!fd) throw_system(Exit::noinput, "cannot read configuration " + log::escape(path), errno);
     std::string text;
     char buf[8192];
     for (;;) {

@@ -173,8 +173,9 @@ std::string Reader::path(const Item& it, bool must_exist) const {
     // With setgid privilege (only /etc/okuru.toml is read so) $HOME belongs to the
     // caller, who could point a privileged read or open anywhere the group reaches.
     if (p.starts_with("~/") && getegid() != getgid()) {
-        fail(it.at, it.name + ": \"~/\" cannot be used in a configuration read with okuru's "
-                              "group privilege (setgid system-wide use): write the full path");
+        fail(it.at, it.name +
+                        ": \"~/\" cannot be used in a configuration read with okuru's "
+                        "group privilege (setgid system-wide use): write the full path");
     }
     p = expand_path(std::move(p));
     if (p.front() != '/' && !base_dir_.empty()) p = base_dir_ + p;

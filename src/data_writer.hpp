@@ -11,7 +11,7 @@
 namespace okuru {
 
 class LineNormalizer {
-public:
+  public:
     // RFC 5322 2.1.1: lines are at most 998 octets; longer lines are split.
     static constexpr std::size_t max_line = 998;
 
@@ -34,7 +34,7 @@ public:
     void finish(std::string& out);
     std::size_t lines_split() const { return split_; }
 
-private:
+  private:
     LineResult run(std::string_view in, std::string& out, bool one_line);
 
     bool pending_cr_ = false;  // a CR ended the last chunk: LF may follow
@@ -43,14 +43,14 @@ private:
 };
 
 class DotStuffer {
-public:
+  public:
     // Input must already be CR LF normalised. Appends `in` to `out` with a '.'
     // doubled at the start of every line.
     void feed(std::string_view in, std::string& out);
     // The end-of-data marker; the data written before it always ends in CR LF.
     static constexpr std::string_view terminator = ".\r\n";
 
-private:
+  private:
     bool at_line_start_ = true;
 };
 

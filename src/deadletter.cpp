@@ -189,7 +189,8 @@ std::size_t for_each_failed(const std::string& maildir,
             continue;
         }
         // The other run may have sent and unlinked it between our open and lock.
-        struct stat by_fd{}, by_path{};
+        struct stat by_fd {
+        }, by_path{};
         if (fstat(m.fd, &by_fd) != 0 || stat(m.path.c_str(), &by_path) != 0 ||
             by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)
             continue;
@@ -213,7 +214,7 @@ std::vector<SavedMessage> list_failed(const std::string& maildir) {
         SavedMessage m;
         m.path = path;
         const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
-        struct stat st{};
+        struct stat st {};
         if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
         try {
             m.envelope = read_envelope(fd.get(), m.path);

@@ -15,7 +15,7 @@ namespace okuru {
 
 struct SavedEnvelope {
     std::string account;  // account that was tried
-    std::string sender;  // "" is the null sender
+    std::string sender;   // "" is the null sender
     std::vector<std::string> recipients;
     bool sender_known = true;  // false: saved before a sender was decided (no -f)
     std::string error{};       // why it was saved (read back only)
@@ -49,7 +49,7 @@ struct ClaimedMessage {
 struct SavedMessage {
     std::string path;
     SavedEnvelope envelope;
-    std::uint64_t size = 0;   // bytes of the file
+    std::uint64_t size = 0;     // bytes of the file
     std::int64_t saved_at = 0;  // modification time, Unix seconds
 };
 

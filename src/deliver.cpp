@@ -46,9 +46,12 @@ TlsParams tls_params(const Account& a, const std::string& host) {
 
 std::string tls_label(TlsMode m) {
     switch (m) {
-        case TlsMode::starttls: return "STARTTLS";
-        case TlsMode::implicit: return "implicit TLS";
-        case TlsMode::none: return "no TLS";
+        case TlsMode::starttls:
+            return "STARTTLS";
+        case TlsMode::implicit:
+            return "implicit TLS";
+        case TlsMode::none:
+            return "no TLS";
     }
     return "";
 }
@@ -71,9 +74,10 @@ void pop_login(const Account& account, const DeliveryOptions& options) {
         const Pop3Settings& pop = *account.pop_before_smtp;
         const std::string user = pop.user.empty() ? account.user : pop.user;
         try {
-            Secret secret = pop.password.kind == PasswordSource::Kind::none
-                                ? account_password(account, options.preloaded_password)
-                                : load_secret(pop.password, "POP3 password of account " + account.name);
+            Secret secret =
+                pop.password.kind == PasswordSource::Kind::none
+                    ? account_password(account, options.preloaded_password)
+                    : load_secret(pop.password, "POP3 password of account " + account.name);
             TlsParams pop_tls = tls_params(account, pop.host);
             pop_tls.fingerprint.clear();  // the pin names the SMTP server's certificate
             pop_before_smtp(pop, user, secret, pop_tls, account.connect_timeout);
@@ -150,16 +154,15 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
             transport = open_connection(cp);
         } catch (const Error& e) {
-            const bool next = i + 1 < hosts.size() &&
-                              (e.code() == Exit::tempfail || e.code() == Exit::nohost);
+            const bool next =
+                i + 1 < hosts.size() && (e.code() == Exit::tempfail || e.code() == Exit::nohost);
             if (!next) rethrow_with_context("account " + account.name);
             log::warn(e.what() + std::string("; trying ") + hosts[i + 1].host);
             continue;
         }
         try {
             log_tls_details(*transport);
-            return submit(*transport, session_config_for(account, hp, options), envelope,
-                          content);
+            return submit(*transport, session_config_for(account, hp, options), envelope, content);
         } catch (const std::exception&) {
             rethrow_with_context("account " + account.name + " via " + transport->peer_name());
         }

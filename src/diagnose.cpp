@@ -95,8 +95,9 @@ void print_mechanism(const Account& a, bool from_config, const Capabilities& cap
     }
     try {
         const std::string mech = preview_mechanism(auth, caps.auth, transport);
-        print_step("login", "okuru would use " + mech +
-                           (from_config ? "" : " for a password login (auth = [...] pins one)"));
+        print_step("login",
+                   "okuru would use " + mech +
+                       (from_config ? "" : " for a password login (auth = [...] pins one)"));
     } catch (const std::exception& e) {
         print_step("login", "okuru could not log in: " + describe(e));
     }
@@ -115,8 +116,8 @@ void print_report(const ProbeReport& r, const Account& a, bool from_config,
 
 // The session a submission to `hp` would have, with the diagnostics' shorter
 // greeting wait; without AUTH unless `login`.
-SessionConfig diagnostic_session(const Account& a, const HostPort& hp,
-                                 const DeliveryOptions& dopt, bool login) {
+SessionConfig diagnostic_session(const Account& a, const HostPort& hp, const DeliveryOptions& dopt,
+                                 bool login) {
     SessionConfig sc = session_config_for(a, hp, dopt);
     sc.greeting_timeout = std::min(diagnostic_greeting_timeout, a.command_timeout);
     if (!login) sc.auth.reset();
@@ -148,8 +149,8 @@ bool speaks_tls(const Account& a, const HostPort& hp) {
         handshake(*t, probe);
         return true;
     } catch (const Error& e) {
-        return e.code() == Exit::unavailable && std::string_view(e.what()).find("certificate") !=
-                                                    std::string_view::npos;
+        return e.code() == Exit::unavailable &&
+               std::string_view(e.what()).find("certificate") != std::string_view::npos;
     } catch (const std::exception&) {
         return false;
     }
@@ -204,15 +205,19 @@ std::optional<std::string> hint(const Account& a, const HostPort& hp, const std:
 
 std::string password_source_text(const PasswordSource& p) {
     switch (p.kind) {
-        case PasswordSource::Kind::inline_text: return "password (inline)";
-        case PasswordSource::Kind::file: return "password_file " + p.text;
-        case PasswordSource::Kind::credential: return "password_credential " + p.text;
+        case PasswordSource::Kind::inline_text:
+            return "password (inline)";
+        case PasswordSource::Kind::file:
+            return "password_file " + p.text;
+        case PasswordSource::Kind::credential:
+            return "password_credential " + p.text;
         case PasswordSource::Kind::command: {
             std::string cmd;
             for (const auto& arg : p.argv) cmd += (cmd.empty() ? "" : " ") + log::escape(arg);
             return "password_command " + cmd;
         }
-        case PasswordSource::Kind::none: break;
+        case PasswordSource::Kind::none:
+            break;
     }
     return "no password";
 }
@@ -314,11 +319,12 @@ class AccountCheck {
             print_step(step_, report.mechanism + " as " + log::escape(a_.user) + ": OK");
         } else if (step_ == "QUIT") {
             // A submission ignores how QUIT goes; so does the check, but says so.
-            print_step(step_, report.quit && report.quit->code == 221
-                             ? std::string("OK")
-                             : "no 221 reply" + (report.quit ? " (" + report.quit->str() + ")"
-                                                             : std::string()) +
-                                   ": ignored, as a submission would");
+            print_step(step_,
+                       report.quit && report.quit->code == 221
+                           ? std::string("OK")
+                           : "no 221 reply" +
+                                 (report.quit ? " (" + report.quit->str() + ")" : std::string()) +
+                                 ": ignored, as a submission would");
         } else if (!step_.empty()) {
             print_step(step_, "OK");
         }
@@ -327,7 +333,7 @@ class AccountCheck {
     void print_tls(const Transport& t, const HostPort& hp) {
         const auto d = t.tls_details();
         print_step("TLS handshake", (d ? d->version + ", " + d->cipher + ", certificate " : "") +
-                                   verified_text(a_, hp.host) + ": OK");
+                                        verified_text(a_, hp.host) + ": OK");
     }
 
     Exit failed(const std::exception& e, const HostPort& hp, const Transport* t) {
@@ -397,7 +403,8 @@ Exit serverinfo(const ProbeTargets& targets) {
 
 Exit check(const ProbeTargets& targets) {
     Exit result = Exit::ok;
-    for (const Account& a : targets.accounts) result = worst(result, AccountCheck(a, targets).run());
+    for (const Account& a : targets.accounts)
+        result = worst(result, AccountCheck(a, targets).run());
     std::printf("%s\n", result == Exit::ok ? "OK" : "FAILED");
     return result;
 }

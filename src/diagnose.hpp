@@ -51,7 +51,7 @@ struct HintInput {
     TlsMode tls = TlsMode::starttls;
     std::string host;
     std::uint16_t port = 0;
-    std::string presented_fingerprint;  // of a certificate that failed verification
+    std::string presented_fingerprint;   // of a certificate that failed verification
     bool named_on_command_line = false;  // --host, not an account's host
 };
 std::optional<std::string> hint_for(const HintInput& in);

@@ -12,12 +12,13 @@ bool has(std::string_view text, std::string_view part) {
 }
 
 bool host_is(std::string_view host, std::string_view domain) {
-    return host == domain ||
-           (host.size() > domain.size() && host.ends_with(domain) &&
-            host[host.size() - domain.size() - 1] == '.');
+    return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                              host[host.size() - domain.size() - 1] == '.');
 }
 
-std::string port_text(std::uint16_t port) { return std::to_string(port); }
+std::string port_text(std::uint16_t port) {
+    return std::to_string(port);
+}
 
 std::optional<std::string> connect_hint(const HintInput& in) {
     if (in.code == Exit::nohost) {
@@ -33,8 +34,9 @@ std::optional<std::string> connect_hint(const HintInput& in) {
         std::string hint = "no answer from " + in.host + " port " + port_text(in.port) +
                            ": a firewall or the network drops it";
         if (in.port == 25) {
-            hint += "; most ISPs block outgoing port 25 (OP25B): use the submission port "
-                    "587 (STARTTLS) or 465 (implicit TLS)";
+            hint +=
+                "; most ISPs block outgoing port 25 (OP25B): use the submission port "
+                "587 (STARTTLS) or 465 (implicit TLS)";
         } else {
             hint += " (some networks block outgoing mail ports)";
         }
@@ -86,7 +88,8 @@ bool certificate_failure(const HintInput& in) {
 
 std::optional<std::string> auth_hint(const HintInput& in) {
     if (has(in.message, "over an unencrypted connection"))
-        return "use tls = \"starttls\" or tls = \"implicit\" so that the password travels encrypted";
+        return "use tls = \"starttls\" or tls = \"implicit\" so that the password travels "
+               "encrypted";
     if (has(in.message, "does not offer AUTH")) {
         return "the server offers no login here: check the port (submission is 587 or 465, "
                "not 25) and that the server expects authentication";
@@ -98,7 +101,8 @@ std::optional<std::string> auth_hint(const HintInput& in) {
     if (has(in.message, "OAuth token of account"))
         return "the token command failed: run it by hand to see why (oauth_token_command)";
     if (has(in.message, "not offered") || has(in.message, "no usable mechanism"))
-        return "pin a mechanism the server offers with auth = [...] (okuru --serverinfo lists them)";
+        return "pin a mechanism the server offers with auth = [...] (okuru --serverinfo lists "
+               "them)";
     if (in.code != Exit::noperm) return std::nullopt;
     if (host_is(in.host, "gmail.com") || host_is(in.host, "googlemail.com")) {
         return "Gmail refused the login: use an app password (Google account, Security, "

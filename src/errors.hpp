@@ -29,11 +29,11 @@ enum class Exit : int {
 };
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(Exit code, const std::string& message) : std::runtime_error(message), code_(code) {}
     Exit code() const noexcept { return code_; }
 
-private:
+  private:
     Exit code_;
 };
 
@@ -56,6 +56,8 @@ Exit exit_code(const std::exception& e);
 Exit worst(Exit a, Exit b);
 
 // True for the codes a caller should retry (EX_TEMPFAIL).
-inline bool is_temporary(Exit e) { return e == Exit::tempfail; }
+inline bool is_temporary(Exit e) {
+    return e == Exit::tempfail;
+}
 
 }  // namespace okuru

@@ -15,7 +15,9 @@ volatile sig_atomic_t caught = 0;
 bool armed = false;
 sigset_t wait_mask;  // the mask to use inside ppoll: the signals let through
 
-void on_signal(int sig) { caught = sig; }
+void on_signal(int sig) {
+    caught = sig;
+}
 
 }  // namespace
 

@@ -11,13 +11,13 @@ namespace okuru {
 
 // RAII: while alive, the three signals are blocked except inside interruptible_poll.
 class InterruptGuard {
-public:
+  public:
     InterruptGuard();
     ~InterruptGuard();
     InterruptGuard(const InterruptGuard&) = delete;
     InterruptGuard& operator=(const InterruptGuard&) = delete;
 
-private:
+  private:
     sigset_t old_mask_;
     struct sigaction old_actions_[3];
 };

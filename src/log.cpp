@@ -30,8 +30,12 @@ void emit(std::string_view prefix, std::string_view line, bool to_stderr) {
 
 }  // namespace
 
-void set_verbosity(int l) { level = l; }
-int verbosity() { return level; }
+void set_verbosity(int l) {
+    level = l;
+}
+int verbosity() {
+    return level;
+}
 
 void open_file(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "ae");
@@ -39,9 +43,15 @@ void open_file(const std::string& path) {
     log_file.reset(f);
 }
 
-void info(std::string_view line) { emit("", line, level >= 1); }
-void debug(std::string_view line) { emit("", line, level >= 2); }
-void warn(std::string_view line) { emit("okuru: warning: ", line, true); }
+void info(std::string_view line) {
+    emit("", line, level >= 1);
+}
+void debug(std::string_view line) {
+    emit("", line, level >= 2);
+}
+void warn(std::string_view line) {
+    emit("okuru: warning: ", line, true);
+}
 
 void dialogue(char dir, std::string_view line) {
     const std::string_view prefix = dir == '<' ? "<-- " : "--> ";

@@ -88,7 +88,7 @@ Fd open_log_file(const std::string& path) {
 
 Fd open_system_log_file(const std::string& path) {
     Fd fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)};
-    struct stat st{};
+    struct stat st {};
     if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) return Fd();
     return fd;
 }

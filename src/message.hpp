@@ -23,7 +23,7 @@ struct Header {
 };
 
 class HeaderBlock {
-public:
+  public:
     std::vector<Header>& fields() { return fields_; }
     const std::vector<Header>& fields() const { return fields_; }
     // Case-insensitive look-ups.
@@ -34,7 +34,7 @@ public:
     // name: value CRLF ... (no blank line).
     std::string render() const;
 
-private:
+  private:
     std::vector<Header> fields_;
 };
 

@@ -38,7 +38,7 @@ std::string describe_limit(std::size_t n) {
 }
 
 class Reader {
-public:
+  public:
     Reader(const ReadOptions& o, InputMessage& m) : opt_(o), msg_(m) {}
 
     // Returns false once input has ended (a lone dot without -i).
@@ -73,7 +73,7 @@ public:
         msg_.lines_split = norm_.lines_split();
     }
 
-private:
+  private:
     [[noreturn]] void too_big() const {
         throw Error(Exit::dataerr, "header block exceeds " + describe_limit(opt_.max_header_bytes) +
                                        " (no empty line ends it?)");

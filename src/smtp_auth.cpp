@@ -29,10 +29,11 @@ std::string authenticate(Conversation& c) {
     const AuthConfig& auth = *c.config.auth;
     if (!c.transport.secure() && !auth.allow_plaintext) {
         // Policy, not a rejected login: the same Exit::unavailable as SaslClient uses.
-        throw Error(Exit::unavailable, "refusing to send the credentials of " + auth.user +
-                                      " over an unencrypted connection to " + c.config.server +
-                                      " (use tls = \"starttls\" or \"implicit\"; "
-                                      "insecure_allow_plaintext_auth is for a trusted LAN only)");
+        throw Error(Exit::unavailable,
+                    "refusing to send the credentials of " + auth.user +
+                        " over an unencrypted connection to " + c.config.server +
+                        " (use tls = \"starttls\" or \"implicit\"; "
+                        "insecure_allow_plaintext_auth is for a trusted LAN only)");
     }
     if (c.caps.auth.empty()) {
         throw Error(Exit::unavailable, "server " + c.config.server +
@@ -72,8 +73,8 @@ std::string authenticate(Conversation& c) {
                 try {
                     reject(r, command, Stage::auth);
                 } catch (const Error& e) {
-                    throw Error(e.code(), std::string(e.what()) + " (server said: " +
-                                              sasl.server_error() + ")");
+                    throw Error(e.code(), std::string(e.what()) +
+                                              " (server said: " + sasl.server_error() + ")");
                 }
             }
             reject(r, command, Stage::auth);

@@ -73,7 +73,6 @@ struct SubmitResult {
 SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
                     const Content& content);
 
-
 // Shows the TLS parameters and the certificate with -v (after a STARTTLS
 // handshake here, after an implicit one in deliver()).
 void log_tls_details(const Transport& transport);
@@ -84,7 +83,7 @@ struct ProbeReport {
     std::optional<Reply> ehlo_before_tls;  // STARTTLS sessions: the plaintext EHLO
     Reply ehlo;  // the EHLO that counts (after STARTTLS when there is one)
     Capabilities caps;
-    std::string mechanism;  // AUTH mechanism used (empty: no AUTH configured)
+    std::string mechanism;      // AUTH mechanism used (empty: no AUTH configured)
     std::optional<Reply> quit;  // the answer to QUIT, if one came (not checked)
 };
 

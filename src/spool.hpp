@@ -11,7 +11,7 @@
 namespace okuru {
 
 class Spool {
-public:
+  public:
     // Bytes kept in memory before spilling to a file in $TMPDIR (or /tmp).
     static constexpr std::size_t memory_limit = 1 << 20;
 
@@ -29,7 +29,7 @@ public:
     // Throws Error(Exit::ioerr) if the temporary file cannot be read.
     std::size_t read_at(std::uint64_t offset, std::span<char> buf) const;
 
-private:
+  private:
     std::string memory_;
     int fd_ = -1;  // the unlinked temporary file once spilled
     std::uint64_t size_ = 0;

@@ -16,11 +16,11 @@ using Clock = std::chrono::steady_clock;
 
 // What -v shows after a handshake, so a user can check and pin the certificate.
 struct TlsDetails {
-    std::string version;      // "TLS1.3"
-    std::string cipher;       // "TLS_AES_256_GCM_SHA384"
+    std::string version;  // "TLS1.3"
+    std::string cipher;   // "TLS_AES_256_GCM_SHA384"
     std::string subject, issuer;
     std::string not_before, not_after;  // "2026-11-23 10:00:00 UTC"
-    std::string sha256;       // "ab:cd:..." fingerprint of the leaf certificate
+    std::string sha256;                 // "ab:cd:..." fingerprint of the leaf certificate
 };
 
 // RFC 5929 / RFC 9266 channel binding for SCRAM-*-PLUS.
@@ -30,7 +30,7 @@ struct ChannelBinding {
 };
 
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
 
     // Sends all of `data` as one flight (one send / one TLS record where it fits).

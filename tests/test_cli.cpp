@@ -426,8 +426,8 @@ TEST_CASE("cli - usage errors name what was wrong") {
 }
 
 TEST_CASE("cli - diagnostic modes and their options") {
-    const Options a = parse({"okuru", "--serverinfo", "--host", "mx.example", "--port", "465",
-                             "--tls", "implicit"});
+    const Options a = parse(
+        {"okuru", "--serverinfo", "--host", "mx.example", "--port", "465", "--tls", "implicit"});
     CHECK(a.mode == Mode::serverinfo);
     CHECK(a.host == "mx.example");
     CHECK(a.port == 465);

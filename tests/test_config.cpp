@@ -114,8 +114,8 @@ TEST_CASE("config - log_file and syslog") {
     CHECK(none.log_file.empty());
     CHECK(none.syslog_facility.empty());
 
-    const Config c = parse_config("log_file = \"/var/log/okuru.log\"\nsyslog = \"LOCAL3\"\n" + one,
-                                  "t.toml");
+    const Config c =
+        parse_config("log_file = \"/var/log/okuru.log\"\nsyslog = \"LOCAL3\"\n" + one, "t.toml");
     CHECK(c.log_file == "/var/log/okuru.log");
     CHECK(c.syslog_facility == "local3");
     CHECK(parse_config("syslog = true\n" + one, "t.toml").syslog_facility == "mail");

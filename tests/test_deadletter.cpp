@@ -46,7 +46,8 @@ TEST_CASE("deadletter - a saved message keeps envelope, headers and body") {
         "From: me@example.org\r\nSubject: hi\r\n\r\n", body);
 
     CHECK(fs::path(path).parent_path() == dir.path / "new");
-    CHECK((fs::status(path).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK((fs::status(path).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
     CHECK(fs::is_empty(dir.path / "tmp"));
     const std::string text = slurp(path);
     CHECK(text ==
@@ -58,14 +59,16 @@ TEST_CASE("deadletter - a saved message keeps envelope, headers and body") {
           "From: me@example.org\nSubject: hi\n\nline one\n.dot line\nlast\n");
 
     int calls = 0;
-    const std::size_t left = okuru::for_each_failed(dir.path.string(), [&](okuru::ClaimedMessage& m) {
-        ++calls;
-        CHECK(m.envelope.account == "isp");
-        CHECK(m.envelope.sender == "me@example.org");
-        CHECK(m.envelope.recipients == std::vector<std::string>{"a@x.example", "b@y.example"});
-        CHECK(rest_of(m.fd) == "From: me@example.org\nSubject: hi\n\nline one\n.dot line\nlast\n");
-        return false;  // not accepted: stays
-    });
+    const std::size_t left =
+        okuru::for_each_failed(dir.path.string(), [&](okuru::ClaimedMessage& m) {
+            ++calls;
+            CHECK(m.envelope.account == "isp");
+            CHECK(m.envelope.sender == "me@example.org");
+            CHECK(m.envelope.recipients == std::vector<std::string>{"a@x.example", "b@y.example"});
+            CHECK(rest_of(m.fd) ==
+                  "From: me@example.org\nSubject: hi\n\nline one\n.dot line\nlast\n");
+            return false;  // not accepted: stays
+        });
     CHECK(calls == 1);
     CHECK(left == 1);
     CHECK(fs::exists(path));
@@ -93,7 +96,8 @@ TEST_CASE("deadletter - concurrent resend runs send every message exactly once")
     body.append("x\r\n");
     constexpr int messages = 40;
     for (int i = 0; i < messages; ++i)
-        okuru::save_failed(dir.path.string(), {"isp", "me@example.org", {"n" + std::to_string(i) + "@x.example"}},
+        okuru::save_failed(dir.path.string(),
+                           {"isp", "me@example.org", {"n" + std::to_string(i) + "@x.example"}},
                            "err", "Subject: s\r\n\r\n", body);
     const fs::path sent_log = dir.path / "sent.log";
 
@@ -149,12 +153,12 @@ TEST_CASE("deadletter - mailq lists saved messages without claiming them") {
     CHECK(okuru::list_failed((dir.path / "missing").string()).empty());
     okuru::Spool body;
     body.append("hello\r\n");
-    const std::string first = okuru::save_failed(dir.path.string(),
-                                                 {"isp", "me@example.org", {"a@x.example"}},
-                                                 "cannot connect", "Subject: 1\r\n\r\n", body);
-    const std::string second = okuru::save_failed(
-        dir.path.string(), {"", "", {"root"}, false}, "no account for recipient root",
-        "Subject: 2\r\n\r\n", body);
+    const std::string first =
+        okuru::save_failed(dir.path.string(), {"isp", "me@example.org", {"a@x.example"}},
+                           "cannot connect", "Subject: 1\r\n\r\n", body);
+    const std::string second =
+        okuru::save_failed(dir.path.string(), {"", "", {"root"}, false},
+                           "no account for recipient root", "Subject: 2\r\n\r\n", body);
     // Make the order by time certain (both were saved within the same second).
     const timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
     REQUIRE(utimensat(AT_FDCWD, first.c_str(), times, 0) == 0);

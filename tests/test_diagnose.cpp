@@ -221,10 +221,12 @@ TEST_CASE("diagnose - hints for failed steps") {
         in.step = "TLS handshake";
         in.code = Exit::unavailable;
         in.presented_fingerprint = "ab:cd";
-        in.message = "certificate verification failed for x: the certificate issuer is unknown; "
-                     "the certificate has been revoked";
+        in.message =
+            "certificate verification failed for x: the certificate issuer is unknown; "
+            "the certificate has been revoked";
         CHECK_FALSE(hint_for(in));
-        in.message = "certificate verification failed for x: the certificate's signature is invalid";
+        in.message =
+            "certificate verification failed for x: the certificate's signature is invalid";
         CHECK_FALSE(hint_for(in));
     }
     SECTION("a certificate word outside the handshake is not about the server's certificate") {
@@ -239,13 +241,15 @@ TEST_CASE("diagnose - hints for failed steps") {
         in.code = Exit::nohost;
         in.named_on_command_line = true;
         in.message = "cannot resolve smtp.example.net: Name or service not known";
-        CHECK(hint_for(in).value() == "the name smtp.example.net does not resolve: check the host name");
+        CHECK(hint_for(in).value() ==
+              "the name smtp.example.net does not resolve: check the host name");
     }
     SECTION("certificate for another name") {
         in.step = "TLS handshake";
         in.code = Exit::unavailable;
-        in.message = "certificate verification failed for smtp.example.net: the certificate "
-                     "does not match the host name smtp.example.net";
+        in.message =
+            "certificate verification failed for smtp.example.net: the certificate "
+            "does not match the host name smtp.example.net";
         CHECK(hint_for(in).value().starts_with("the certificate does not name smtp.example.net"));
     }
     SECTION("expired certificate") {
@@ -310,9 +314,10 @@ TEST_CASE("maillog - the per-submission line") {
     forged.recipients = {"\"x status=sent exit=0 y\"@example.test"};
     forged.status = "failed";
     forged.exit = 69;
-    CHECK(format_record(forged) ==
-          "account=a from=<me@example.org> to=<\"x\\x20status=sent\\x20exit=0\\x20y\"@example.test> "
-          "size=0 status=failed exit=69");
+    CHECK(
+        format_record(forged) ==
+        "account=a from=<me@example.org> to=<\"x\\x20status=sent\\x20exit=0\\x20y\"@example.test> "
+        "size=0 status=failed exit=69");
     forged.sender_known = false;
     CHECK(format_record(forged).find("from=") == std::string::npos);
 
@@ -326,5 +331,6 @@ TEST_CASE("maillog - the per-submission line") {
     f.saved = "/home/u/.local/state/okuru/failed/new/1";
     CHECK(format_record(f) ==
           "account=isp from=<> to=<x@y.example> size=0 status=failed "
-          "error=\"cannot connect\\x0anow\" exit=75 saved=\"/home/u/.local/state/okuru/failed/new/1\"");
+          "error=\"cannot connect\\x0anow\" exit=75 "
+          "saved=\"/home/u/.local/state/okuru/failed/new/1\"");
 }

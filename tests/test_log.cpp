@@ -12,8 +12,13 @@ TEST_CASE("log - escape neutralises terminal control sequences from servers") {
         {"utf-8 \xe9\x80\x81\xe3\x82\x8b", "utf-8 \xe9\x80\x81\xe3\x82\x8b"},
         {"\xc3\xa9t\xc3\xa9 \xf0\x9f\x93\xa8", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x93\xa8"},
         // 8-bit C1 controls, raw and UTF-8 encoded (CSI, OSC, ST).
-        {"220 \x9b" "31mred", "220 \\x9b31mred"},
-        {"220 \xc2\x9b" "2J \xc2\x9d" "0;t\xc2\x9c", "220 \\xc2\\x9b2J \\xc2\\x9d0;t\\xc2\\x9c"},
+        {"220 \x9b"
+         "31mred",
+         "220 \\x9b31mred"},
+        {"220 \xc2\x9b"
+         "2J \xc2\x9d"
+         "0;t\xc2\x9c",
+         "220 \\xc2\\x9b2J \\xc2\\x9d0;t\\xc2\\x9c"},
         {"nbsp\xc2\xa0ok", "nbsp\xc2\xa0ok"},
         // Not UTF-8: overlong, surrogate, truncated, stray continuation byte.
         {"\xc0\xaf", "\\xc0\\xaf"},

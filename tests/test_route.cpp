@@ -222,9 +222,11 @@ host = "h"
 )",
                                     "t.toml");
     const Qualifier q(cfg, {}, {"Box.example.net", "box"});
-    CHECK(q.expand_recipient("root@box.example.net") == std::vector<std::string>{"admin@example.org"});
+    CHECK(q.expand_recipient("root@box.example.net") ==
+          std::vector<std::string>{"admin@example.org"});
     CHECK(q.expand_recipient("root@BOX") == std::vector<std::string>{"admin@example.org"});
-    CHECK(q.expand_recipient("root@other.example") == std::vector<std::string>{"root@other.example"});
+    CHECK(q.expand_recipient("root@other.example") ==
+          std::vector<std::string>{"root@other.example"});
     // A local host name is not a domain for bare senders.
     CHECK(q.qualify_sender("cron") == "cron");
     CHECK_THROWS_AS(q.expand_recipient("bob@box"), Error);

@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "errors.hpp"
-#include "test_support.hpp"
 #include "secret.hpp"
+#include "test_support.hpp"
 
 using namespace okuru;
 namespace fs = std::filesystem;

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // RFC 5321 4.5.3.1.6: at most 1000 octets with CR LF, "not counting the
             // leading dot duplicated for transparency".
             const std::size_t octets = i + 1 - start;
-            const bool stuffed_dot = octets > 3 && stuffed[start] == '.' && stuffed[start + 1] == '.';
+            const bool stuffed_dot =
+                octets > 3 && stuffed[start] == '.' && stuffed[start + 1] == '.';
             if (octets > 1000 + (stuffed_dot ? 1 : 0)) __builtin_trap();
             start = i + 1;
         }

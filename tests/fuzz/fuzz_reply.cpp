@@ -12,7 +12,7 @@ namespace {
 
 // Hands the input out in small, uneven pieces to exercise the line buffering.
 class BytesTransport : public okuru::Transport {
-public:
+  public:
     BytesTransport(const uint8_t* d, size_t n) : data_(d), size_(n) {}
     void write(std::string_view) override {}
     std::size_t read(std::span<char> buf, okuru::Clock::time_point) override {
@@ -26,7 +26,7 @@ public:
     bool secure() const override { return false; }
     std::string peer_name() const override { return "fuzz"; }
 
-private:
+  private:
     const uint8_t* data_;
     size_t size_, pos_ = 0;
 };
