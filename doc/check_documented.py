@@ -7,7 +7,7 @@
       taken for a broken one
   check_documented.py keys CONFIG_VALUES_CPP PAGE
       every configuration key okuru accepts (the key lists in
-      src/config_values.cpp) is described in the man page PAGE
+      src/config/config_values.cpp) is described in the man page PAGE
 
 PAGE is the generated roff; it is rendered with man -l first, so that font
 changes and escapes do not hide a word. Exits 1 naming what is missing.

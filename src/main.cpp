@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "app.hpp"
+#include "app/app.hpp"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "message.hpp"
+#include "message/message.hpp"
 
 namespace okuru::test {
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "tcp_transport.hpp"
+#include "net/tcp_transport.hpp"
 
 namespace okuru::test {
 

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "sasl_internal.hpp"
-#include "transport.hpp"
+#include "sasl/sasl_internal.hpp"
+#include "net/transport.hpp"
 
 namespace okuru::test {
 

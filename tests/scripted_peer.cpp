@@ -4,8 +4,8 @@
 #include <cstring>
 #include <thread>
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 
 namespace okuru::test {
 

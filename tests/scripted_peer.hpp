@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "transport.hpp"
+#include "net/transport.hpp"
 
 namespace okuru::test {
 

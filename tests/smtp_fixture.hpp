@@ -10,11 +10,11 @@
 #include <sstream>
 #include <string>
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "scripted_peer.hpp"
-#include "smtp_session.hpp"
-#include "spool.hpp"
+#include "smtp/smtp_session.hpp"
+#include "message/spool.hpp"
 
 namespace okuru::test {
 

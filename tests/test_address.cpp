@@ -3,8 +3,8 @@
 #include <tuple>
 #include <vector>
 
-#include "address.hpp"
-#include "errors.hpp"
+#include "message/address.hpp"
+#include "base/errors.hpp"
 
 using okuru::Mailbox;
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
-#include "errors.hpp"
+#include "config/cli.hpp"
+#include "base/errors.hpp"
 
 using okuru::Mode;
 using okuru::Options;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config.hpp"
-#include "errors.hpp"
+#include "config/config.hpp"
+#include "base/errors.hpp"
 #include "test_support.hpp"
 
 using namespace okuru;

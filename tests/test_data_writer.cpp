@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "data_writer.hpp"
+#include "message/data_writer.hpp"
 
 using okuru::DotStuffer;
 using okuru::LineNormalizer;

@@ -9,8 +9,8 @@
 #include <map>
 #include <sstream>
 
-#include "deadletter.hpp"
-#include "errors.hpp"
+#include "store/deadletter.hpp"
+#include "base/errors.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -4,8 +4,8 @@
 // --serverinfo is tested against Postfix (tests/integration/test_postfix.py).
 #include <catch2/catch.hpp>
 
-#include "diagnose.hpp"
-#include "maillog.hpp"
+#include "app/diagnose.hpp"
+#include "app/maillog.hpp"
 #include "smtp_fixture.hpp"
 
 using namespace okuru;

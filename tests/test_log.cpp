@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "log.hpp"
+#include "base/log.hpp"
 
 TEST_CASE("log - escape neutralises terminal control sequences from servers") {
     auto [in, out] = GENERATE(table<std::string, std::string>({

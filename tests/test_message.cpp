@@ -6,8 +6,8 @@
 #include <string>
 #include <thread>
 
-#include "errors.hpp"
-#include "message.hpp"
+#include "base/errors.hpp"
+#include "message/message.hpp"
 #include "message_test_util.hpp"
 
 using namespace okuru;

@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "errors.hpp"
-#include "message.hpp"
+#include "base/errors.hpp"
+#include "message/message.hpp"
 #include "message_test_util.hpp"
 
 using namespace okuru;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "net.hpp"
+#include "net/net.hpp"
 #include "net_fixture.hpp"
-#include "tcp_connect.hpp"
+#include "net/tcp_connect.hpp"
 
 using namespace okuru;
 using namespace std::chrono_literals;

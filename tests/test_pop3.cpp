@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "errors.hpp"
-#include "log.hpp"
+#include "base/errors.hpp"
+#include "base/log.hpp"
 #include "net_fixture.hpp"
-#include "pop3.hpp"
+#include "smtp/pop3.hpp"
 #include "tls_fixture.hpp"
 
 using namespace okuru;

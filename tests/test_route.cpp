@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
-#include "route.hpp"
+#include "base/errors.hpp"
+#include "config/route.hpp"
 
 using namespace okuru;
 

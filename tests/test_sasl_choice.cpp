@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
-#include "sasl.hpp"
+#include "base/errors.hpp"
+#include "sasl/sasl.hpp"
 #include "sasl_fakes.hpp"
-#include "sasl_internal.hpp"
+#include "sasl/sasl_internal.hpp"
 
 using namespace okuru;
 using okuru::sasl_detail::ChoiceInput;

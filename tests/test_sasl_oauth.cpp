@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
-#include "sasl.hpp"
+#include "base/errors.hpp"
+#include "sasl/sasl.hpp"
 #include "sasl_fakes.hpp"
-#include "sasl_internal.hpp"
-#include "secret.hpp"
+#include "sasl/sasl_internal.hpp"
+#include "config/secret.hpp"
 #include "test_support.hpp"
 
 using namespace okuru;

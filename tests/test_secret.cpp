@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "errors.hpp"
-#include "secret.hpp"
+#include "base/errors.hpp"
+#include "config/secret.hpp"
 #include "test_support.hpp"
 
 using namespace okuru;

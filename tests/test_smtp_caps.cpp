@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "smtp_caps.hpp"
+#include "smtp/smtp_caps.hpp"
 
 using namespace okuru;
 

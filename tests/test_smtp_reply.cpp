@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "errors.hpp"
+#include "base/errors.hpp"
 #include "scripted_peer.hpp"
-#include "smtp_reply.hpp"
+#include "smtp/smtp_reply.hpp"
 
 using namespace okuru;
 using okuru::test::ScriptedPeer;

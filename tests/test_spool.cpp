@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "errors.hpp"
-#include "spool.hpp"
+#include "base/errors.hpp"
+#include "message/spool.hpp"
 
 using okuru::Spool;
 

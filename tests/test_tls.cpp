@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 
-#include "net.hpp"
+#include "net/net.hpp"
 #include "net_fixture.hpp"
 #include "tls_fixture.hpp"
-#include "tls_session.hpp"
+#include "net/tls_session.hpp"
 
 using namespace okuru;
 using namespace std::chrono_literals;

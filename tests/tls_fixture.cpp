@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "tls.hpp"
+#include "net/tls.hpp"
 
 namespace okuru::test {
 namespace {

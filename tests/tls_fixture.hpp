@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "tcp_transport.hpp"
+#include "net/tcp_transport.hpp"
 
 namespace okuru::test {
 

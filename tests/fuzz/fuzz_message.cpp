@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "errors.hpp"
-#include "message.hpp"
+#include "base/errors.hpp"
+#include "message/message.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const int fd = memfd_create("fuzz", 0);

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "errors.hpp"
-#include "smtp_reply.hpp"
+#include "base/errors.hpp"
+#include "smtp/smtp_reply.hpp"
 
 namespace {
 

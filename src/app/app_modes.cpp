@@ -1,0 +1,164 @@
+// The modes that send no message of the caller's: --version, --list-accounts,
+// mailq, --serverinfo, --check, and the text --test-message sends.
+#include <gnutls/gnutls.h>
+#include <gsasl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "app/app_internal.hpp"
+#include "store/deadletter.hpp"
+#include "app/diagnose.hpp"
+#include "base/log.hpp"
+#include "message/message.hpp"
+#include "okuru_build.h"
+#include "app/privilege.hpp"
+#include "config/route.hpp"
+#include "sasl/sasl.hpp"
+
+namespace okuru::app_detail {
+namespace {
+
+std::string local_time(std::int64_t t) {
+    const std::time_t tt = t;
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+// The accounts --serverinfo (one) or --check (all, or -a) talk to, with
+// --port / --tls applied on top of the configuration.
+std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
+    std::vector<Account> out;
+    if (opt.account) {
+        out.push_back(forced_account(config, *opt.account));
+    } else if (opt.mode == Mode::serverinfo) {
+        const Account* a = config.find_account(config.default_account);
+        out.push_back(a ? *a : config.accounts.front());
+    } else {
+        out = config.accounts;
+    }
+    for (Account& a : out) {
+        if (opt.tls) a.tls = parse_tls_mode(*opt.tls).value();  // cli.cpp validated it
+        if (opt.port) a.port = *opt.port;
+    }
+    return out;
+}
+
+}  // namespace
+
+void print_version() {
+    std::printf("okuru %s\n", OKURU_VERSION);
+    std::printf("GnuTLS %s, GNU SASL %s, toml++ %s\n", gnutls_check_version(nullptr),
+                gsasl_check_version(nullptr), toml_library_version().c_str());
+    std::printf("SASL mechanisms:");
+    for (const auto& m : available_mechanisms()) std::printf(" %s", m.c_str());
+    std::printf("\n");
+}
+
+Exit list_accounts_mode(const Options& opt) {
+    Preloaded preloaded;
+    const Config config = load(opt, preloaded);
+    for (const Account& a : config.accounts) std::printf("%s\n", a.name.c_str());
+    return Exit::ok;
+}
+
+Exit mailq_mode(const Options& opt) {
+    // Without any configuration file the default Maildir is still worth listing;
+    // a file that exists but is broken is an error (its dead_letter is unknown).
+    Config config;
+    bool have_file = true;
+    try {
+        find_config_path(opt.config_file);
+    } catch (const Error&) {
+        have_file = false;
+    }
+    if (have_file) {
+        Preloaded preloaded;
+        config = load(opt, preloaded);
+    } else if (is_privileged()) {
+        drop_privileges();
+    }
+    const std::string dir = dead_letter_dir(config);
+    const std::vector<SavedMessage> saved = list_failed(dir);
+    if (saved.empty()) {
+        std::printf(
+            "Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
+            dir.c_str());
+        return Exit::ok;
+    }
+    std::printf(
+        "okuru keeps no queue; %zu message(s) saved after failed submissions "
+        "(okuru --resend-failed retries them):\n",
+        saved.size());
+    for (const SavedMessage& m : saved) {
+        std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
+                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
+        const SavedEnvelope& e = m.envelope;
+        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
+        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
+        for (const auto& r : e.recipients)
+            std::printf("    to:      <%s>\n", log::escape(r).c_str());
+        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+    }
+    return Exit::ok;
+}
+
+Exit probe_mode(const Options& opt) {
+    ProbeTargets targets;
+    Preloaded preloaded;
+    if (opt.host) {
+        // A server named on the command line: no configuration is read at all.
+        if (is_privileged()) drop_privileges();
+        if (opt.log_file) log::open_file(*opt.log_file);
+        targets.from_config = false;
+        targets.accounts.push_back(
+            adhoc_account(*opt.host, opt.port, opt.tls ? parse_tls_mode(*opt.tls) : std::nullopt));
+    } else {
+        // --check reports the configuration as its first step, on stdout like the
+        // rest, and ends with FAILED if it is unusable (stderr says it again).
+        const bool steps = opt.mode == Mode::check;
+        std::string step = "config";
+        try {
+            const Config config = load(opt, preloaded);
+            if (steps) {
+                print_step(step, config.path + ": OK (" + std::to_string(config.accounts.size()) +
+                                     (config.accounts.size() == 1 ? " account)" : " accounts)"));
+            }
+            step = "account";
+            targets.accounts = chosen_accounts(config, opt);
+        } catch (const std::exception& e) {
+            if (steps) {
+                print_step(step, "FAILED: " + describe(e));
+                std::printf("FAILED\n");
+            }
+            throw;
+        }
+        targets.preloaded = &preloaded;
+    }
+    return opt.mode == Mode::serverinfo ? serverinfo(targets) : check(targets);
+}
+
+std::string test_message_text(const std::string& to) {
+    const std::vector<std::string> names = this_host_names();
+    const std::string host = names.empty() ? "localhost" : names.front();
+    const std::string when = local_time(std::time(nullptr));
+    return "To: " + to + "\n" +
+           "Subject: okuru test message\n"
+           "MIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=us-ascii\n"
+           "\n"
+           "This is a test message from okuru " OKURU_VERSION " on " +
+           host +
+           ",\n"
+           "sent at " +
+           when +
+           " with okuru --test-message.\n"
+           "\n"
+           "If you are reading it, mail from this machine gets through.\n";
+}
+
+}  // namespace okuru::app_detail

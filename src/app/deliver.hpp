@@ -1,0 +1,51 @@
+// One submission through one account: POP-before-SMTP if configured, the
+// connection (the account's host, then each fallback host), and the SMTP
+// session. The message and envelope are already final here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "net/net.hpp"
+#include "config/secret.hpp"
+#include "smtp/smtp_session.hpp"
+
+namespace okuru {
+
+struct DeliveryOptions {
+    DsnOptions dsn;
+    // Secrets read while privileged (system-wide setgid use); empty: load on demand.
+    const Secret* preloaded_password = nullptr;
+    // Set to "host:port" of each host as it is tried: after deliver() it names the
+    // host that accepted the message, or the last one that failed (the log
+    // record's relay=); nullptr: not wanted.
+    std::string* tried_relay = nullptr;
+};
+
+// The EHLO name: the account's `ehlo`, else this host's FQDN, else "localhost".
+std::string ehlo_name_for(const Account& account);
+
+// "STARTTLS", "implicit TLS" or "no TLS", for messages.
+std::string tls_label(TlsMode mode);
+
+// The pieces deliver() is made of, shared with the diagnostics (--check):
+// the account's password (preloaded or from its source), the POP-before-SMTP
+// login when configured, the session settings, the hosts in the order tried,
+// and how to connect to one of them.
+Secret account_password(const Account& account, const Secret* preloaded);
+void pop_login(const Account& account, const DeliveryOptions& options);
+// The session for one host: its name is the server's in messages and in the
+// SASL mechanisms that bind to it.
+SessionConfig session_config_for(const Account& account, const HostPort& host,
+                                 const DeliveryOptions& options);
+std::vector<HostPort> hosts_of(const Account& account);
+ConnectParams connect_params_for(const Account& account, const HostPort& host);
+
+// Tries each host in order; connection failures (temporary, unresolvable) move on
+// to the next host. Throws the last Error (with the host as context).
+SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
+                     const DeliveryOptions& options);
+
+}  // namespace okuru

@@ -1,0 +1,209 @@
+// Qualifying bare names and choosing the account for each recipient. Pure
+// functions of the configuration: no I/O.
+#include "config/route.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "base/errors.hpp"
+#include "base/log.hpp"
+
+namespace okuru {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : char(c); });
+    return out;
+}
+
+// Domains that mean "this machine": mail to root@localhost is local mail, which the
+// aliases redirect just like mail to a bare "root".
+bool is_local_domain(const std::string& domain, const std::string& fallback,
+                     const std::vector<std::string>& hosts) {
+    return domain == "localhost" || domain == "localhost.localdomain" ||
+           (!fallback.empty() && domain == fallback) ||
+           std::find(hosts.begin(), hosts.end(), domain) != hosts.end();
+}
+
+const std::vector<std::string>* find_alias(const Config& c, std::string_view local, bool wildcard) {
+    if (auto it = c.aliases.find(lower(local)); it != c.aliases.end()) return &it->second;
+    if (wildcard)
+        if (auto it = c.aliases.find("*"); it != c.aliases.end()) return &it->second;
+    return nullptr;
+}
+
+// Alias targets are final (never expanded again), so aliases cannot loop. A bare
+// target is qualified with the domain (the loader has done so already for files).
+std::vector<std::string> targets(const std::vector<std::string>& alias, const std::string& domain) {
+    std::vector<std::string> out;
+    for (const std::string& t : alias)
+        out.push_back(t.find('@') == std::string::npos && !domain.empty() ? t + "@" + domain : t);
+    return out;
+}
+
+// Comparison key: the local part is kept, the domain ignores case (RFC 5321 2.4).
+std::string dedup_key(std::string_view address) {
+    const auto at = address.rfind('@');
+    if (at == std::string_view::npos) return std::string(address);
+    return std::string(address.substr(0, at + 1)) + lower(address.substr(at + 1));
+}
+
+struct Choice {
+    const Account* account = nullptr;
+    std::string reason;
+};
+
+// Exact address beats any domain pattern; among domain patterns the longest domain
+// wins, and *@dom beats *@*.dom of the same length. Ties go to the earlier account.
+Choice match_sender(const Config& c, std::string_view sender) {
+    const auto at = sender.rfind('@');
+    if (sender.empty() || at == std::string_view::npos) return {};
+    const std::string address = lower(sender);
+    const std::string domain = lower(sender.substr(at + 1));
+    Choice best;
+    std::size_t best_score = 0;
+    for (const Account& a : c.accounts) {
+        for (const std::string& p : a.from_patterns) {
+            std::size_t score = 0;
+            if (p.starts_with("*@*.")) {
+                const std::string_view d = std::string_view(p).substr(4);
+                if (domain.size() > d.size() && domain.ends_with(d) &&
+                    domain[domain.size() - d.size() - 1] == '.')
+                    score = 2 * d.size();
+            } else if (p.starts_with("*@")) {
+                if (domain == std::string_view(p).substr(2)) score = 2 * domain.size() + 1;
+            } else if (lower(p) == address) {
+                score = std::numeric_limits<std::size_t>::max();
+            }
+            if (score > best_score) {
+                best_score = score;
+                best = {&a, "sender " + log::escape(sender) + " matches from pattern " + p};
+            }
+        }
+    }
+    return best;
+}
+
+// [routes]: the exact domain, else the longest "*.suffix" that covers it.
+Choice match_route(const Config& c, std::string_view recipient) {
+    const auto at = recipient.rfind('@');
+    if (at == std::string_view::npos) return {};
+    const std::string domain = lower(recipient.substr(at + 1));
+    if (auto it = c.routes.find(domain); it != c.routes.end())
+        return {c.find_account(it->second),
+                "recipient domain " + log::escape(domain) + " routed to " + it->second};
+    for (std::size_t dot = domain.find('.'); dot != std::string::npos;
+         dot = domain.find('.', dot + 1)) {
+        const std::string key = "*" + domain.substr(dot);
+        if (auto it = c.routes.find(key); it != c.routes.end())
+            return {c.find_account(it->second), "recipient domain " + log::escape(domain) +
+                                                    " matches route " + key + " to " + it->second};
+    }
+    return {};
+}
+
+std::string account_names(const Config& c) {
+    std::string out;
+    for (const Account& a : c.accounts) out += (out.empty() ? "" : ", ") + a.name;
+    return out;
+}
+
+}  // namespace
+
+const Account& forced_account(const Config& config, const std::string& name) {
+    const Account* a = config.find_account(name);
+    if (!a) {
+        throw Error(Exit::config, "-a " + log::escape(name) + ": no such account in " +
+                                      config.path + " (accounts: " + account_names(config) + ")");
+    }
+    return *a;
+}
+
+Qualifier::Qualifier(const Config& config, std::string local_domain_fallback,
+                     std::vector<std::string> local_hosts)
+    : config_(config), fallback_(lower(local_domain_fallback)) {
+    for (const std::string& h : local_hosts)
+        if (!h.empty()) local_hosts_.push_back(lower(h));
+}
+
+// An address at localhost (or this host) is local mail: its local part counts as a
+// bare name. Returns the bare name, or nullopt for a qualified remote address.
+std::optional<std::string_view> Qualifier::bare_name(std::string_view address) const {
+    const auto at = address.rfind('@');
+    if (at == std::string_view::npos) return address;
+    if (at > 0 && is_local_domain(lower(address.substr(at + 1)), fallback_, local_hosts_))
+        return address.substr(0, at);
+    return std::nullopt;
+}
+
+std::vector<std::string> Qualifier::expand_recipient(std::string_view address) const {
+    if (address.empty()) throw Error(Exit::dataerr, "empty recipient address");
+    const auto bare = bare_name(address);
+    if (!bare) return {std::string(address)};
+    const std::string& domain = config_.qualify_domain;
+    if (const auto* alias = find_alias(config_, *bare, true)) return targets(*alias, domain);
+    if (!domain.empty()) return {std::string(*bare) + "@" + domain};
+    const std::string name = log::escape(*bare);
+    throw Error(Exit::nouser,
+                "recipient \"" + log::escape(address) + "\" has no domain and no alias, and a " +
+                    "relay would refuse it: add [aliases] " + name + " = \"you@example.org\" " +
+                    "(or \"*\" = ... for every local name), or domain = \"example.org\", to " +
+                    "the configuration");
+}
+
+std::string Qualifier::qualify_sender(std::string_view address) const {
+    const auto bare = address.empty() ? std::nullopt : bare_name(address);
+    if (!bare) return std::string(address);
+    const std::string& domain = config_.qualify_domain;
+    // A named alias gives the person's address; for everyone else the domain is a
+    // better sender than a catch-all mailbox.
+    if (const auto* alias = find_alias(config_, *bare, false))
+        return targets(*alias, domain).front();
+    if (!domain.empty()) return std::string(*bare) + "@" + domain;
+    if (const auto* alias = find_alias(config_, *bare, true))
+        return targets(*alias, domain).front();
+    if (!fallback_.empty()) return std::string(*bare) + "@" + fallback_;
+    return std::string(address);
+}
+
+std::vector<Submission> plan_submissions(const Config& config,
+                                         const std::optional<std::string>& forced_account,
+                                         std::string_view sender,
+                                         const std::vector<std::string>& recipients) {
+    std::optional<Choice> whole;  // one account for every recipient
+    if (forced_account) {
+        const Account& a = okuru::forced_account(config, *forced_account);
+        whole = Choice{&a, "-a " + a.name};
+    } else if (Choice c = match_sender(config, sender); c.account) {
+        whole = c;
+    }
+    const Account* fallback = config.find_account(config.default_account);
+
+    std::vector<Submission> plan;
+    std::map<std::string, std::size_t> seen;  // dedup key -> submission index
+    for (const std::string& r : recipients) {
+        Choice c = whole ? *whole : match_route(config, r);
+        if (!c.account && fallback) c = {fallback, "default account"};
+        if (!c.account) {
+            throw Error(Exit::config,
+                        "no account for recipient " + log::escape(r) + ": the sender " +
+                            (sender.empty() ? std::string("<>") : log::escape(sender)) +
+                            " matches no from pattern, no [routes] entry covers its domain, " +
+                            "and no account has default = true (or use -a NAME)");
+        }
+        auto it = std::find_if(plan.begin(), plan.end(),
+                               [&](const Submission& s) { return s.account == c.account; });
+        if (it == plan.end()) {
+            plan.push_back({c.account, {}, std::move(c.reason)});
+            it = plan.end() - 1;
+        }
+        const std::size_t index = std::size_t(it - plan.begin());
+        if (seen.emplace(dedup_key(r), index).second) it->recipients.push_back(r);
+    }
+    return plan;
+}
+
+}  // namespace okuru

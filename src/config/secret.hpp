@@ -1,0 +1,53 @@
+// Passwords and tokens: read only when a connection needs them, held in memory
+// that is wiped on destruction, never logged, never put in argv or the
+// environment of a child process.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace okuru {
+
+class Secret {
+  public:
+    Secret() = default;
+    explicit Secret(std::string value) : value_(std::move(value)) {}
+    Secret(const Secret&) = delete;
+    Secret& operator=(const Secret&) = delete;
+    Secret(Secret&& other) noexcept;
+    Secret& operator=(Secret&& other) noexcept;
+    ~Secret();
+
+    const std::string& reveal() const { return value_; }
+    bool empty() const { return value_.empty(); }
+
+  private:
+    void wipe() noexcept;
+    std::string value_;
+};
+
+// Loads a secret from its source. `what` names it in errors ("account gmail").
+// inline_text: the text; file: first line of the file; credential: first line
+// of $CREDENTIALS_DIRECTORY/NAME; command: first line of stdout of argv run
+// without a shell, with stdin from /dev/null, a timeout, and its output never
+// echoed in errors. Throws Error(Exit::config / noperm / tempfail).
+Secret load_secret(const PasswordSource& source, const std::string& what);
+
+// The command part of load_secret, with its time limit (load_secret uses 30 s).
+// Refuses to run while setgid privileges are held (they must be dropped first).
+// Throws Error(config) if it cannot be started or prints nothing, Error(tempfail) on
+// a non-zero exit, a signal or the timeout (the child is killed); never shows its output.
+Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
+                          std::chrono::milliseconds timeout);
+
+// Refuses a file that holds secrets but is readable or writable by group/others
+// or not owned by the real user. The one exception is the system-wide file of the
+// setgid design: owned by root, group = our effective group, mode 0640 or stricter.
+// Throws Error(Exit::config) naming the file and the chmod/chown that fixes it.
+void check_private_file(const std::string& path);
+
+}  // namespace okuru

@@ -1,0 +1,103 @@
+// Reading the message from stdin and preparing its header block. The header
+// block is parsed and held in memory (bounded); the body is streamed into a
+// Spool in wire form. Only the headers okuru must change are touched: Bcc and
+// Resent-Bcc removed, Date / Message-ID / From added when missing, bare names
+// qualified in From/To/Cc, and an account's From rewrite.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "message/address.hpp"
+#include "message/spool.hpp"
+
+namespace okuru {
+
+struct Header {
+    std::string name;   // as written
+    std::string value;  // everything after the colon, folding kept (CR LF), no final CR LF
+};
+
+class HeaderBlock {
+  public:
+    std::vector<Header>& fields() { return fields_; }
+    const std::vector<Header>& fields() const { return fields_; }
+    // Case-insensitive look-ups.
+    const Header* find(std::string_view name) const;
+    std::vector<const Header*> find_all(std::string_view name) const;
+    void remove_all(std::string_view name);
+    void add(std::string name, std::string value);  // appended at the end
+    // name: value CRLF ... (no blank line).
+    std::string render() const;
+
+  private:
+    std::vector<Header> fields_;
+};
+
+struct ReadOptions {
+    bool dot_ends_input = true;  // sendmail without -i: a line "." ends the message
+    std::size_t max_header_bytes = 1 << 20;
+};
+
+struct InputMessage {
+    HeaderBlock headers;
+    Spool body;              // wire form, ends with CR LF (or empty)
+    bool eight_bit = false;  // any octet >= 0x80 in headers or body
+    std::size_t lines_split = 0;
+};
+
+// Reads the whole message from fd in 64 KiB chunks, in constant memory. Line
+// endings are normalised first (LineNormalizer), then:
+//  - the header block runs to the first empty line (consumed); EOF inside it
+//    ends the message (headers only is valid);
+//  - a line that is not a header field ("name:" with printable ASCII name, no
+//    space before the colon; not a continuation) starts the body, with every
+//    later line, as sendmail and Postfix do; so a first line like that means an
+//    empty header block;
+//  - a leading mbox "From " line is dropped (as Postfix's sendmail does);
+//  - a header line over 998 octets is folded (CR LF SP, like Postfix);
+//  - without -i (dot_ends_input), a line "." ends input; stdin is not read further.
+// Throws Error(Exit::dataerr) for an empty input, NUL bytes (naming the line),
+// or a header block over the limit; Error(Exit::ioerr) on read errors.
+InputMessage read_message(int fd, const ReadOptions& options);
+
+// -t: addresses of To/Cc/Bcc, or of Resent-To/Cc/Bcc if any Resent- header exists.
+// Throws Error(Exit::dataerr) for unparsable address headers.
+std::vector<std::string> header_recipients(const HeaderBlock& headers);
+
+// The first From: mailbox's address, if any.
+std::optional<std::string> header_sender(const HeaderBlock& headers);
+
+// Rewrites every bare address in From/To/Cc/Reply-To/Sender (and Resent-) via
+// `expand` (which may fan one name out to several addresses; each result keeps
+// the display name). Only fields holding a bare address are re-rendered; others,
+// and fields that do not parse, keep their bytes.
+void qualify_headers(HeaderBlock& headers,
+                     const std::function<std::vector<std::string>(std::string_view)>& expand);
+
+struct HeaderFinish {
+    std::string envelope_sender;           // qualified
+    std::optional<std::string> full_name;  // -F
+    std::string from_rewrite;              // account's from_header, empty: keep
+    std::string message_id_domain;         // domain for a generated Message-ID
+    std::int64_t now = 0;                  // time for Date:, 0: the current time
+};
+
+// Removes Bcc/Resent-Bcc, adds Date/Message-ID/From when missing (appended, as
+// Postfix's cleanup does), applies the From rewrite (every From: mailbox gets
+// from_rewrite, display names kept); returns the rendered header block followed
+// by the empty line (CR LF). A generated From: uses from_rewrite if set, else the
+// envelope sender (none for the null sender); a non-ASCII -F name is RFC 2047
+// encoded. Message-ID uses message_id_domain, else the From domain, else the host.
+std::string finish_headers(HeaderBlock headers, const HeaderFinish& finish);
+
+// RFC 5322 3.3 date in the local zone: "Mon, 23 Nov 2026 10:37:33 +0900".
+std::string rfc5322_date(std::int64_t unix_time);
+// "<random.time@domain>" unique per call.
+std::string make_message_id(std::string_view domain);
+
+}  // namespace okuru

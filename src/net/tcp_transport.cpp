@@ -1,0 +1,200 @@
+// TcpTransport: every wait is a poll() with a deadline, so a stalled server can
+// never hang okuru; the socket stays non-blocking for its whole life.
+#include "net/tcp_transport.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/errors.hpp"
+#include "base/interrupt.hpp"
+#include "base/log.hpp"
+
+namespace okuru {
+
+bool wait_fd(int fd, short events, Clock::time_point deadline) {
+    if (events & POLLIN) {
+        // Acknowledge what arrives at once: the server writes its reply in pieces
+        // (TLS handshake, then greeting), and with its Nagle algorithm waiting for
+        // our delayed ACK each piece would cost ~40 ms on an idle link. The kernel
+        // clears the flag by itself, so it is set again before every wait.
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        const int timeout = left.count() <= 0 ? 0 : int(std::min<long long>(left.count(), 1 << 30));
+        pollfd p{fd, events, 0};
+        const int n = interruptible_poll(&p, 1, timeout);
+        if (n > 0) return true;  // ready, or an error/hang-up the next call will report
+        if (n == 0) {
+            if (Clock::now() >= deadline) return false;
+            continue;
+        }
+        if (errno != EINTR) throw_system(Exit::tempfail, "poll", errno);
+    }
+}
+
+TcpTransport::TcpTransport(Fd fd, std::string peer_name, TlsParams tls,
+                           std::shared_ptr<const tls::Context> context,
+                           std::chrono::milliseconds write_timeout)
+    : fd_(std::move(fd)),
+      peer_(std::move(peer_name)),
+      tls_(std::move(tls)),
+      context_(std::move(context)),
+      write_timeout_(write_timeout) {}
+
+TcpTransport::~TcpTransport() {
+    // Best effort close_notify: one non-blocking attempt, no waiting for the reply.
+    if (session_) gnutls_bye(session_->get(), GNUTLS_SHUT_WR);
+}
+
+void TcpTransport::write(std::string_view data) {
+    if (session_) {
+        write_tls(data);
+    } else {
+        write_plain(data);
+    }
+}
+
+void TcpTransport::write_plain(std::string_view data) {
+    plain_dialogue_ = true;
+    while (!data.empty()) {
+        // MSG_NOSIGNAL: a peer that has gone away gives EPIPE, not a SIGPIPE death.
+        const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+        if (n >= 0) {
+            data.remove_prefix(std::size_t(n));
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
+                throw Error(Exit::tempfail, "timed out sending to " + peer_);
+            }
+        } else if (errno != EINTR) {
+            throw_system(Exit::tempfail, "cannot send to " + peer_, errno);
+        }
+    }
+}
+
+void TcpTransport::write_tls(std::string_view data) {
+    gnutls_session_t s = session_->get();
+    while (!data.empty()) {
+        // GnuTLS cuts the buffer into records of at most 16 KiB; with TCP_NODELAY a
+        // small pipelined group leaves as one record in one segment.
+        const ssize_t n = gnutls_record_send(s, data.data(), data.size());
+        if (n > 0) {
+            data.remove_prefix(std::size_t(n));
+        } else if (n == GNUTLS_E_AGAIN) {
+            // Retried with the same arguments, as GnuTLS requires.
+            if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
+                throw Error(Exit::tempfail, "timed out sending to " + peer_);
+            }
+        } else if (n != GNUTLS_E_INTERRUPTED) {
+            throw Error(Exit::tempfail, "cannot send to " + peer_ + ": " + gnutls_strerror(int(n)));
+        }
+    }
+}
+
+std::size_t TcpTransport::read(std::span<char> buf, Clock::time_point deadline) {
+    if (buf.empty()) return 0;
+    for (;;) {
+        if (session_) {
+            gnutls_session_t s = session_->get();
+            // Decrypted bytes may already be buffered: polling the socket would miss them.
+            const ssize_t n = gnutls_record_recv(s, buf.data(), buf.size());
+            if (n >= 0) return std::size_t(n);
+            // A server that drops TCP without close_notify after QUIT: end of stream.
+            if (n == GNUTLS_E_PREMATURE_TERMINATION) return 0;
+            if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE) continue;
+            if (n != GNUTLS_E_AGAIN && gnutls_error_is_fatal(int(n))) {
+                throw Error(Exit::tempfail,
+                            "cannot read from " + peer_ + ": " + gnutls_strerror(int(n)));
+            }
+            if (n != GNUTLS_E_AGAIN) continue;  // a warning alert: keep reading
+        } else {
+            plain_dialogue_ = true;
+            const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+            if (n >= 0) return std::size_t(n);
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                throw_system(Exit::tempfail, "cannot read from " + peer_, errno);
+            }
+        }
+        if (!wait_fd(fd_.get(), POLLIN, deadline)) {
+            throw Error(Exit::tempfail, "timed out waiting for " + peer_);
+        }
+    }
+}
+
+void TcpTransport::check_quiet_before_handshake() {
+    // The server must say nothing between its STARTTLS reply and our ClientHello:
+    // bytes here were injected into the plaintext stream (RFC 3207 5, and the
+    // "STARTTLS response injection" class of attacks).
+    char c;
+    const ssize_t n = ::recv(fd_.get(), &c, 1, MSG_PEEK);
+    if (n == 0) throw Error(Exit::tempfail, peer_ + " closed the connection before TLS");
+    if (n > 0 && !plain_dialogue_) {
+        throw Error(Exit::protocol, peer_ +
+                                        " sent plaintext where a TLS handshake was expected "
+                                        "(is the port meant for STARTTLS, not implicit TLS?)");
+    }
+    if (n > 0) {
+        throw Error(Exit::protocol,
+                    peer_ + " sent data before the TLS handshake (response injection?)");
+    }
+}
+
+void TcpTransport::start_tls(Clock::time_point deadline) {
+    if (session_) throw Error(Exit::software, "TLS is already active with " + peer_);
+    if (!context_) context_ = std::make_shared<const tls::Context>(tls_);
+    check_quiet_before_handshake();
+
+    auto session = std::make_unique<tls::Session>(context_, fd_.get());
+    gnutls_session_t s = session->get();
+    for (;;) {
+        const int rc = gnutls_handshake(s);
+        if (rc == GNUTLS_E_SUCCESS) break;
+        if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+            const short events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
+            if (!wait_fd(fd_.get(), events, deadline)) {
+                throw Error(Exit::tempfail, "TLS handshake with " + peer_ + " timed out");
+            }
+            continue;
+        }
+        if (!gnutls_error_is_fatal(rc)) continue;  // warning alert
+        session->fail_handshake(rc, peer_);
+    }
+    try {
+        session->verify();
+    } catch (const Error&) {
+        presented_ = session->details();
+        // Tell the server why we hang up; nothing of ours has been sent.
+        gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+        throw;
+    }
+    session_ = std::move(session);
+}
+
+std::optional<TlsDetails> TcpTransport::tls_details() const {
+    if (!session_) return std::nullopt;
+    return session_->details();
+}
+
+std::optional<TlsDetails> TcpTransport::presented_certificate() const {
+    if (session_) return session_->details();
+    return presented_;
+}
+
+std::optional<ChannelBinding> TcpTransport::channel_binding() const {
+    if (!session_) return std::nullopt;
+    return session_->channel_binding();
+}
+
+bool TcpTransport::has_client_certificate() const {
+    return session_ && session_->sent_client_certificate();
+}
+
+}  // namespace okuru

@@ -1,0 +1,54 @@
+// The real Transport: a connected non-blocking TCP socket (TCP_NODELAY) with
+// poll()-bounded reads, writes and TLS handshake, and GnuTLS on top once
+// start_tls() has run. Built by open_connection() (net.hpp).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "base/fd.hpp"
+#include "net/tls_session.hpp"
+#include "net/transport.hpp"
+
+namespace okuru {
+
+// Waits until `fd` has one of `events` (POLLIN/POLLOUT) or the deadline passes.
+// Returns false on timeout. Throws Error(Exit::tempfail) if poll fails.
+bool wait_fd(int fd, short events, Clock::time_point deadline);
+
+class TcpTransport final : public Transport {
+  public:
+    // `context` may be null: start_tls() then loads it from `tls` first.
+    TcpTransport(Fd fd, std::string peer_name, TlsParams tls,
+                 std::shared_ptr<const tls::Context> context,
+                 std::chrono::milliseconds write_timeout);
+    ~TcpTransport() override;
+
+    void write(std::string_view data) override;
+    std::size_t read(std::span<char> buf, Clock::time_point deadline) override;
+    void start_tls(Clock::time_point deadline) override;
+    bool secure() const override { return session_ != nullptr; }
+    std::optional<TlsDetails> tls_details() const override;
+    std::optional<TlsDetails> presented_certificate() const override;
+    std::optional<ChannelBinding> channel_binding() const override;
+    bool has_client_certificate() const override;
+    std::string peer_name() const override { return peer_; }
+
+  private:
+    void write_plain(std::string_view data);
+    void write_tls(std::string_view data);
+    void check_quiet_before_handshake();
+
+    Fd fd_;  // declared first: closed after the session is gone
+    std::string peer_;
+    TlsParams tls_;
+    std::shared_ptr<const tls::Context> context_;
+    std::chrono::milliseconds write_timeout_;
+    std::unique_ptr<tls::Session> session_;  // set once the peer is verified
+    bool plain_dialogue_ = false;            // bytes were exchanged before TLS (STARTTLS)
+    std::optional<TlsDetails> presented_;    // certificate of a handshake that failed verification
+};
+
+}  // namespace okuru

@@ -1,0 +1,235 @@
+#include "store/deadletter.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+#include "base/errors.hpp"
+#include "base/fd.hpp"
+#include "base/log.hpp"
+
+namespace okuru {
+namespace {
+
+constexpr std::string_view from_field = "X-Okuru-Envelope-From: ";
+constexpr std::string_view to_field = "X-Okuru-Envelope-To: ";
+constexpr std::string_view account_field = "X-Okuru-Account: ";
+constexpr std::string_view error_field = "X-Okuru-Error: ";
+
+void make_dirs(const std::string& path) {
+    for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+        if (pos != path.size() && path[pos] != '/') continue;
+        std::string part = path.substr(0, pos);
+        if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
+            throw_system(Exit::cantcreat, "cannot create " + part, errno);
+    }
+}
+
+// CR LF -> LF: the wire form has no other CR, so this is reversed exactly on resend.
+void append_lf(std::string& out, std::string_view crlf) {
+    for (std::size_t i = 0; i < crlf.size(); ++i) {
+        if (crlf[i] == '\r' && i + 1 < crlf.size() && crlf[i + 1] == '\n') continue;
+        out += crlf[i];
+    }
+}
+
+std::string unique_name() {
+    unsigned char rnd[8];
+    if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) throw_system(Exit::oserr, "getrandom", errno);
+    char host[HOST_NAME_MAX + 1] = {};
+    gethostname(host, sizeof host - 1);
+    for (char* p = host; *p; ++p)
+        if (*p == '/' || *p == ':') *p = '_';
+    std::string r;
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned char c : rnd) {
+        r += hex[c >> 4];
+        r += hex[c & 15];
+    }
+    return std::to_string(std::time(nullptr)) + ".P" + std::to_string(getpid()) + "R" + r + "." +
+           host;
+}
+
+// Reads the X-Okuru-* fields at the start of a claimed file; leaves the offset
+// just after them.
+SavedEnvelope read_envelope(int fd, const std::string& path) {
+    SavedEnvelope env;
+    env.sender_known = false;
+    std::string line;
+    char c;
+    while (true) {
+        ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || c == '\n') {
+            std::string_view l = line;
+            if (l.starts_with(from_field)) {
+                env.sender = std::string(l.substr(from_field.size()));
+                env.sender_known = true;
+                if (env.sender == "<>") env.sender.clear();
+            } else if (l.starts_with(to_field)) {
+                env.recipients.emplace_back(l.substr(to_field.size()));
+            } else if (l.starts_with(account_field)) {
+                env.account = std::string(l.substr(account_field.size()));
+            } else if (l.starts_with(error_field)) {
+                env.error = std::string(l.substr(error_field.size()));
+            } else {
+                // First non-envelope line: rewind to its start.
+                lseek(fd, -off_t(line.size() + (n > 0 ? 1 : 0)), SEEK_CUR);
+                break;
+            }
+            line.clear();
+            if (n <= 0) break;
+        } else {
+            line += c;
+            if (line.size() > 4096) break;
+        }
+    }
+    if (env.recipients.empty())
+        throw Error(Exit::dataerr, path + ": not a message saved by okuru (no envelope)");
+    return env;
+}
+
+// The files in new/ and cur/ (a missing Maildir has none).
+std::vector<std::string> saved_paths(const std::string& maildir) {
+    std::vector<std::string> paths;
+    for (const char* sub : {"/new", "/cur"}) {
+        const std::string dir = maildir + sub;
+        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+        if (!d) continue;
+        while (dirent* e = readdir(d.get()))
+            if (e->d_name[0] != '.') paths.push_back(dir + "/" + e->d_name);
+    }
+    return paths;
+}
+
+}  // namespace
+
+std::string dead_letter_dir(const Config& config) {
+    if (!config.dead_letter.empty()) return config.dead_letter;
+    if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state == '/')
+        return std::string(state) + "/okuru/failed";
+    const char* home = std::getenv("HOME");
+    if (!home || *home != '/') throw Error(Exit::cantcreat, "HOME is not set; set dead_letter");
+    return std::string(home) + "/.local/state/okuru/failed";
+}
+
+std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
+                        std::string_view error, std::string_view headers, const Spool& body) {
+    for (const char* sub : {"/tmp", "/new", "/cur"}) make_dirs(maildir + sub);
+    const std::string name = unique_name();
+    const std::string tmp = maildir + "/tmp/" + name;
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
+
+    std::string out;
+    out += std::string(account_field) + envelope.account + "\n";
+    if (envelope.sender_known)
+        out += std::string(from_field) + (envelope.sender.empty() ? "<>" : envelope.sender) + "\n";
+    for (const auto& r : envelope.recipients) out += std::string(to_field) + r + "\n";
+    out += std::string(error_field) + log::escape(error) + "\n";
+    append_lf(out, headers);
+    write_all(fd.get(), out, tmp);
+
+    std::string chunk(1 << 16, '\0');
+    std::string converted;
+    bool pending_cr = false;
+    for (std::uint64_t off = 0;;) {
+        std::size_t n = body.read_at(off, {chunk.data(), chunk.size()});
+        if (n == 0) break;
+        off += n;
+        converted.clear();
+        std::string_view piece(chunk.data(), n);
+        if (pending_cr && piece.front() != '\n') converted += '\r';
+        pending_cr = piece.back() == '\r';
+        if (pending_cr) piece.remove_suffix(1);
+        append_lf(converted, piece);
+        write_all(fd.get(), converted, tmp);
+    }
+    if (fsync(fd.get()) != 0) throw_system(Exit::ioerr, "cannot sync " + tmp, errno);
+    const std::string final_path = maildir + "/new/" + name;
+    if (rename(tmp.c_str(), final_path.c_str()) != 0)
+        throw_system(Exit::cantcreat, "cannot move message into " + maildir + "/new", errno);
+    return final_path;
+}
+
+ClaimedMessage::ClaimedMessage(ClaimedMessage&& o) noexcept
+    : path(std::move(o.path)), envelope(std::move(o.envelope)), fd(o.fd) {
+    o.fd = -1;
+}
+
+ClaimedMessage::~ClaimedMessage() {
+    if (fd >= 0) close(fd);  // releases the lock
+}
+
+void ClaimedMessage::remove() {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw_system(Exit::ioerr, "cannot remove " + path, errno);
+}
+
+std::size_t for_each_failed(const std::string& maildir,
+                            const std::function<bool(ClaimedMessage&)>& send) {
+    std::size_t left = 0;
+    for (const std::string& path : saved_paths(maildir)) {
+        ClaimedMessage m;
+        m.path = path;
+        m.fd = open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m.fd < 0) continue;  // taken and removed by another run
+        if (flock(m.fd, LOCK_EX | LOCK_NB) != 0) {
+            ++left;  // another run is sending it right now
+            continue;
+        }
+        // The other run may have sent and unlinked it between our open and lock.
+        struct stat by_fd {
+        }, by_path{};
+        if (fstat(m.fd, &by_fd) != 0 || stat(m.path.c_str(), &by_path) != 0 ||
+            by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)
+            continue;
+        try {
+            m.envelope = read_envelope(m.fd, m.path);
+            if (send(m)) {
+                m.remove();
+                continue;
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "okuru: %s: %s\n", m.path.c_str(), describe(e).c_str());
+        }
+        ++left;
+    }
+    return left;
+}
+
+std::vector<SavedMessage> list_failed(const std::string& maildir) {
+    std::vector<SavedMessage> out;
+    for (const std::string& path : saved_paths(maildir)) {
+        SavedMessage m;
+        m.path = path;
+        const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st {};
+        if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
+        try {
+            m.envelope = read_envelope(fd.get(), m.path);
+        } catch (const std::exception& ex) {
+            log::warn(describe(ex));
+            continue;
+        }
+        m.size = std::uint64_t(st.st_size);
+        m.saved_at = st.st_mtime;
+        out.push_back(std::move(m));
+    }
+    std::sort(out.begin(), out.end(), [](const SavedMessage& a, const SavedMessage& b) {
+        return a.saved_at != b.saved_at ? a.saved_at < b.saved_at : a.path < b.path;
+    });
+    return out;
+}
+
+}  // namespace okuru

@@ -1,0 +1,66 @@
+// Nothing lost: a message whose submission failed is saved, with its envelope,
+// to a Maildir of the user's (default $XDG_STATE_HOME/okuru/failed), and
+// `okuru --resend-failed` retries each saved message once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "message/spool.hpp"
+
+namespace okuru {
+
+struct SavedEnvelope {
+    std::string account;  // account that was tried
+    std::string sender;   // "" is the null sender
+    std::vector<std::string> recipients;
+    bool sender_known = true;  // false: saved before a sender was decided (no -f)
+    std::string error{};       // why it was saved (read back only)
+};
+
+// The Maildir in use: config.dead_letter, else $XDG_STATE_HOME/okuru/failed, else
+// ~/.local/state/okuru/failed.
+std::string dead_letter_dir(const Config& config);
+
+// Writes the message (headers as prepared, body from the spool, LF line endings)
+// with X-Okuru-Envelope-* fields in front, via tmp/ and an atomic rename into new/.
+// Returns the final path. Throws Error(Exit::cantcreat / ioerr).
+std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
+                        std::string_view error, std::string_view headers, const Spool& body);
+
+// One saved message, claimed by this process (an exclusive lock that stays held
+// until the object dies), so concurrent runs never send it twice.
+struct ClaimedMessage {
+    std::string path;
+    SavedEnvelope envelope;
+    int fd = -1;  // locked descriptor; the message bytes follow the envelope fields
+    ClaimedMessage() = default;
+    ClaimedMessage(ClaimedMessage&&) noexcept;
+    ClaimedMessage& operator=(ClaimedMessage&&) = delete;
+    ~ClaimedMessage();
+    // Removes the file (after the server accepted it).
+    void remove();
+};
+
+// A saved message as mailq lists it (read without claiming it).
+struct SavedMessage {
+    std::string path;
+    SavedEnvelope envelope;
+    std::uint64_t size = 0;     // bytes of the file
+    std::int64_t saved_at = 0;  // modification time, Unix seconds
+};
+
+// Every message in new/ and cur/, oldest first. A missing Maildir is an empty list;
+// a file okuru did not write is skipped with a warning.
+std::vector<SavedMessage> list_failed(const std::string& maildir);
+
+// Calls `send` for every message that can be claimed in new/ and cur/; messages
+// locked by another run are skipped. `send` returns true when the message was
+// accepted (the file is then deleted). Returns the number of messages left.
+std::size_t for_each_failed(const std::string& maildir,
+                            const std::function<bool(ClaimedMessage&)>& send);
+
+}  // namespace okuru
