@@ -3,8 +3,8 @@
 #include <tuple>
 #include <vector>
 
-#include "message/address.hpp"
 #include "base/errors.hpp"
+#include "message/address.hpp"
 
 using okuru::Mailbox;
 

@@ -3,11 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "config/cli.hpp"
 #include "base/errors.hpp"
+#include "config/cli.hpp"
 
 using okuru::Mode;
 using okuru::Options;
+using okuru::TlsMode;
 
 namespace Catch {
 template <>
@@ -431,12 +432,12 @@ TEST_CASE("cli - diagnostic modes and their options") {
     CHECK(a.mode == Mode::serverinfo);
     CHECK(a.host == "mx.example");
     CHECK(a.port == 465);
-    CHECK(a.tls == "implicit");
+    CHECK(a.tls == TlsMode::implicit);
 
     const Options b = parse({"okuru", "--check", "-a", "isp", "--tls=starttls"});
     CHECK(b.mode == Mode::check);
     CHECK(b.account == "isp");
-    CHECK(b.tls == "starttls");
+    CHECK(b.tls == TlsMode::starttls);
     CHECK_FALSE(b.host);
 
     const Options c = parse({"okuru", "--test-message", "me@example.org", "-a", "isp", "-v"});

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/config.hpp"
 #include "base/errors.hpp"
+#include "config/config.hpp"
 #include "test_support.hpp"
 
 using namespace okuru;

@@ -9,8 +9,8 @@
 #include <map>
 #include <sstream>
 
-#include "store/deadletter.hpp"
 #include "base/errors.hpp"
+#include "store/deadletter.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

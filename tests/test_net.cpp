@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "net/net.hpp"
-#include "net_fixture.hpp"
 #include "net/tcp_connect.hpp"
+#include "net_fixture.hpp"
 
 using namespace okuru;
 using namespace std::chrono_literals;

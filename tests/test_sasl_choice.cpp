@@ -5,8 +5,8 @@
 
 #include "base/errors.hpp"
 #include "sasl/sasl.hpp"
-#include "sasl_fakes.hpp"
 #include "sasl/sasl_internal.hpp"
+#include "sasl_fakes.hpp"
 
 using namespace okuru;
 using okuru::sasl_detail::ChoiceInput;

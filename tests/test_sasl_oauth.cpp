@@ -6,10 +6,10 @@
 #include <catch2/catch.hpp>
 
 #include "base/errors.hpp"
-#include "sasl/sasl.hpp"
-#include "sasl_fakes.hpp"
-#include "sasl/sasl_internal.hpp"
 #include "config/secret.hpp"
+#include "sasl/sasl.hpp"
+#include "sasl/sasl_internal.hpp"
+#include "sasl_fakes.hpp"
 #include "test_support.hpp"
 
 using namespace okuru;

@@ -11,9 +11,9 @@
 #include <string>
 
 #include "net/net.hpp"
+#include "net/tls_session.hpp"
 #include "net_fixture.hpp"
 #include "tls_fixture.hpp"
-#include "net/tls_session.hpp"
 
 using namespace okuru;
 using namespace std::chrono_literals;

@@ -12,20 +12,20 @@
 #include <optional>
 
 #include "app/app_internal.hpp"
-#include "config/cli.hpp"
-#include "config/config.hpp"
-#include "store/deadletter.hpp"
 #include "app/deliver.hpp"
+#include "app/maillog.hpp"
+#include "app/privilege.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
-#include "app/maillog.hpp"
+#include "config/cli.hpp"
+#include "config/config.hpp"
+#include "config/route.hpp"
 #include "message/message.hpp"
 #include "okuru_build.h"
-#include "app/privilege.hpp"
-#include "config/route.hpp"
 #include "sasl/sasl.hpp"
+#include "store/deadletter.hpp"
 
 namespace okuru {
 namespace app_detail {

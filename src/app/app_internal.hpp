@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "config/cli.hpp"
-#include "config/config.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
+#include "config/cli.hpp"
+#include "config/config.hpp"
 #include "config/secret.hpp"
 
 namespace okuru::app_detail {

@@ -8,14 +8,14 @@
 #include <ctime>
 
 #include "app/app_internal.hpp"
-#include "store/deadletter.hpp"
 #include "app/diagnose.hpp"
+#include "app/privilege.hpp"
 #include "base/log.hpp"
+#include "config/route.hpp"
 #include "message/message.hpp"
 #include "okuru_build.h"
-#include "app/privilege.hpp"
-#include "config/route.hpp"
 #include "sasl/sasl.hpp"
+#include "store/deadletter.hpp"
 
 namespace okuru::app_detail {
 namespace {
@@ -42,7 +42,7 @@ std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
         out = config.accounts;
     }
     for (Account& a : out) {
-        if (opt.tls) a.tls = parse_tls_mode(*opt.tls).value();  // cli.cpp validated it
+        if (opt.tls) a.tls = *opt.tls;
         if (opt.port) a.port = *opt.port;
     }
     return out;
@@ -115,8 +115,7 @@ Exit probe_mode(const Options& opt) {
         if (is_privileged()) drop_privileges();
         if (opt.log_file) log::open_file(*opt.log_file);
         targets.from_config = false;
-        targets.accounts.push_back(
-            adhoc_account(*opt.host, opt.port, opt.tls ? parse_tls_mode(*opt.tls) : std::nullopt));
+        targets.accounts.push_back(adhoc_account(*opt.host, opt.port, opt.tls));
     } else {
         // --check reports the configuration as its first step, on stdout like the
         // rest, and ends with FAILED if it is unusable (stderr says it again).

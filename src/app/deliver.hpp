@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "net/net.hpp"
 #include "config/secret.hpp"
+#include "net/net.hpp"
 #include "smtp/smtp_session.hpp"
 
 namespace okuru {

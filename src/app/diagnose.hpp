@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.hpp"
 #include "base/errors.hpp"
+#include "config/config.hpp"
 #include "config/secret.hpp"
 
 namespace okuru {

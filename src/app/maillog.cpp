@@ -9,10 +9,10 @@
 #include <cstring>
 #include <ctime>
 
-#include "config/config.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/log.hpp"
+#include "config/config.hpp"
 
 namespace okuru {
 namespace {

@@ -10,6 +10,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 
 namespace okuru {
 namespace {
@@ -31,14 +32,6 @@ constexpr std::size_t max_envid = 100;
     throw Error(Exit::usage, message);
 }
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
-    }
-    return out;
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -58,7 +51,7 @@ std::string parse_notify(std::string_view value) {
     std::size_t start = 0;
     while (true) {
         const std::size_t comma = value.find(',', start);
-        const std::string item = upper(
+        const std::string item = ascii_upper(
             trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start)));
         if (item != "NEVER" && item != "SUCCESS" && item != "DELAY" && item != "FAILURE") {
             usage(bad);
@@ -79,7 +72,7 @@ std::string parse_notify(std::string_view value) {
 // A value that must be one of `choices` (compared case-insensitively), returned upper-cased.
 std::string parse_choice(char option, std::string_view value,
                          std::initializer_list<std::string_view> choices) {
-    const std::string u = upper(value);
+    const std::string u = ascii_upper(value);
     for (auto choice : choices) {
         if (u == choice) return u;
     }
@@ -230,10 +223,10 @@ class Parser {
             opt_.port = parse_port(value());
         } else if (name == "--tls") {
             const std::string v = value();
-            if (v != "starttls" && v != "implicit" && v != "none")
+            opt_.tls = parse_tls_mode(v);
+            if (!opt_.tls)
                 usage("invalid --tls value '" + log::escape(v) +
                       "': use starttls, implicit or none");
-            opt_.tls = v;
         } else {
             usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as + " --help)");
         }

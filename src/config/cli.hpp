@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "net/tls.hpp"
+
 namespace okuru {
 
 enum class Mode {
@@ -47,7 +49,7 @@ struct Options {
     // --serverinfo / --check: a server named on the command line instead of an account.
     std::optional<std::string> host;          // --host
     std::optional<std::uint16_t> port;        // --port
-    std::optional<std::string> tls;           // --tls: "starttls", "implicit" or "none"
+    std::optional<TlsMode> tls;               // --tls
     std::optional<std::string> test_address;  // --test-message ADDR (raw)
 
     std::vector<std::string> recipients;  // raw, in order (validated later)

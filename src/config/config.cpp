@@ -12,12 +12,13 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "config/config_internal.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/log.hpp"
-#include "okuru_build.h"
+#include "base/text.hpp"
+#include "config/config_internal.hpp"
 #include "config/secret.hpp"
+#include "okuru_build.h"
 
 namespace okuru {
 namespace {
@@ -48,7 +49,7 @@ bool valid_account_name(std::string_view n) {
 // `syslog = "mail"` (a facility name), or true (mail) / false (off).
 std::string syslog_facility(const Reader& r, const Item& it) {
     if (it.node->is_boolean()) return r.boolean(it) ? "mail" : "";
-    const std::string name = lower(r.string(it));
+    const std::string name = ascii_lower(r.string(it));
     static constexpr std::string_view known[] = {"mail",   "user",   "daemon", "local0",
                                                  "local1", "local2", "local3", "local4",
                                                  "local5", "local6", "local7"};
@@ -110,7 +111,7 @@ void read_routes(const Reader& r, const Item& item, Config& c) {
     std::vector<std::string_view> names;
     for (const Account& a : c.accounts) names.push_back(a.name);
     for (auto&& [key, node] : table_value(r, item)) {
-        const std::string domain = lower(key.str());
+        const std::string domain = ascii_lower(key.str());
         const std::string_view bare =
             std::string_view(domain).substr(domain.starts_with("*.") ? 2 : 0);
         if (!valid_domain(bare)) {
@@ -131,7 +132,7 @@ void read_routes(const Reader& r, const Item& item, Config& c) {
 
 void read_aliases(const Reader& r, const Item& item, Config& c) {
     for (auto&& [key, node] : table_value(r, item)) {
-        const std::string name = lower(key.str());
+        const std::string name = ascii_lower(key.str());
         if (name != "*" && !valid_local(name)) {
             r.fail(key.source(), "alias \"" + log::escape(key.str()) +
                                      "\" must be a local name such as root, or \"*\"");
@@ -190,24 +191,6 @@ std::string toml_library_version() {
            std::to_string(TOML_LIB_PATCH);
 }
 
-std::string_view tls_mode_name(TlsMode mode) {
-    switch (mode) {
-        case TlsMode::starttls:
-            return "starttls";
-        case TlsMode::implicit:
-            return "implicit";
-        case TlsMode::none:
-            return "none";
-    }
-    return "";
-}
-
-std::optional<TlsMode> parse_tls_mode(std::string_view word) {
-    for (TlsMode m : {TlsMode::starttls, TlsMode::implicit, TlsMode::none})
-        if (word == tls_mode_name(m)) return m;
-    return std::nullopt;
-}
-
 const Account* Config::find_account(std::string_view name) const {
     for (const Account& a : accounts)
         if (a.name == name) return &a;
@@ -246,7 +229,7 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     Config c;
     c.path = source;
     if (auto it = find_item(root, "domain")) {
-        c.qualify_domain = lower(r.string(*it));
+        c.qualify_domain = ascii_lower(r.string(*it));
         if (!valid_domain(c.qualify_domain) || c.qualify_domain.find('.') == std::string::npos)
             r.fail(it->at, "domain must be a fully-qualified domain name like example.org");
     }

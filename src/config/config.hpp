@@ -3,8 +3,6 @@
 // carries Exit::config; all validation happens before any network activity.
 #pragma once
 
-#include <string.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -13,32 +11,14 @@
 #include <string_view>
 #include <vector>
 
-namespace okuru {
+#include "config/secret.hpp"
+#include "net/tls.hpp"
 
-enum class TlsMode { starttls, implicit, none };
+namespace okuru {
 
 // "3.3.0": the toml++ the loader was built with (for --version; toml++ itself
 // stays inside the config_*.cpp files).
 std::string toml_library_version();
-
-// The configuration's words for the modes: "starttls", "implicit", "none".
-std::string_view tls_mode_name(TlsMode mode);
-std::optional<TlsMode> parse_tls_mode(std::string_view word);
-
-struct PasswordSource {
-    enum class Kind { none, inline_text, command, file, credential };
-    Kind kind = Kind::none;
-    std::string text;               // inline_text: the password; file: path; credential: name
-    std::vector<std::string> argv;  // command: argv, run without a shell
-
-    PasswordSource() = default;
-    PasswordSource(Kind k, std::string t, std::vector<std::string> a)
-        : kind(k), text(std::move(t)), argv(std::move(a)) {}
-    PasswordSource(const PasswordSource&) = default;
-    PasswordSource& operator=(const PasswordSource&) = default;
-    // An inline password is a secret too: wiped with the configuration.
-    ~PasswordSource() { explicit_bzero(text.data(), text.size()); }
-};
 
 struct HostPort {
     std::string host;

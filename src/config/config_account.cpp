@@ -6,8 +6,9 @@
 #include <cctype>
 #include <map>
 
-#include "config/config_internal.hpp"
+#include "base/errors.hpp"
 #include "base/log.hpp"
+#include "config/config_internal.hpp"
 
 namespace okuru::config_detail {
 namespace {
@@ -51,9 +52,16 @@ const Item* get(const Items& items, std::string_view key) {
 TlsMode tls_mode(const Reader& r, const Item& it) {
     const std::string v = r.string(it);
     if (auto mode = parse_tls_mode(v)) return *mode;
-    static constexpr std::array<std::string_view, 3> modes{"starttls", "implicit", "none"};
-    std::string msg =
-        "tls must be \"starttls\", \"implicit\" or \"none\", not \"" + log::escape(v) + "\"";
+    std::array<std::string_view, all_tls_modes.size()> modes;
+    std::string msg = "tls must be";
+    for (std::size_t i = 0; i < modes.size(); ++i) {
+        modes[i] = tls_mode_name(all_tls_modes[i]);
+        msg += std::string(i == 0                  ? " \""
+                           : i + 1 == modes.size() ? "\" or \""
+                                                   : "\", \"") +
+               std::string(modes[i]);
+    }
+    msg += "\", not \"" + log::escape(v) + "\"";
     if (auto near = closest(v, modes)) msg += " (did you mean \"" + *near + "\"?)";
     if (v == "ssl" || v == "tls" || v == "smtps") msg += " (port 465 is \"implicit\")";
     r.fail(it.at, msg);
@@ -138,18 +146,16 @@ std::string address_value(const Reader& r, const Item& it) {
     return v;
 }
 
+// The same rules as the TLS layer's (normalize_fingerprint), with the error
+// pointing at the key.
 std::string fingerprint_value(const Reader& r, const Item& it) {
-    std::string hex;
-    for (char c : r.string(it)) {
-        if (c == ':') continue;
-        if (!std::isxdigit(static_cast<unsigned char>(c))) hex += 'x';  // forces the error
-        hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (hex.size() != 64 || hex.find('x') != std::string::npos)
+    try {
+        return normalize_fingerprint(r.string(it));
+    } catch (const Error&) {
         r.fail(it.at,
                "fingerprint must be the SHA-256 of the server certificate: 64 hex " +
                    std::string("digits, colons optional (gnutls-cli --print-cert shows it)"));
-    return hex;
+    }
 }
 
 void read_tls_settings(const Reader& r, const Items& items, Account& a) {

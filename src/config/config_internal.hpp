@@ -65,7 +65,6 @@ class Reader {
 
 // "a string", "an integer", ... for messages.
 std::string type_name(const toml::node& n);
-std::string lower(std::string_view s);
 // Optimal string alignment distance (Levenshtein plus transpositions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate worth suggesting, if any.

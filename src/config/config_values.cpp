@@ -11,9 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "config/config_internal.hpp"
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
+#include "config/config_internal.hpp"
 
 namespace okuru::config_detail {
 namespace {
@@ -205,13 +206,6 @@ std::string type_name(const toml::node& n) {
     }
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return out;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     const std::size_t n = a.size(), m = b.size();
     std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
@@ -230,7 +224,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> closest(std::string_view key,
                                    std::span<const std::string_view> candidates) {
-    const std::string k = lower(key);
+    const std::string k = ascii_lower(key);
     // Short keys tolerate one slip, longer ones two: beyond that a guess misleads.
     const std::size_t limit = k.size() <= 3 ? 1 : 2;
     std::optional<std::string> best;
@@ -290,10 +284,10 @@ std::optional<std::string> normalise_from_pattern(std::string_view s) {
         }
         if (!valid_domain(domain) || domain.find('*') != std::string_view::npos)
             return std::nullopt;
-        return prefix + lower(domain);
+        return prefix + ascii_lower(domain);
     }
     if (local.find('*') != std::string_view::npos || !valid_address(s)) return std::nullopt;
-    return std::string(local) + "@" + lower(domain);
+    return std::string(local) + "@" + ascii_lower(domain);
 }
 
 std::optional<HostPort> parse_host_port(std::string_view s) {

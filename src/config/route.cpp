@@ -8,16 +8,10 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 
 namespace okuru {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : char(c); });
-    return out;
-}
 
 // Domains that mean "this machine": mail to root@localhost is local mail, which the
 // aliases redirect just like mail to a bare "root".
@@ -29,7 +23,7 @@ bool is_local_domain(const std::string& domain, const std::string& fallback,
 }
 
 const std::vector<std::string>* find_alias(const Config& c, std::string_view local, bool wildcard) {
-    if (auto it = c.aliases.find(lower(local)); it != c.aliases.end()) return &it->second;
+    if (auto it = c.aliases.find(ascii_lower(local)); it != c.aliases.end()) return &it->second;
     if (wildcard)
         if (auto it = c.aliases.find("*"); it != c.aliases.end()) return &it->second;
     return nullptr;
@@ -48,7 +42,7 @@ std::vector<std::string> targets(const std::vector<std::string>& alias, const st
 std::string dedup_key(std::string_view address) {
     const auto at = address.rfind('@');
     if (at == std::string_view::npos) return std::string(address);
-    return std::string(address.substr(0, at + 1)) + lower(address.substr(at + 1));
+    return std::string(address.substr(0, at + 1)) + ascii_lower(address.substr(at + 1));
 }
 
 struct Choice {
@@ -61,8 +55,8 @@ struct Choice {
 Choice match_sender(const Config& c, std::string_view sender) {
     const auto at = sender.rfind('@');
     if (sender.empty() || at == std::string_view::npos) return {};
-    const std::string address = lower(sender);
-    const std::string domain = lower(sender.substr(at + 1));
+    const std::string address = ascii_lower(sender);
+    const std::string domain = ascii_lower(sender.substr(at + 1));
     Choice best;
     std::size_t best_score = 0;
     for (const Account& a : c.accounts) {
@@ -75,7 +69,7 @@ Choice match_sender(const Config& c, std::string_view sender) {
                     score = 2 * d.size();
             } else if (p.starts_with("*@")) {
                 if (domain == std::string_view(p).substr(2)) score = 2 * domain.size() + 1;
-            } else if (lower(p) == address) {
+            } else if (ascii_lower(p) == address) {
                 score = std::numeric_limits<std::size_t>::max();
             }
             if (score > best_score) {
@@ -91,7 +85,7 @@ Choice match_sender(const Config& c, std::string_view sender) {
 Choice match_route(const Config& c, std::string_view recipient) {
     const auto at = recipient.rfind('@');
     if (at == std::string_view::npos) return {};
-    const std::string domain = lower(recipient.substr(at + 1));
+    const std::string domain = ascii_lower(recipient.substr(at + 1));
     if (auto it = c.routes.find(domain); it != c.routes.end())
         return {c.find_account(it->second),
                 "recipient domain " + log::escape(domain) + " routed to " + it->second};
@@ -124,9 +118,9 @@ const Account& forced_account(const Config& config, const std::string& name) {
 
 Qualifier::Qualifier(const Config& config, std::string local_domain_fallback,
                      std::vector<std::string> local_hosts)
-    : config_(config), fallback_(lower(local_domain_fallback)) {
+    : config_(config), fallback_(ascii_lower(local_domain_fallback)) {
     for (const std::string& h : local_hosts)
-        if (!h.empty()) local_hosts_.push_back(lower(h));
+        if (!h.empty()) local_hosts_.push_back(ascii_lower(h));
 }
 
 // An address at localhost (or this host) is local mail: its local part counts as a
@@ -134,7 +128,7 @@ Qualifier::Qualifier(const Config& config, std::string local_domain_fallback,
 std::optional<std::string_view> Qualifier::bare_name(std::string_view address) const {
     const auto at = address.rfind('@');
     if (at == std::string_view::npos) return address;
-    if (at > 0 && is_local_domain(lower(address.substr(at + 1)), fallback_, local_hosts_))
+    if (at > 0 && is_local_domain(ascii_lower(address.substr(at + 1)), fallback_, local_hosts_))
         return address.substr(0, at);
     return std::nullopt;
 }

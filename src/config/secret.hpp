@@ -3,14 +3,30 @@
 // environment of a child process.
 #pragma once
 
+#include <string.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "config/config.hpp"
-
 namespace okuru {
+
+// Where a password (or token) comes from, as the configuration names it.
+struct PasswordSource {
+    enum class Kind { none, inline_text, command, file, credential };
+    Kind kind = Kind::none;
+    std::string text;               // inline_text: the password; file: path; credential: name
+    std::vector<std::string> argv;  // command: argv, run without a shell
+
+    PasswordSource() = default;
+    PasswordSource(Kind k, std::string t, std::vector<std::string> a)
+        : kind(k), text(std::move(t)), argv(std::move(a)) {}
+    PasswordSource(const PasswordSource&) = default;
+    PasswordSource& operator=(const PasswordSource&) = default;
+    // An inline password is a secret too: wiped with the configuration.
+    ~PasswordSource() { explicit_bzero(text.data(), text.size()); }
+};
 
 class Secret {
   public:

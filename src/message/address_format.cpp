@@ -4,9 +4,9 @@
 #include <cctype>
 #include <string>
 
-#include "message/address.hpp"
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "message/address.hpp"
 
 namespace okuru {
 namespace {

@@ -12,19 +12,13 @@
 #include <ctime>
 
 #include "base/errors.hpp"
+#include "base/text.hpp"
 
 namespace okuru {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) {
-    return std::any_of(names.begin(), names.end(), [&](auto n) { return iequals(name, n); });
+    return std::any_of(names.begin(), names.end(), [&](auto n) { return ascii_iequals(name, n); });
 }
 
 Mailbox split_address(std::string_view display, std::string_view addr) {
@@ -66,19 +60,19 @@ std::string encode_words(std::string_view s) {
 
 const Header* HeaderBlock::find(std::string_view name) const {
     for (const auto& f : fields_)
-        if (iequals(f.name, name)) return &f;
+        if (ascii_iequals(f.name, name)) return &f;
     return nullptr;
 }
 
 std::vector<const Header*> HeaderBlock::find_all(std::string_view name) const {
     std::vector<const Header*> out;
     for (const auto& f : fields_)
-        if (iequals(f.name, name)) out.push_back(&f);
+        if (ascii_iequals(f.name, name)) out.push_back(&f);
     return out;
 }
 
 void HeaderBlock::remove_all(std::string_view name) {
-    std::erase_if(fields_, [&](const Header& h) { return iequals(h.name, name); });
+    std::erase_if(fields_, [&](const Header& h) { return ascii_iequals(h.name, name); });
 }
 
 void HeaderBlock::add(std::string name, std::string value) {
@@ -95,7 +89,7 @@ std::vector<std::string> header_recipients(const HeaderBlock& headers) {
     // RFC 5322 3.6.6: a resent message goes to the Resent- destinations only.
     const bool resent =
         std::any_of(headers.fields().begin(), headers.fields().end(), [](const Header& h) {
-            return h.name.size() > 7 && iequals(h.name.substr(0, 7), "Resent-");
+            return h.name.size() > 7 && ascii_iequals(h.name.substr(0, 7), "Resent-");
         });
     std::vector<std::string> out;
     for (const auto& f : headers.fields()) {
@@ -172,7 +166,7 @@ std::string finish_headers(HeaderBlock headers, const HeaderFinish& finish) {
         finish.from_rewrite.empty() ? finish.envelope_sender : finish.from_rewrite;
     if (!finish.from_rewrite.empty()) {
         for (auto& f : headers.fields()) {
-            if (!iequals(f.name, "From")) continue;
+            if (!ascii_iequals(f.name, "From")) continue;
             try {
                 auto list = parse_addresses(f.value);
                 for (auto& a : list)

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "message/data_writer.hpp"
 #include "base/errors.hpp"
+#include "message/data_writer.hpp"
 #include "message/message.hpp"
 
 namespace okuru {

@@ -15,6 +15,7 @@
 
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "net/tcp_connect.hpp"
 
 namespace okuru {
@@ -24,9 +25,8 @@ struct AddrinfoFree {
     void operator()(addrinfo* p) const noexcept { freeaddrinfo(p); }
 };
 
-bool in_invalid_domain(std::string host) {
-    std::transform(host.begin(), host.end(), host.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
+bool in_invalid_domain(std::string_view name) {
+    std::string host = ascii_lower(name);
     if (!host.empty() && host.back() == '.') host.pop_back();
     return host == "invalid" || (host.size() > 8 && host.ends_with(".invalid"));
 }

@@ -12,6 +12,24 @@
 
 namespace okuru {
 
+std::string_view tls_mode_name(TlsMode mode) {
+    switch (mode) {
+        case TlsMode::starttls:
+            return "starttls";
+        case TlsMode::implicit:
+            return "implicit";
+        case TlsMode::none:
+            return "none";
+    }
+    return "";
+}
+
+std::optional<TlsMode> parse_tls_mode(std::string_view word) {
+    for (TlsMode m : all_tls_modes)
+        if (word == tls_mode_name(m)) return m;
+    return std::nullopt;
+}
+
 std::string normalize_fingerprint(std::string_view text) {
     std::string_view body = text;
     if (body.size() > 7) {

@@ -4,10 +4,24 @@
 // The GnuTLS handles themselves live in tls_session.hpp (used by the transport).
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace okuru {
+
+// How a connection gets its TLS: STARTTLS after the greeting (RFC 3207), at once
+// (RFC 8314 implicit TLS), or not at all (a LAN relay; never with a password
+// unless the configuration says so explicitly).
+enum class TlsMode { starttls, implicit, none };
+inline constexpr std::array<TlsMode, 3> all_tls_modes{TlsMode::starttls, TlsMode::implicit,
+                                                      TlsMode::none};
+
+// The one name table for the modes: "starttls", "implicit", "none" (configuration,
+// --tls, --pretend, log records).
+std::string_view tls_mode_name(TlsMode mode);
+std::optional<TlsMode> parse_tls_mode(std::string_view word);
 
 // TLS 1.2 minimum; GnuTLS's NORMAL set otherwise.
 inline constexpr std::string_view default_tls_priority =

@@ -3,23 +3,16 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "sasl/sasl_internal.hpp"
 
 namespace okuru::sasl_detail {
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
-    }
-    return out;
-}
-
 std::vector<std::string> upper_all(const std::vector<std::string>& list) {
     std::vector<std::string> out;
     out.reserve(list.size());
-    for (const auto& s : list) out.push_back(upper(s));
+    for (const auto& s : list) out.push_back(ascii_upper(s));
     return out;
 }
 
@@ -29,15 +22,6 @@ bool contains(const std::vector<std::string>& list, std::string_view s) {
 
 bool is_plus(std::string_view mech) {
     return mech.ends_with("-PLUS");
-}
-
-std::string join(const std::vector<std::string>& list, std::string_view sep) {
-    std::string out;
-    for (const auto& s : list) {
-        if (!out.empty()) out += sep;
-        out += s;
-    }
-    return out;
 }
 
 std::string offered_text(const std::vector<std::string>& offered) {

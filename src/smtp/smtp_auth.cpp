@@ -5,6 +5,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/smtp_internal.hpp"
 
@@ -16,12 +17,6 @@ namespace {
 constexpr std::size_t max_auth_line = 510;
 // A SASL exchange is a handful of steps; a server that keeps sending 334 is broken.
 constexpr int max_steps = 16;
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
-    return out;
-}
 
 }  // namespace
 
@@ -94,7 +89,8 @@ std::string authenticate(Conversation& c) {
         c.write(flight, command);
     }
     throw Error(Exit::protocol, command + ": server sent more than " + std::to_string(max_steps) +
-                                    " challenges (server offers AUTH " + join(c.caps.auth) + ")");
+                                    " challenges (server offers AUTH " + join(c.caps.auth, " ") +
+                                    ")");
 }
 
 }  // namespace okuru::smtp

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "net/transport.hpp"
 #include "smtp/smtp_caps.hpp"
 #include "smtp/smtp_reply.hpp"
 #include "smtp/smtp_session.hpp"
-#include "net/transport.hpp"
 
 namespace okuru::smtp {
 

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "message/spool.hpp"
+#include "net/transport.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/smtp_caps.hpp"
 #include "smtp/smtp_reply.hpp"
-#include "message/spool.hpp"
-#include "net/transport.hpp"
 
 namespace okuru {
 

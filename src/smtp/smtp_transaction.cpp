@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <deque>
 
-#include "message/data_writer.hpp"
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "message/data_writer.hpp"
 #include "smtp/smtp_internal.hpp"
 
 namespace okuru::smtp {
