@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "sasl/sasl_internal.hpp"
 #include "net/transport.hpp"
+#include "sasl/sasl_internal.hpp"
 
 namespace okuru::test {
 

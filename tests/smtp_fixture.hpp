@@ -12,9 +12,9 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "message/spool.hpp"
 #include "scripted_peer.hpp"
 #include "smtp/smtp_session.hpp"
-#include "message/spool.hpp"
 
 namespace okuru::test {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "message/address.hpp"
 #include "base/errors.hpp"
+#include "message/address.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
