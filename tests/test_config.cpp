@@ -65,7 +65,14 @@ TEST_CASE("config - errors name FILE:LINE:COLUMN and the problem") {
         {one + "password = \"x\"\n", "t.toml:1:1: account \"a\" has a password but no user"},
         {one + "from = [\"me@example.org\", \"bob\"]\n",
          "t.toml:3:27: from pattern \"bob\" must be an address"},
-        {one + "from = \"me@*.example.org\"\n", "t.toml:3:1: from pattern \"me@*.example.org\""},
+        // Globs work (fnmatch syntax), but a bracket must close.
+        {one + "from = \"me@[a-z.example.org\"\n",
+         "t.toml:3:1: from pattern \"me@[a-z.example.org\" must be"},
+        {one + "from = \"me @*.example.org\"\n", "t.toml:3:1: from pattern \"me @*.example.org\""},
+        // "name:port" is refused with the fix (port is a key of its own).
+        {"[accounts.a]\nhost = \"smtp.example.org:587\"\n",
+         "t.toml:2:1: host \"smtp.example.org:587\" is not a valid host name: give the port on "
+         "its own (host = \"smtp.example.org\" and port = 587)"},
         {one + "envelope_from = \"nobody\"\n", "t.toml:3:1: envelope_from must be an address"},
         {one + "fingerprint = \"abcd\"\n", "t.toml:3:1: fingerprint must be the SHA-256"},
         {one + "password_file = \"/nonexistent/okuru/pw\"\nuser = \"me\"\n",

@@ -79,6 +79,53 @@ TEST_CASE("route - the sender's from patterns pick one account for everyone") {
     CHECK(plan[0].recipients == std::vector<std::string>{"x@lan.example", "y@elsewhere.example"});
 }
 
+TEST_CASE("route - +tag subaddresses and shell-style globs in from patterns") {
+    const Config cfg = parse_config(R"(
+[accounts.isp]
+host = "smtp.isp.example"
+default = true
+from = ["*@isp.example"]
+
+[accounts.me]
+host = "smtp.me.example"
+from = ["me@example.org", "me+exact@example.org"]
+
+[accounts.lists]
+host = "smtp.lists.example"
+from = ["list-*@example.org", "bot?@example.org", "ops[0-9]@example.org"]
+
+[accounts.any]
+host = "smtp.any.example"
+from = ["*@example.org", "*@*.example.org"]
+)",
+                                    "globs.toml");
+    struct Case {
+        std::string sender;
+        std::string account;
+        std::string reason;
+    };
+    const Case c = GENERATE(values<Case>({
+        // A tagged address falls to its base address, ahead of every glob ...
+        {"me+news@example.org", "me", "matches from pattern me@example.org (a +tag subaddress"},
+        {"Me+News@Example.org", "me", "(a +tag subaddress of it)"},
+        // ... but an exact pattern for the tagged address itself wins.
+        {"me+exact@example.org", "me", "matches from pattern me+exact@example.org"},
+        // A glob with literal characters in the local part beats "*@domain".
+        {"list-dev@example.org", "lists", "matches from pattern list-*@example.org"},
+        {"bot1@example.org", "lists", "matches from pattern bot?@example.org"},
+        {"ops7@example.org", "lists", "matches from pattern ops[0-9]@example.org"},
+        {"opsx@example.org", "any", "matches from pattern *@example.org"},
+        {"bot12@example.org", "any", "matches from pattern *@example.org"},
+        {"a@sub.example.org", "any", "matches from pattern *@*.example.org"},
+        // A tag is not a wildcard: "you+x" has no base address configured.
+        {"you+x@isp.example", "isp", "matches from pattern *@isp.example"},
+    }));
+    const auto plan = plan_submissions(cfg, std::nullopt, c.sender, {"x@elsewhere.example"});
+    REQUIRE(plan.size() == 1);
+    CHECK(plan[0].account->name == c.account);
+    CHECK(plan[0].reason.find(c.reason) != std::string::npos);
+}
+
 TEST_CASE("route - *@*.domain does not match the domain itself") {
     const Config cfg = routing();
     const auto plan = plan_submissions(cfg, std::nullopt, "a@work.example", {"r@else.example"});

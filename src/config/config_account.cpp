@@ -116,8 +116,7 @@ Pop3Settings pop_settings(const Reader& r, const Item& item, const Account& a) {
     const Item* host = get(items, "host");
     if (!host) r.fail(item.at, "pop_before_smtp needs a host");
     pop.host = r.string(*host);
-    if (!valid_host(pop.host))
-        r.fail(host->at, "host \"" + log::escape(pop.host) + "\" is not a valid host name");
+    if (!valid_host(pop.host)) r.fail(host->at, invalid_host_message(pop.host));
     if (const Item* p = get(items, "port")) pop.port = r.port(*p);
     pop.tls = pop.port == 995 ? TlsMode::implicit : TlsMode::starttls;
     if (const Item* tls = get(items, "tls")) {
@@ -203,8 +202,7 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
     a.host = r.string(*host);
     if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
         a.host = a.host.substr(1, a.host.size() - 2);
-    if (!valid_host(a.host))
-        r.fail(host->at, "host \"" + log::escape(a.host) + "\" is not a valid host name");
+    if (!valid_host(a.host)) r.fail(host->at, invalid_host_message(a.host));
 
     if (const Item* it = get(items, "port")) a.port = r.port(*it);
     // RFC 8314 3.3: 465 is implicit TLS; anything else (587, 25, ...) uses STARTTLS.
@@ -259,9 +257,11 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
         for (const std::string& p : r.string_list(*it)) {
             auto norm = normalise_from_pattern(p);
             if (!norm) {
-                r.fail(arr ? arr->get(i)->source() : it->at,
-                       "from pattern \"" + log::escape(p) +
-                           "\" must be an address (me@example.org), *@domain or *@*.domain");
+                r.fail(
+                    arr ? arr->get(i)->source() : it->at,
+                    "from pattern \"" + log::escape(p) +
+                        "\" must be an address (me@example.org) or a glob over one (*@example.org, "
+                        "*@*.example.org, list-*@example.org)");
             }
             a.from_patterns.push_back(*norm);
             ++i;

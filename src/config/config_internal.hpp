@@ -79,6 +79,8 @@ extern const std::span<const std::string_view> pop_keys;
 // Syntax checks for values (no DNS, no network).
 bool valid_domain(std::string_view s);
 bool valid_host(std::string_view s);
+// "host \"X\" is not a valid host name", with the fix for a "name:port" value.
+std::string invalid_host_message(std::string_view host);
 // local@domain with nothing that could not appear in an SMTP path.
 bool valid_address(std::string_view s);
 // A local name for [aliases] and bare alias targets.

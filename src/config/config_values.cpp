@@ -251,11 +251,29 @@ bool valid_domain(std::string_view s) {
 
 bool valid_host(std::string_view s) {
     if (valid_domain(s)) return true;
-    // An IPv6 literal (optionally with a zone): hex digits, colons, dots, '%'.
+    // An IPv6 literal: hex digits, colons and dots (an embedded IPv4 address),
+    // optionally followed by a zone ("%eth0"). "smtp.example.org:587" is not one.
     if (s.find(':') == std::string_view::npos) return false;
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-        return std::isxdigit(c) || c == ':' || c == '.' || c == '%' || std::isalnum(c);
-    });
+    const std::string_view address = s.substr(0, s.find('%'));
+    const std::string_view zone = s.substr(address.size());
+    return std::all_of(address.begin(), address.end(),
+                       [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; }) &&
+           std::all_of(zone.begin(), zone.end(), [](unsigned char c) {
+               return std::isalnum(c) || c == '%' || c == '-' || c == '_' || c == '.';
+           });
+}
+
+std::string invalid_host_message(std::string_view host) {
+    std::string msg = "host \"" + log::escape(host) + "\" is not a valid host name";
+    const auto colon = host.rfind(':');
+    if (colon != std::string_view::npos && colon + 1 < host.size() && host.find(':') == colon &&
+        valid_domain(host.substr(0, colon)) &&
+        std::all_of(host.begin() + colon + 1, host.end(),
+                    [](unsigned char c) { return std::isdigit(c); })) {
+        msg += ": give the port on its own (host = \"" + log::escape(host.substr(0, colon)) +
+               "\" and port = " + std::string(host.substr(colon + 1)) + ")";
+    }
+    return msg;
 }
 
 bool valid_local(std::string_view s) {
@@ -275,18 +293,39 @@ std::optional<std::string> normalise_from_pattern(std::string_view s) {
     const auto at = s.rfind('@');
     if (at == std::string_view::npos) return std::nullopt;
     const std::string_view local = s.substr(0, at);
-    std::string_view domain = s.substr(at + 1);
-    if (local == "*") {
-        std::string prefix = "*@";
-        if (domain.starts_with("*.")) {
-            prefix += "*.";
-            domain.remove_prefix(2);
-        }
-        if (!valid_domain(domain) || domain.find('*') != std::string_view::npos)
-            return std::nullopt;
-        return prefix + ascii_lower(domain);
+    const std::string_view domain = s.substr(at + 1);
+    if (s.find_first_of("*?[") == std::string_view::npos) {
+        if (!valid_address(s)) return std::nullopt;
+        return std::string(local) + "@" + ascii_lower(domain);
     }
-    if (local.find('*') != std::string_view::npos || !valid_address(s)) return std::nullopt;
+    // A shell-style glob (fnmatch(3) syntax, as msmtp's from patterns): each side
+    // of the '@' must be a glob over characters an address may hold, and brackets
+    // must close, so that a typo is refused here rather than never matching.
+    auto glob_ok = [](std::string_view part, auto&& literal_ok) {
+        if (part.empty()) return false;
+        bool in_bracket = false;
+        for (std::size_t i = 0; i < part.size(); ++i) {
+            const char c = part[i];
+            if (in_bracket) {
+                if (c == ']' && part[i - 1] != '[' && !(part[i - 1] == '!' && part[i - 2] == '['))
+                    in_bracket = false;
+                else if (is_ctl_or_space(static_cast<unsigned char>(c)))
+                    return false;
+            } else if (c == '[') {
+                in_bracket = true;
+            } else if (c != '*' && c != '?' && !literal_ok(static_cast<unsigned char>(c))) {
+                return false;
+            }
+        }
+        return !in_bracket;
+    };
+    const bool local_ok = glob_ok(local, [](unsigned char c) {
+        return !is_ctl_or_space(c) && c != '<' && c != '>' && c != '@' && c != ',' && c != '"';
+    });
+    const bool domain_ok = glob_ok(domain, [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80;
+    });
+    if (!local_ok || !domain_ok) return std::nullopt;
     return std::string(local) + "@" + ascii_lower(domain);
 }
 

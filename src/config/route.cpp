@@ -2,9 +2,12 @@
 // functions of the configuration: no I/O.
 #include "config/route.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
@@ -50,31 +53,62 @@ struct Choice {
     std::string reason;
 };
 
-// Exact address beats any domain pattern; among domain patterns the longest domain
-// wins, and *@dom beats *@*.dom of the same length. Ties go to the earlier account.
+// How specific a glob is, so that the narrowest pattern wins: first the literal
+// characters of its domain ("*.work.example" counts "work.example"), then a
+// domain without wildcards before one with them ("*@x" beats "*@*.x"), then the
+// literal characters of its local part.
+std::size_t glob_rank(std::string_view pattern) {
+    const auto at = pattern.rfind('@');
+    auto literal = [](std::string_view part) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < part.size(); ++i) {
+            if (part[i] == '*' || part[i] == '?') continue;
+            if (part[i] == '.' && i > 0 && part[i - 1] == '*') continue;
+            if (part[i] == '[') i = part.find(']', i + 2);  // a bracket is one character
+            ++n;
+        }
+        return n;
+    };
+    const std::string_view domain = pattern.substr(at + 1);
+    const bool plain_domain = domain.find_first_of("*?[") == std::string_view::npos;
+    return (literal(domain) * 2 + (plain_domain ? 1 : 0)) * 1024 +
+           std::min<std::size_t>(literal(pattern.substr(0, at)), 1023) + 1;
+}
+
+// "me+news@x" -> "me@x" (RFC 5233 subaddress); nullopt without a tag.
+std::optional<std::string> untagged(const std::string& address) {
+    const auto at = address.rfind('@');
+    const auto plus = address.find('+');
+    if (plus == std::string::npos || plus == 0 || plus > at) return std::nullopt;
+    return address.substr(0, plus) + address.substr(at);
+}
+
+// An exact address beats its +tag subaddress, which beats any glob; among globs
+// the most specific wins (glob_rank). Ties go to the earlier account.
 Choice match_sender(const Config& c, std::string_view sender) {
     const auto at = sender.rfind('@');
     if (sender.empty() || at == std::string_view::npos) return {};
     const std::string address = ascii_lower(sender);
-    const std::string domain = ascii_lower(sender.substr(at + 1));
+    const std::optional<std::string> base = untagged(address);
+    constexpr std::size_t exact = std::numeric_limits<std::size_t>::max();
     Choice best;
     std::size_t best_score = 0;
     for (const Account& a : c.accounts) {
         for (const std::string& p : a.from_patterns) {
+            const std::string pattern = ascii_lower(p);
             std::size_t score = 0;
-            if (p.starts_with("*@*.")) {
-                const std::string_view d = std::string_view(p).substr(4);
-                if (domain.size() > d.size() && domain.ends_with(d) &&
-                    domain[domain.size() - d.size() - 1] == '.')
-                    score = 2 * d.size();
-            } else if (p.starts_with("*@")) {
-                if (domain == std::string_view(p).substr(2)) score = 2 * domain.size() + 1;
-            } else if (ascii_lower(p) == address) {
-                score = std::numeric_limits<std::size_t>::max();
+            std::string how;
+            if (pattern.find_first_of("*?[") != std::string::npos) {
+                if (fnmatch(pattern.c_str(), address.c_str(), 0) == 0) score = glob_rank(pattern);
+            } else if (pattern == address) {
+                score = exact;
+            } else if (base && pattern == *base) {
+                score = exact - 1;
+                how = " (a +tag subaddress of it)";
             }
             if (score > best_score) {
                 best_score = score;
-                best = {&a, "sender " + log::escape(sender) + " matches from pattern " + p};
+                best = {&a, "sender " + log::escape(sender) + " matches from pattern " + p + how};
             }
         }
     }
