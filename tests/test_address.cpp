@@ -7,6 +7,9 @@
 #include "message/address.hpp"
 
 using okuru::Mailbox;
+using okuru::parse_recipient_argument;
+using okuru::Error;
+using okuru::Exit;
 
 namespace {
 
@@ -188,6 +191,36 @@ TEST_CASE("address - envelope addresses that are refused") {
         CHECK_THAT(msg, Catch::Contains(why));
         for (char c : msg) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
     }
+}
+
+TEST_CASE("address - a recipient argument may hold a comma list, as sendmail splits it") {
+    using V = std::vector<std::string>;
+    CHECK(parse_recipient_argument("a@x.example") == V{"a@x.example"});
+    CHECK(parse_recipient_argument("<a@x.example>") == V{"a@x.example"});
+    CHECK(parse_recipient_argument("root") == V{"root"});
+    CHECK(parse_recipient_argument("a@x.example,b@y.example") == V{"a@x.example", "b@y.example"});
+    CHECK(parse_recipient_argument("a@x.example, b@y.example") == V{"a@x.example", "b@y.example"});
+    CHECK(parse_recipient_argument("Ann <a@x.example>, \"Doe, Bob\" <b@y.example>") ==
+          V{"a@x.example", "b@y.example"});
+    CHECK(parse_recipient_argument("Ann <a@x.example>") == V{"a@x.example"});
+    CHECK(parse_recipient_argument("root,admin") == V{"root", "admin"});
+
+    // Every element is checked like a single address, and a line break never
+    // folds on the command line.
+    auto refused = [](std::string_view arg, const std::string& part) {
+        try {
+            parse_recipient_argument(arg);
+        } catch (const Error& e) {
+            CHECK(e.code() == Exit::dataerr);
+            CHECK_THAT(e.what(), Catch::Contains(part));
+            return;
+        }
+        FAIL("accepted: " << arg);
+    };
+    refused("a@x.example,\r\n b@y.example", "line break");
+    refused("a@x.example,-oQ@y.example", "starts with '-'");
+    refused(",", "holds no address");
+    refused("a@x.example, <b@y.example", "");
 }
 
 TEST_CASE("address - a 254-octet address is the longest path accepted") {

@@ -54,6 +54,13 @@ std::string format_address_list(const std::vector<Address>& list, std::size_t na
 std::string parse_envelope_address(std::string_view arg, std::string_view what,
                                    bool allow_empty = false);
 
+// A recipient argument of the command line, which may hold a comma-separated
+// list with display names as sendmail accepts it ("a@x,b@y", "A <a@x>, b@y":
+// cron passes MAILTO as one argument). Returns each addr-spec validated as
+// parse_envelope_address does; line breaks and controls are refused before the
+// list is parsed (no folding on the command line). Throws Error(Exit::dataerr).
+std::vector<std::string> parse_recipient_argument(std::string_view arg);
+
 // True if the address holds non-ASCII octets (needs SMTPUTF8, RFC 6531).
 bool needs_smtputf8(std::string_view address);
 

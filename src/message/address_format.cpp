@@ -82,6 +82,25 @@ std::string format_address_list(const std::vector<Address>& list, std::size_t na
     return out;
 }
 
+std::vector<std::string> parse_recipient_argument(std::string_view arg) {
+    // Only a list needs the list parser; a single address keeps the envelope
+    // checks' exact messages.
+    const bool single =
+        arg.find(',') == std::string_view::npos &&
+        (arg.empty() || arg.front() == '<' || arg.find('<') == std::string_view::npos);
+    if (single) return {parse_envelope_address(arg, "recipient")};
+    for (char c : arg) {
+        const auto uc = static_cast<unsigned char>(c);
+        if (uc < 0x20 || uc == 0x7f) parse_envelope_address(arg, "recipient");  // throws
+    }
+    std::vector<std::string> out;
+    for (const Mailbox& m : parse_address_list(arg))
+        out.push_back(parse_envelope_address(m.addr_spec(), "recipient"));
+    if (out.empty())
+        throw Error(Exit::dataerr, "recipient \"" + log::escape(arg) + "\" holds no address");
+    return out;
+}
+
 std::string parse_envelope_address(std::string_view arg, std::string_view what, bool allow_empty) {
     auto fail = [&](const std::string& why) -> void {
         throw Error(Exit::dataerr, std::string(what) + " \"" + log::escape(arg) + "\" " + why);
