@@ -6,10 +6,10 @@
 #include "base/errors.hpp"
 #include "message/address.hpp"
 
-using okuru::Mailbox;
-using okuru::parse_recipient_argument;
 using okuru::Error;
 using okuru::Exit;
+using okuru::Mailbox;
+using okuru::parse_recipient_argument;
 
 namespace {
 
