@@ -5,14 +5,13 @@ are checked by FILE:LINE, and the real okuru loads the result (--list-accounts)
 and routes test messages through it (--pretend). msmtp conversions are also
 compared with what msmtp itself makes of the same file (msmtp --pretend).
 
-Run: /usr/bin/python3 test_okuru_import.py PATH/TO/okuru"""
+Run: /usr/bin/python3 test_okuru_import.py PATH/TO/okuru [PATH/TO/okuru-import]
+(meson passes the okuru-import it built; by default the one in this directory)."""
 
 import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 
 import datetime
-import importlib.machinery
-import importlib.util
 import os
 import re
 import shutil
@@ -23,13 +22,11 @@ import tomllib
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.join(HERE, "okuru-import")
+SCRIPT = os.path.join(HERE, "okuru-import")  # or the one given in argv (see __main__)
 OKURU = None  # set from argv in __main__
 
-loader = importlib.machinery.SourceFileLoader("okuru_import", SCRIPT)
-spec = importlib.util.spec_from_loader("okuru_import", loader)
-importer = importlib.util.module_from_spec(spec)
-loader.exec_module(importer)
+sys.path.insert(0, HERE)
+from okuru_import import model, toml_writer  # noqa: E402 (after the path is set)
 
 # Every password in the samples: none may ever show up in a message.
 SAMPLE_PASSWORDS = ['s3cret \\"quoted\\" #1', "hunter2", "app-password-1234", "pa=ss",
@@ -74,6 +71,7 @@ class ImportTest(unittest.TestCase):
             "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
             "XDG_STATE_HOME": os.path.join(self.home, ".local", "state"),
             "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",  # the source tree's launcher: no __pycache__
         }
         # What the msmtp samples point at in the user's home.
         shutil.copy(os.path.join(HERE, "samples", "msmtp-aliases"),
@@ -629,32 +627,34 @@ class TomlWriter(unittest.TestCase):
         for s in ["plain", 'quote " and \\ backslash', "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
                   "ünïcödé ✓ 日本", "'single' and '''triple'''", "#not a comment", ""]:
             with self.subTest(s=s):
-                self.assertEqual(tomllib.loads(f"k = {importer.toml_string(s)}")["k"], s)
+                self.assertEqual(tomllib.loads(f"k = {toml_writer.toml_string(s)}")["k"], s)
 
     def test_keys_and_values(self):
-        text = "\n".join(f"{importer.toml_key(k)} = {importer.toml_value(v)}" for k, v in [
+        text = "\n".join(f"{toml_writer.toml_key(k)} = {toml_writer.toml_value(v)}" for k, v in [
             ("bare-key_1", 1), ("*.lan.example", "x"), ("a b", True), ("ü", ["a", "\"b\""]),
             ("", False)])
         self.assertEqual(tomllib.loads(text), {"bare-key_1": 1, "*.lan.example": "x",
                                                "a b": True, "ü": ["a", '"b"'], "": False})
 
     def test_comments_stay_comments(self):
-        lines = importer.comment_lines("a note\nwith a newline\x1b[31m and " + "x" * 200)
+        lines = toml_writer.comment_lines("a note\nwith a newline\x1b[31m and " + "x" * 200)
         self.assertTrue(all(line.startswith("#") for line in lines))
         self.assertEqual(tomllib.loads("\n".join(lines) + "\nk = 1\n"), {"k": 1})
 
     def test_account_names_are_quoted_when_needed(self):
-        conv = importer.Conversion("msmtp", "src")
+        conv = model.Conversion("msmtp", "src")
         a = conv.add_account("smtp.example.org")
         a.values.update(host="smtp.example.org", password='p"w\\')
         conv.aliases["*"] = ("*", ["me@example.org"], "src:1")
-        parsed = tomllib.loads(importer.render(conv, "2026-01-01"))
+        parsed = tomllib.loads(toml_writer.render(conv, "2026-01-01"))
         self.assertEqual(parsed["accounts"]["smtp.example.org"]["password"], 'p"w\\')
         self.assertEqual(parsed["aliases"], {"*": "me@example.org"})
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit("usage: test_okuru_import.py PATH/TO/okuru")
+        sys.exit("usage: test_okuru_import.py PATH/TO/okuru [PATH/TO/okuru-import]")
     OKURU = os.path.abspath(sys.argv.pop(1))
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        SCRIPT = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

@@ -1,0 +1,501 @@
+"""msmtp -> okuru: each msmtp account (as msmtprc.py resolved it) becomes an
+okuru account; logfile, syslog, maildomain and aliases, per account in msmtp,
+become okuru's whole-file settings."""
+
+import os
+import re
+import socket
+
+from .inputs import expand_home, mailname, read_text
+from .model import EX_DATAERR, Conversion, Failure
+from .msmtprc import parse_msmtprc
+from .validate import (is_system_ca_file, sha256_fingerprint, valid_address, valid_domain,
+                       valid_ehlo, valid_fqdn, valid_host)
+
+MSMTP_SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
+                **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
+NO_PASSWORD_MECHANISMS = {"GSSAPI", "EXTERNAL"}
+TOKEN_MECHANISMS = {"XOAUTH2", "OAUTHBEARER"}
+
+# Commands with no okuru counterpart, and why.
+MSMTP_UNMAPPED = {
+    "proxy_host": "okuru does not connect through a SOCKS proxy (run it under a wrapper "
+                  "such as torsocks if you need one)",
+    "proxy_port": "okuru does not connect through a SOCKS proxy",
+    "socket": "okuru connects over TCP only, not to a local socket",
+    "source_ip": "okuru does not bind to a source address",
+    "tls_crl_file": "okuru has no CRL file setting (GnuTLS's default checks apply)",
+    "tls_host_override": "okuru checks the certificate against host (set host to the name "
+                         "in the certificate, or pin it with fingerprint)",
+    "tls_min_dh_prime_bits": "obsolete in msmtp too; okuru uses GnuTLS's defaults "
+                             "(tls_priority changes them)",
+    "tls_force_sslv3": "SSLv3 is insecure and not supported",
+    "ntlmdomain": "okuru has no NTLM domain setting",
+    "logfile_time_format": "okuru's log lines use ISO 8601 UTC times",
+    "from_full_name": "okuru has no display-name setting; use okuru -F NAME",
+    "eval": "not run while converting (it may print a secret); put its result in by hand, "
+            "or use password_command for a password",
+}
+
+# Commands whose msmtp default is what okuru does: reported only when set otherwise.
+MSMTP_SAME_AS_OKURU = {
+    "protocol": (("smtp",), "okuru speaks SMTP submission only, not LMTP"),
+    "dsn_notify": (("off",), "okuru takes DSN requests on the command line only (-N)"),
+    "dsn_return": (("off",), "okuru takes DSN requests on the command line only (-R)"),
+    "set_date_header": (("auto", ""), "okuru adds a Date: header when the message has none"),
+    "set_msgid_header": (("auto", ""),
+                         "okuru adds a Message-ID: header when the message has none"),
+    "remove_bcc_headers": (("on", ""), "okuru always removes Bcc: headers"),
+    "undisclosed_recipients": (("off",), "okuru does not rewrite To/Cc"),
+}
+
+
+class MsmtpContext:
+    """What several msmtp accounts contribute to one okuru file."""
+
+    def __init__(self, conv, path):
+        self.conv = conv
+        self.path = path
+        self.domains = []      # (domain, where, account)
+        self.logfiles = []     # (path, where, account)
+        self.syslogs = []
+        self.alias_files = []  # (path, where)
+        self.default_name = None
+
+
+def is_on(s):
+    return s is not None and s.arg in ("", "on")
+
+
+def is_off(s):
+    return s is not None and s.arg == "off"
+
+
+def msmtp_expand(value, setting, conv, account):
+    """msmtp's %H %C %M substitutions, resolved now (%U is handled by the caller)."""
+    if not re.search(r"%[HCM]", value):
+        return value
+    hostname = os.environ.get("HOSTNAME") or socket.gethostname()
+    table = {"H": hostname, "C": socket.getfqdn(hostname), "M": mailname()}
+    result = re.sub(r"%([HCM])", lambda m: table[m.group(1)], value)
+    conv.warn(setting.where, f'"{value}" became "{result}" on this host (msmtp substitutes '
+                             "%H/%C/%M each time it runs; edit it if this file is meant for "
+                             "another host)", account)
+    return result
+
+
+def msmtp_from(setting, conv, ctx, account):
+    """'from' -> okuru from patterns; returns the exact address when there is one."""
+    value = msmtp_expand(setting.arg, setting, conv, account)
+    where = setting.where
+    if not value:
+        return None
+    local, at, domain = value.rpartition("@")
+    if local == "%U" and at and valid_fqdn(domain):
+        account.values.setdefault("from", []).append(f"*@{domain.lower()}")
+        ctx.domains.append((domain.lower(), where, account))
+        conv.note(f'{where}: from "{value}" (the user running msmtp) became the pattern '
+                  f'"*@{domain.lower()}" and domain = "{domain.lower()}", so that bare '
+                  "senders such as root become root@" + domain.lower(), account)
+        return None
+    if "%" in value:
+        conv.warn(where, f'from "{value}": this substitution has no okuru form: not converted',
+                  account)
+        return None
+    if not re.search(r"[*?\[]", value):
+        if valid_address(value):
+            account.values.setdefault("from", []).append(value)
+            return value
+        conv.warn(where, f'from "{value}" is not an address okuru accepts: not converted', account)
+        return None
+    # A shell pattern: okuru understands *@domain and *@*.domain only.
+    if local == "*" and at and not re.search(r"[*?\[]", domain.removeprefix("*.")) and \
+            valid_domain(domain.removeprefix("*.")):
+        account.values.setdefault("from", []).append(f"*@{domain.lower()}")
+        return None
+    conv.warn(where, f'from pattern "{value}" not converted: okuru\'s from patterns are '
+                     "me@example.org, *@example.org and *@*.example.org", account)
+    return None
+
+
+class AccountConversion:
+    """One msmtp account into one okuru account. Each step reads one group of
+    msmtp commands through get(), which marks them handled; whatever the steps
+    did not read is reported at the end."""
+
+    def __init__(self, section, account, conv, ctx):
+        self.section = section
+        self.account = account
+        self.values = account.values
+        self.conv = conv
+        self.ctx = ctx
+        self.handled = set()
+
+    def get(self, cmd):
+        self.handled.add(cmd)
+        return self.section.resolved.get(cmd)
+
+    def warn(self, where, message):
+        self.conv.warn(where, message, self.account)
+
+    def note(self, text):
+        self.conv.note(text, self.account)
+
+    def logs_in(self):
+        """msmtp logs in when auth is on (or names a mechanism) and user is set."""
+        auth, user = self.get("auth"), self.get("user")
+        return auth is not None and auth.arg != "off" and user is not None and user.arg != ""
+
+    def run(self):
+        self.host()
+        self.port_and_tls()
+        self.server_certificate()
+        self.client_certificate()
+        self.tls_priorities()
+        self.authentication()
+        self.sender()
+        self.ehlo_and_timeouts()
+        self.whole_file_settings()
+        self.report_the_rest()
+
+    def host(self):
+        host = self.get("host")
+        if not valid_host(host.arg):
+            raise Failure(EX_DATAERR, f'{host.where}: host "{host.arg}" is not a host name '
+                                      "okuru accepts")
+        self.values["host"] = host.arg
+
+    def port_and_tls(self):
+        """msmtp: TLS off by default; port 25, or 465 for TLS without STARTTLS."""
+        tls, starttls, port = self.get("tls"), self.get("tls_starttls"), self.get("port")
+        implicit = is_on(tls) and is_off(starttls)
+        values = self.values
+        if port is not None:
+            if not port.arg.isdigit() or not 0 < int(port.arg) < 65536:
+                raise Failure(EX_DATAERR, f'{port.where}: port "{port.arg}" is not a port number')
+            values["port"] = int(port.arg)
+        else:
+            values["port"] = 465 if implicit else 25
+            if not implicit:
+                self.note(f"{self.section.where}: no port line: msmtp's default, 25, is written "
+                          "out (okuru's own default would be 587)")
+        for s in (tls, starttls):
+            if s is not None and s.arg not in ("", "on", "off"):
+                raise Failure(EX_DATAERR, f'{s.where}: "{s.arg}" is not on or off')
+        where = (tls or self.section).where
+        if is_on(tls):
+            values["tls"] = "implicit" if implicit else "starttls"
+        elif self.logs_in():
+            values["tls"] = "starttls"
+            self.warn(where, "msmtp used no TLS here, but the account logs in: okuru never "
+                             'sends a password without TLS, so tls = "starttls" is written '
+                             "(okuru --check shows whether the server offers it)")
+        else:
+            values["tls"] = "none"
+            self.note(f"{where}: msmtp used no TLS here; tls = \"none\" keeps that (nothing "
+                      "secret is sent)")
+        if values["port"] == 25 and values["tls"] != "none":
+            self.note("port 25 is often blocked for home connections (OP25B); if the server "
+                      "offers submission, port = 587 is the better choice")
+
+    def server_certificate(self):
+        trust, fingerprint = self.get("tls_trust_file"), self.get("tls_fingerprint")
+        certcheck = self.get("tls_certcheck")
+        name = self.account.name
+        if is_off(certcheck):
+            self.warn(certcheck.where,
+                      "tls_certcheck off not converted: okuru always verifies the server "
+                      "certificate. For a self-signed server, pin it: fingerprint = \"...\" "
+                      f"(okuru --serverinfo -a {name} shows it)")
+        if fingerprint is not None and fingerprint.arg:
+            fp = sha256_fingerprint(fingerprint.arg)
+            if fp:
+                self.values["fingerprint"] = fp
+            else:
+                self.warn(fingerprint.where,
+                          "tls_fingerprint is not a SHA-256 fingerprint (SHA-1 and MD5 ones are "
+                          "not accepted by okuru): not converted, the certificate is verified "
+                          f"against the CAs instead; okuru --serverinfo -a {name} shows the "
+                          "SHA-256 one")
+        if trust is not None and "fingerprint" not in self.values:
+            self.trust_file(trust)
+
+    def trust_file(self, trust):
+        path = trust.arg
+        if path == "":
+            self.warn(trust.where, "empty tls_trust_file (trust no CA) not converted: without "
+                                   "a fingerprint okuru verifies against the system CAs")
+        elif path == "system" or is_system_ca_file(path):
+            pass  # the system trust store: okuru's default
+        else:
+            self.values["ca_file"] = path
+            self.values["system_trust"] = False
+            if not os.path.exists(expand_home(path)):
+                self.warn(trust.where, f'tls_trust_file "{path}" does not exist here: okuru '
+                                       "refuses a missing ca_file")
+            if not path.startswith(("/", "~/")):
+                self.warn(trust.where, f'tls_trust_file "{path}" is relative: okuru reads it '
+                                       "from the directory of its configuration file")
+
+    def client_certificate(self):
+        for cmd, key in (("tls_cert_file", "client_cert"), ("tls_key_file", "client_key")):
+            s = self.get(cmd)
+            if s is None or not s.arg:
+                continue
+            if s.arg.startswith("pkcs11:"):
+                self.warn(s.where, f"{cmd} with a PKCS #11 URI not converted: okuru reads PEM "
+                                   "files only")
+                continue
+            self.values[key] = s.arg
+            if not os.path.exists(expand_home(s.arg)):
+                self.warn(s.where, f'{cmd} "{s.arg}" does not exist here: okuru refuses a '
+                                   f"missing {key}")
+        if "client_key" in self.values and "client_cert" not in self.values:
+            del self.values["client_key"]
+
+    def tls_priorities(self):
+        priorities = self.get("tls_priorities")
+        if priorities is not None and priorities.arg:
+            if re.match(r"(PROTOCOLS|CIPHERS|ECDHECURVES)=", priorities.arg):
+                self.warn(priorities.where, "tls_priorities in libtls syntax not converted: "
+                                            "okuru's tls_priority is a GnuTLS priority string")
+            else:
+                self.values["tls_priority"] = priorities.arg
+
+    def authentication(self):
+        """msmtp logs in only when auth says so; okuru whenever user is set."""
+        auth, user = self.get("auth"), self.get("user")
+        password, passwordeval = self.get("password"), self.get("passwordeval")
+        if auth is None or auth.arg == "off":
+            for s in (user, password, passwordeval):
+                if s is not None and s.arg:
+                    self.warn(s.where, "auth is off (msmtp's default), so msmtp did not log in "
+                                       "with this; not converted (okuru logs in whenever user "
+                                       "is set)")
+        elif not self.logs_in():
+            self.warn(auth.where, "auth is on but no user is set: okuru logs in only with a "
+                                  "user, so this account does not authenticate")
+        else:
+            mechanism = auth.arg.upper() if auth.arg not in ("", "on") else None
+            self.values["user"] = user.arg
+            if mechanism:
+                self.values["auth"] = [mechanism]
+            self.password_source(mechanism, password, passwordeval)
+
+    def password_source(self, mechanism, password, passwordeval):
+        values = self.values
+        if password is not None and password.arg:
+            values["password"] = password.arg
+            self.warn(password.where, "the password is written inline, as it was: okuru "
+                                      "requires the file to be private (chmod 600); "
+                                      "password_file or password_command would keep it out "
+                                      "of the configuration")
+            if passwordeval is not None and passwordeval.arg:
+                self.warn(passwordeval.where, "passwordeval not converted: password is set "
+                                              "too, and msmtp uses that one")
+        elif passwordeval is not None and passwordeval.arg:
+            command = ["sh", "-c", passwordeval.arg]
+            if mechanism in TOKEN_MECHANISMS:
+                values["oauth_token_command"] = command
+                self.note(f"{passwordeval.where}: passwordeval gives the OAuth token "
+                          f"({mechanism}): it became oauth_token_command")
+            else:
+                values["password_command"] = command
+        elif mechanism not in NO_PASSWORD_MECHANISMS:
+            values["password_command"] = ["secret-tool", "lookup", "host", values["host"],
+                                          "service", "smtp", "user", values["user"]]
+            self.warn(self.section.where,
+                      "no password or passwordeval: msmtp took the password from the keyring "
+                      "(else ~/.netrc, else by asking); written as a secret-tool lookup of "
+                      "msmtp's keyring entry. If it lives elsewhere, use password_file or "
+                      "password_command instead")
+
+    def sender(self):
+        exact = None
+        f = self.get("from")
+        if f is not None:
+            exact = msmtp_from(f, self.conv, self.ctx, self.account)
+        override = self.get("allow_from_override")
+        if is_off(override):
+            if exact:
+                self.values["envelope_from"] = exact
+            else:
+                self.warn(override.where, "allow_from_override off not converted: okuru's "
+                                          "envelope_from needs one fixed address")
+        elif exact and self.ctx.default_name == self.section.name:
+            self.note(f"msmtp used {exact} as the envelope sender when none was given; okuru "
+                      "takes it from -f or the From: header (add envelope_from = "
+                      f'"{exact}" to always use it)')
+        from_header = self.get("set_from_header")
+        if from_header is not None and from_header.arg in ("", "on"):
+            if exact:
+                self.values["from_header"] = exact
+            else:
+                self.warn(from_header.where, "set_from_header on not converted: okuru's "
+                                             "from_header needs one fixed address")
+        elif from_header is not None and from_header.arg == "off":
+            self.warn(from_header.where, "set_from_header off not converted: okuru adds a "
+                                         "From: header when the message has none")
+        self.maildomain()
+
+    def maildomain(self):
+        auto_from, maildomain = self.get("auto_from"), self.get("maildomain")
+        if maildomain is not None and maildomain.arg:
+            if valid_fqdn(maildomain.arg):
+                self.ctx.domains.append((maildomain.arg.lower(), maildomain.where, self.account))
+            else:
+                self.warn(maildomain.where, f'maildomain "{maildomain.arg}" is not a fully '
+                                            "qualified domain: not converted")
+        if is_on(auto_from) and (maildomain is None or not maildomain.arg):
+            self.warn(auto_from.where, "auto_from without maildomain not converted: okuru "
+                                       "qualifies bare senders with domain = ...")
+
+    def ehlo_and_timeouts(self):
+        domain = self.get("domain")
+        if domain is not None and domain.arg:
+            name = msmtp_expand(domain.arg, domain, self.conv, self.account)
+            if valid_ehlo(name):
+                self.values["ehlo"] = name
+            else:
+                self.warn(domain.where, f'domain "{name}" is not a name okuru can send in '
+                                        "EHLO: not converted")
+        timeout = self.get("timeout")
+        if timeout is not None and timeout.arg != "off":
+            seconds = int(timeout.arg) if timeout.arg.isdigit() else 0
+            if not 0 < seconds <= 86400:
+                self.warn(timeout.where, f'timeout "{timeout.arg}" not converted: okuru takes '
+                                         "1 to 86400 seconds")
+            else:
+                self.values["connect_timeout"] = seconds
+                self.values["timeout"] = seconds
+
+    def whole_file_settings(self):
+        """logfile, syslog and aliases: collected here, one value chosen in convert_msmtp."""
+        logfile = self.get("logfile")
+        if logfile is not None and logfile.arg:
+            if logfile.arg == "-":
+                self.warn(logfile.where, "logfile - (standard output) not converted: okuru "
+                                         "logs to a file (log_file) or syslog")
+            else:
+                self.ctx.logfiles.append((logfile.arg, logfile.where, self.account))
+        syslog = self.get("syslog")
+        if syslog is not None and syslog.arg != "off":
+            facility = MSMTP_SYSLOG.get(syslog.arg or "LOG_USER", None)
+            if facility is None and syslog.arg == "on":
+                facility = "user"
+            if facility:
+                self.ctx.syslogs.append((facility, syslog.where, self.account))
+            else:
+                self.warn(syslog.where, f'syslog "{syslog.arg}" is not a facility okuru knows: '
+                                        "not converted")
+        aliases = self.get("aliases")
+        if aliases is not None and aliases.arg:
+            self.ctx.alias_files.append((aliases.arg, aliases.where))
+
+    def report_the_rest(self):
+        for cmd, s in self.section.resolved.items():
+            if cmd in self.handled:
+                continue
+            if cmd in MSMTP_SAME_AS_OKURU:
+                expected, why = MSMTP_SAME_AS_OKURU[cmd]
+                if s.arg not in expected:
+                    self.warn(s.where, f"{cmd} {s.arg} not converted: {why}")
+            elif cmd in MSMTP_UNMAPPED:
+                if s.arg or cmd == "eval":
+                    self.warn(s.where, f"{cmd} not converted: {MSMTP_UNMAPPED[cmd]}")
+            else:
+                self.warn(s.where, f'unknown msmtp command "{cmd}": not converted')
+
+
+def read_msmtp_aliases(path, where, conv):
+    """msmtp's aliases file: 'local: address, address' lines; 'default' is the fallback."""
+    full = expand_home(path)
+    try:
+        text = read_text(full, "msmtp aliases file")
+    except Failure as e:
+        conv.warn(where, f"aliases not converted: {e}")
+        return
+    for no, line in enumerate(text.split("\n"), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, colon, targets = line.partition(":")
+        here = f"{full}:{no}"
+        if not colon:
+            conv.warn(here, 'not "local: address, ..." : left out')
+            continue
+        name = name.strip()
+        conv.add_alias("*" if name == "default" else name, targets.split(","), here)
+
+
+def default_alias_of(sections):
+    """NAME when the file says "account default : NAME" and nothing else, else None."""
+    d = sections.get("default")
+    if d is not None and not d.own and len(d.parents) == 1:
+        return d.parents[0]
+    return None
+
+
+def convert_accounts(sections, conv, ctx, default_alias):
+    """{msmtp name: okuru name} of the accounts converted."""
+    names = {}
+    for name, section in sections.items():
+        if name == "default" and default_alias:
+            continue
+        if "host" not in section.resolved:
+            conv.warn(section.where, f"account {name} has no host (msmtp would not use it "
+                                     "on its own): left out")
+            continue
+        account = conv.add_account(name, section.where)
+        names[name] = account.name
+        AccountConversion(section, account, conv, ctx).run()
+    return names
+
+
+def mark_default(sections, conv, names, default_alias, path):
+    default = default_alias or ("default" if "default" in sections else None)
+    if default in names:
+        conv.default = names[default]
+        if default_alias:
+            conv.note(f'{sections["default"].where}: "account default : {default_alias}" makes '
+                      f"{names[default]} the default account", conv.find(names[default]))
+    elif len(conv.accounts) > 1:
+        conv.warn(path, "no account is called default: msmtp then needs -a or a matching "
+                        "-f, and so does okuru (or a [routes] entry); mark one account with "
+                        "default = true to give every other message a way out")
+
+
+def set_whole_file(conv, ctx):
+    """One file, one domain, log_file and syslog: the default account's wins."""
+    def preferred(candidates):
+        for c in candidates:
+            if c[2].name == conv.default:
+                return [c] + [x for x in candidates if x is not c]
+        return candidates
+
+    for key, candidates in (("domain", ctx.domains), ("log_file", ctx.logfiles),
+                            ("syslog", ctx.syslogs)):
+        for value, where, account in preferred(candidates):
+            conv.set_top(key, value, where, f" (account {account.name})")
+    seen = set()
+    for file, where in ctx.alias_files:
+        if file not in seen:
+            seen.add(file)
+            read_msmtp_aliases(file, where, conv)
+
+
+def convert_msmtp(path):
+    conv = Conversion("msmtp", path)
+    ctx = MsmtpContext(conv, path)
+    sections = parse_msmtprc(path)
+    if not sections:
+        raise Failure(EX_DATAERR, f"{path}: no account is defined")
+    # "account default : NAME" with nothing of its own names the default account.
+    default_alias = default_alias_of(sections)
+    ctx.default_name = default_alias or ("default" if "default" in sections else None)
+    if ctx.default_name is None and len(sections) == 1:
+        ctx.default_name = next(iter(sections))
+    names = convert_accounts(sections, conv, ctx, default_alias)
+    mark_default(sections, conv, names, default_alias, path)
+    set_whole_file(conv, ctx)
+    return conv
