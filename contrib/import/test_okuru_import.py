@@ -148,20 +148,27 @@ class Msmtp(ImportTest):
                     "from": ["joe.smith@freemail.example"],
                 },
             },
+            # msmtp sent a message without -f from "from": so does okuru, for bare senders.
+            "aliases": {"*": "joe.smith@freemail.example"},
         })
-        self.assertEqual(r.warnings, [])
+        self.assertEqual(len(r.warnings), 1, r.warnings)
+        self.assertWarned(r, "samples/msmtprc-basic:12: from joe.smith@freemail.example: a "
+                             "message without -f and without a From: address")
         self.assertEqual(self.list_accounts(r.path), ["freemail"])
         [sub] = self.pretend(r.path, "-f", "joe.smith@freemail.example", "a@b.example")
         self.assertEqual(sub["account"], "freemail")
         self.assertEqual(sub["relay"], "smtp.freemail.example:587 tls=starttls")
         self.assertEqual(sub["auth"], "user joe.smith, mechanisms automatic")
+        [sub] = self.pretend(r.path, "a@b.example")
+        self.assertEqual(sub["from"], "joe.smith@freemail.example")
 
     def test_inheritance_implicit_tls_aliases(self):
         r = self.converted("samples/msmtprc-inherit")
         work = {
             "host": "mail.work.example", "port": 587, "tls": "starttls",
             "user": "me@work.example", "password": 's3cret \\"quoted\\" #1',
-            "from": ["me@work.example"], "connect_timeout": 20, "timeout": 20,
+            "from": ["me@work.example"], "envelope_from": "me@work.example",
+            "connect_timeout": 20, "timeout": 20,
             "ca_file": "~/work-ca.pem", "system_trust": False,
         }
         isp = {
@@ -175,7 +182,8 @@ class Msmtp(ImportTest):
             "syslog": "mail",
             "accounts": {
                 "work": work,
-                "work-lists": dict(work, **{"from": ["lists@work.example"]}),
+                "work-lists": dict(work, envelope_from="lists@work.example",
+                                   **{"from": ["lists@work.example"]}),
                 "isp": isp,
                 "default": dict(isp, default=True, ehlo="box.home.example"),
             },
@@ -185,8 +193,11 @@ class Msmtp(ImportTest):
                 "*": "me@home.example",
             },
         })
-        self.assertWarned(r, "samples/msmtprc-inherit:15: the password is written inline")
-        self.assertEqual(len(r.warnings), 1, r.warnings)
+        self.assertWarned(r, "samples/msmtprc-inherit:15: the password is written inline",
+                          "samples/msmtprc-inherit:13: from me@work.example: msmtp sent every "
+                          "message through this account from me@work.example unless -f",
+                          "samples/msmtprc-inherit:20: from lists@work.example: msmtp sent")
+        self.assertEqual(len(r.warnings), 3, r.warnings)
         # The inline password needs a private file, which -o made.
         self.assertEqual(stat.S_IMODE(os.stat(r.path).st_mode), 0o600)
         self.assertEqual(self.list_accounts(r.path), ["work", "work-lists", "isp", "default"])
@@ -208,7 +219,7 @@ class Msmtp(ImportTest):
             "domain": "legacy.example",
             "accounts": {
                 "lan": {"host": "192.0.2.25", "port": 25, "tls": "none",
-                        "from": ["cron@lan.example"]},
+                        "from": ["cron@lan.example"], "envelope_from": "cron@lan.example"},
                 "legacy": {
                     "host": "mail.legacy.example", "port": 587, "tls": "starttls",
                     "user": "legacy",
@@ -239,8 +250,9 @@ class Msmtp(ImportTest):
             f"{f}:29: the password is written inline",
             f"{f}:34: eval not converted",
             f"{f}: no account is called default",
+            f"{f}:5: from cron@lan.example: msmtp sent every message through this account",
         )
-        self.assertEqual(len(r.warnings), 13, r.warnings)
+        self.assertEqual(len(r.warnings), 14, r.warnings)
         # The refusal to disable certificate checks is in the file too.
         self.assertIn(f"{f}:26: tls_certcheck off not converted: okuru always verifies the "
                       "server certificate", comments(r.text))
@@ -585,7 +597,7 @@ class CommandLine(ImportTest):
                                             "samples/msmtprc-basic (msmtp)"), lines[0])
         self.assertIn(datetime.date.today().isoformat(), lines[1])
         self.assertIn("okuru-import: converted samples/msmtprc-basic (msmtp) to standard output: "
-                      "1 account (freemail), 0 warnings", r.stderr)
+                      "1 account (freemail), 1 warning", r.stderr)
         r = self.convert("samples/ssmtp/ssmtp.conf", output=False)
         self.assertIn("the output holds a password", r.stderr)
 

@@ -138,6 +138,13 @@ class Conversion:
                 good.append(target)
         return good
 
+    def bare_senders_qualified(self):
+        """Whether okuru never sends from a bare name (root, the caller's login
+        name): domain or the alias "*" qualifies it, or every account replaces the
+        envelope sender (envelope_from)."""
+        return "domain" in self.top or "*" in self.aliases or \
+            all("envelope_from" in a.values for a in self.accounts)
+
     # Checks that need the whole picture.
     def finish(self):
         """Leaves out values okuru would refuse, and bare alias targets without a domain."""

@@ -4,13 +4,12 @@ become okuru's whole-file settings."""
 
 import os
 import re
-import socket
 
-from .inputs import expand_home, mailname, read_text
+from .inputs import expand_home, read_text
 from .model import EX_DATAERR, Conversion, Failure
+from .msmtp_sender import EXACT, NONE, USER_AT, Sender, map_senders, msmtp_expand, msmtp_from
 from .msmtprc import parse_msmtprc
-from .validate import (is_system_ca_file, sha256_fingerprint, valid_address, valid_domain,
-                       valid_ehlo, valid_fqdn, valid_host)
+from .validate import is_system_ca_file, sha256_fingerprint, valid_ehlo, valid_fqdn, valid_host
 
 MSMTP_SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
                 **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
@@ -60,7 +59,9 @@ class MsmtpContext:
         self.logfiles = []     # (path, where, account)
         self.syslogs = []
         self.alias_files = []  # (path, where)
+        self.senders = {}      # okuru account name -> Sender (what msmtp sent without -f)
         self.default_name = None
+        self.names = {}        # msmtp account name -> okuru account name
 
 
 def is_on(s):
@@ -69,53 +70,6 @@ def is_on(s):
 
 def is_off(s):
     return s is not None and s.arg == "off"
-
-
-def msmtp_expand(value, setting, conv, account):
-    """msmtp's %H %C %M substitutions, resolved now (%U is handled by the caller)."""
-    if not re.search(r"%[HCM]", value):
-        return value
-    hostname = os.environ.get("HOSTNAME") or socket.gethostname()
-    table = {"H": hostname, "C": socket.getfqdn(hostname), "M": mailname()}
-    result = re.sub(r"%([HCM])", lambda m: table[m.group(1)], value)
-    conv.warn(setting.where, f'"{value}" became "{result}" on this host (msmtp substitutes '
-                             "%H/%C/%M each time it runs; edit it if this file is meant for "
-                             "another host)", account)
-    return result
-
-
-def msmtp_from(setting, conv, ctx, account):
-    """'from' -> okuru from patterns; returns the exact address when there is one."""
-    value = msmtp_expand(setting.arg, setting, conv, account)
-    where = setting.where
-    if not value:
-        return None
-    local, at, domain = value.rpartition("@")
-    if local == "%U" and at and valid_fqdn(domain):
-        account.values.setdefault("from", []).append(f"*@{domain.lower()}")
-        ctx.domains.append((domain.lower(), where, account))
-        conv.note(f'{where}: from "{value}" (the user running msmtp) became the pattern '
-                  f'"*@{domain.lower()}" and domain = "{domain.lower()}", so that bare '
-                  "senders such as root become root@" + domain.lower(), account)
-        return None
-    if "%" in value:
-        conv.warn(where, f'from "{value}": this substitution has no okuru form: not converted',
-                  account)
-        return None
-    if not re.search(r"[*?\[]", value):
-        if valid_address(value):
-            account.values.setdefault("from", []).append(value)
-            return value
-        conv.warn(where, f'from "{value}" is not an address okuru accepts: not converted', account)
-        return None
-    # A shell pattern: okuru understands *@domain and *@*.domain only.
-    if local == "*" and at and not re.search(r"[*?\[]", domain.removeprefix("*.")) and \
-            valid_domain(domain.removeprefix("*.")):
-        account.values.setdefault("from", []).append(f"*@{domain.lower()}")
-        return None
-    conv.warn(where, f'from pattern "{value}" not converted: okuru\'s from patterns are '
-                     "me@example.org, *@example.org and *@*.example.org", account)
-    return None
 
 
 class AccountConversion:
@@ -183,7 +137,13 @@ class AccountConversion:
             if s is not None and s.arg not in ("", "on", "off"):
                 raise Failure(EX_DATAERR, f'{s.where}: "{s.arg}" is not on or off')
         where = (tls or self.section).where
-        if is_on(tls):
+        if is_on(tls) and not implicit and values["port"] == 465:
+            values["tls"] = "implicit"
+            self.warn((port or tls).where,
+                      "msmtp spoke STARTTLS on port 465 (tls_starttls on is its default; "
+                      "msmtp needs tls_starttls off there); okuru uses implicit TLS on this "
+                      "port, as the server expects")
+        elif is_on(tls):
             values["tls"] = "implicit" if implicit else "starttls"
         elif self.logs_in():
             values["tls"] = "starttls"
@@ -311,10 +271,10 @@ class AccountConversion:
                       "password_command instead")
 
     def sender(self):
-        exact = None
         f = self.get("from")
-        if f is not None:
-            exact = msmtp_from(f, self.conv, self.ctx, self.account)
+        sender = msmtp_from(f, self.conv, self.ctx, self.account) if f is not None \
+            else Sender(NONE)
+        exact = sender.value if sender.kind == EXACT else None
         override = self.get("allow_from_override")
         if is_off(override):
             if exact:
@@ -322,10 +282,6 @@ class AccountConversion:
             else:
                 self.warn(override.where, "allow_from_override off not converted: okuru's "
                                           "envelope_from needs one fixed address")
-        elif exact and self.ctx.default_name == self.section.name:
-            self.note(f"msmtp used {exact} as the envelope sender when none was given; okuru "
-                      "takes it from -f or the From: header (add envelope_from = "
-                      f'"{exact}" to always use it)')
         from_header = self.get("set_from_header")
         if from_header is not None and from_header.arg in ("", "on"):
             if exact:
@@ -336,19 +292,29 @@ class AccountConversion:
         elif from_header is not None and from_header.arg == "off":
             self.warn(from_header.where, "set_from_header off not converted: okuru adds a "
                                          "From: header when the message has none")
-        self.maildomain()
+        self.ctx.senders[self.account.name] = self.maildomain() or sender
 
     def maildomain(self):
+        """auto_from on + maildomain: msmtp replaced from with USER@maildomain."""
         auto_from, maildomain = self.get("auto_from"), self.get("maildomain")
-        if maildomain is not None and maildomain.arg:
-            if valid_fqdn(maildomain.arg):
-                self.ctx.domains.append((maildomain.arg.lower(), maildomain.where, self.account))
-            else:
-                self.warn(maildomain.where, f'maildomain "{maildomain.arg}" is not a fully '
-                                            "qualified domain: not converted")
-        if is_on(auto_from) and (maildomain is None or not maildomain.arg):
+        if not is_on(auto_from):
+            if maildomain is not None and maildomain.arg:
+                self.warn(maildomain.where, "maildomain not converted: msmtp uses it only with "
+                                            "auto_from on")
+            return None
+        if maildomain is None or not maildomain.arg:
             self.warn(auto_from.where, "auto_from without maildomain not converted: okuru "
                                        "qualifies bare senders with domain = ...")
+            return None
+        if not valid_fqdn(maildomain.arg):
+            self.warn(maildomain.where, f'maildomain "{maildomain.arg}" is not a fully '
+                                        "qualified domain: not converted")
+            return None
+        domain = maildomain.arg.lower()
+        self.ctx.domains.append((domain, maildomain.where, self.account))
+        self.note(f"{auto_from.where}: auto_from: msmtp sent from USER@{domain}, and "
+                  f'domain = "{domain}" does the same for bare senders')
+        return Sender(USER_AT, domain, maildomain.where)
 
     def ehlo_and_timeouts(self):
         domain = self.get("domain")
@@ -465,6 +431,20 @@ def mark_default(sections, conv, names, default_alias, path):
                         "default = true to give every other message a way out")
 
 
+def warn_if_widened(conv, key, command, candidates):
+    """msmtp logs per account, okuru for the whole file: say so when only some
+    accounts logged."""
+    logged = {c[2].name for c in candidates}
+    if not logged or len(logged) == len(conv.accounts):
+        return
+    names = [a.name for a in conv.accounts if a.name in logged]
+    others = [a.name for a in conv.accounts if a.name not in logged]
+    conv.warn(candidates[0][1], f"{command} is set for account{'s' if len(names) > 1 else ''} "
+                                f"{', '.join(names)} only, and okuru's {key} covers "
+                                f"the whole file: submissions through {', '.join(others)} are "
+                                "logged there too")
+
+
 def set_whole_file(conv, ctx):
     """One file, one domain, log_file and syslog: the default account's wins."""
     def preferred(candidates):
@@ -477,11 +457,15 @@ def set_whole_file(conv, ctx):
                             ("syslog", ctx.syslogs)):
         for value, where, account in preferred(candidates):
             conv.set_top(key, value, where, f" (account {account.name})")
+    for key, command, candidates in (("log_file", "logfile", ctx.logfiles),
+                                     ("syslog", "syslog", ctx.syslogs)):
+        warn_if_widened(conv, key, command, candidates)
     seen = set()
     for file, where in ctx.alias_files:
         if file not in seen:
             seen.add(file)
             read_msmtp_aliases(file, where, conv)
+    map_senders(conv, ctx.senders, ctx.names.get(ctx.default_name))
 
 
 def convert_msmtp(path):
@@ -496,6 +480,7 @@ def convert_msmtp(path):
     if ctx.default_name is None and len(sections) == 1:
         ctx.default_name = next(iter(sections))
     names = convert_accounts(sections, conv, ctx, default_alias)
+    ctx.names = names
     mark_default(sections, conv, names, default_alias, path)
     set_whole_file(conv, ctx)
     return conv
