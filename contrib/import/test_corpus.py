@@ -69,6 +69,17 @@ MSMTP = {
         accounts={"isp": "isp", "default": "isp"},
         values={"": {"aliases": {"*": "someone@isp.example"}}},
         sender={acc: "someone@isp.example" for acc in (None, "isp", "default")}),
+    # Row 6: port 465 with msmtp's default STARTTLS becomes implicit TLS.
+    "msmtp-465-starttls": dict(
+        accounts={"mailbox": "mailbox", "default": "mailbox"},
+        tls={"mailbox": "implicit", "default": "implicit"},
+        warnings=[":10: msmtp spoke STARTTLS on port 465"]),
+    # Row 7: syslog for one account: okuru's covers the file, with a warning.
+    "msmtp-syslog-one-account": dict(
+        accounts={"work": "work", "home": "home", "default": "home"},
+        values={"": {"syslog": "user"}},
+        warnings=[":18: syslog is set for account home only, and okuru's syslog covers the "
+                  "whole file: submissions through work are logged there too"]),
 }
 
 SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail", **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
