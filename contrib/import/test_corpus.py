@@ -40,7 +40,8 @@ RCPT = "rcpt@example.test"
 
 # Every msmtp input: {file: expectations}. "accounts" maps each msmtp account
 # name to the okuru account it became ("default : NAME" to NAME); "values" are
-# keys every okuru account (or the top of the file, under "") must have;
+# keys an okuru account (or the top of the file, under "") must have, "absent"
+# keys it must not have, "lines" lines the output must hold (comments);
 # "warnings" start the warning lines (FILE:LINE: ...); "tls" the documented
 # cases where okuru's TLS mode differs from msmtp's; "sender" the envelope
 # sender okuru must use where msmtp sent none (it refused) or no address.
@@ -80,6 +81,16 @@ MSMTP = {
         values={"": {"syslog": "user"}},
         warnings=[":18: syslog is set for account home only, and okuru's syslog covers the "
                   "whole file: submissions through work are logged there too"]),
+    # Row 2: another system's CA bundle is the system trust store; a private CA
+    # missing here is left as a comment, never a file okuru refuses.
+    "msmtp-trust-files": dict(
+        accounts={"mac": "mac", "fedora": "fedora", "certspem": "certspem", "corp": "corp",
+                  "default": "mac"},
+        lines=['# ca_file = "~/.config/msmtp/corp-ca.pem"', "# system_trust = false"],
+        absent={acc: ["ca_file", "system_trust"]
+                for acc in ("mac", "fedora", "certspem", "corp")},
+        warnings=[':39: tls_trust_file "~/.config/msmtp/corp-ca.pem" does not exist here: '
+                  "left as a comment in the account"]),
 }
 
 SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail", **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
@@ -191,6 +202,9 @@ class Corpus(unittest.TestCase):
         for fragment in case.get("warnings", []):
             self.assertTrue(any(w.startswith(fragment) for w in warnings),
                             f"no warning starting {fragment!r} in:\n" + "\n".join(warnings))
+        for account, keys in case.get("absent", {}).items():
+            for key in keys:
+                self.assertNotIn(key, cfg["accounts"][account], f"{account}: {key}")
         for account, values in case.get("values", {}).items():
             table = cfg if account == "" else cfg["accounts"][account]
             for key, value in values.items():
@@ -336,6 +350,10 @@ class Corpus(unittest.TestCase):
         os.chmod(path, 0o600)  # msmtp insists when the file holds a password
         out, cfg, warnings = self.convert(name)
         self.assert_expected(case, cfg, warnings)
+        with open(out, encoding="utf-8") as f:
+            text = f.read().splitlines()
+        for line in case.get("lines", []):
+            self.assertIn(line, text)
         self.assert_loads(out, cfg)
         self.assertEqual(sorted(msmtp_accounts(path)), sorted(case["accounts"]))
         pretend = {acc: msmtp_pretend(path, acc, self.env) for acc in case["accounts"]}

@@ -3,6 +3,7 @@ key names, with their comments), the top-level keys, [routes] and [aliases],
 and the warnings produced while building them. Also Failure, the one error
 that stops a conversion, with its sysexits(3) status."""
 
+import os
 import re
 
 from .validate import valid_address, valid_local
@@ -37,6 +38,7 @@ class Account:
     def __init__(self, name):
         self.name = name
         self.values = {}
+        self.commented = {}  # keys written as comments: what to set once a file exists
         self.notes = []
 
     def note(self, text):
@@ -92,6 +94,31 @@ class Conversion:
 
     def find(self, name):
         return next((a for a in self.accounts if a.name == name), None)
+
+    # Keys that name a file okuru must read when it loads the configuration.
+    def set_file(self, account, values, *files):
+        """Writes values (e.g. ca_file and system_trust) when okuru will find every
+        file they need, files being (path, where, what) triples; otherwise writes
+        them as comments, with a warning, since okuru refuses a configuration
+        naming a missing file. Returns whether they were written."""
+        for path, where, what in files:
+            full = os.path.expanduser(path) if path.startswith("~/") else path
+            if not os.path.isabs(full):
+                reason = ("is relative: the source program read it from its working "
+                          "directory, okuru from the directory of its configuration file")
+            elif not os.path.exists(full):
+                reason = "does not exist here"
+            else:
+                continue
+            account.commented.update(values)
+            self.warn(where, f'{what} "{path}" {reason}: left as a comment in the account '
+                             "(okuru refuses to load a missing file); put the file in place "
+                             "and uncomment it" +
+                      ("; until then okuru verifies the server against the system CAs"
+                       if "ca_file" in values else ""), account)
+            return False
+        account.values.update(values)
+        return True
 
     # Top-level keys: one value for the whole file.
     def set_top(self, key, value, where, why=""):

@@ -186,32 +186,28 @@ class AccountConversion:
             self.warn(trust.where, "empty tls_trust_file (trust no CA) not converted: without "
                                    "a fingerprint okuru verifies against the system CAs")
         elif path == "system" or is_system_ca_file(path):
-            pass  # the system trust store: okuru's default
+            if path != "system" and not os.path.exists(path):
+                self.note(f'{trust.where}: tls_trust_file "{path}" is the system CA bundle of '
+                          "another system: okuru trusts this system's CAs (system_trust, "
+                          "its default)")
         else:
-            self.values["ca_file"] = path
-            self.values["system_trust"] = False
-            if not os.path.exists(expand_home(path)):
-                self.warn(trust.where, f'tls_trust_file "{path}" does not exist here: okuru '
-                                       "refuses a missing ca_file")
-            if not path.startswith(("/", "~/")):
-                self.warn(trust.where, f'tls_trust_file "{path}" is relative: okuru reads it '
-                                       "from the directory of its configuration file")
+            self.conv.set_file(self.account, {"ca_file": path, "system_trust": False},
+                               (path, trust.where, "tls_trust_file"))
 
     def client_certificate(self):
-        for cmd, key in (("tls_cert_file", "client_cert"), ("tls_key_file", "client_key")):
-            s = self.get(cmd)
-            if s is None or not s.arg:
-                continue
-            if s.arg.startswith("pkcs11:"):
-                self.warn(s.where, f"{cmd} with a PKCS #11 URI not converted: okuru reads PEM "
+        cert, key = self.get("tls_cert_file"), self.get("tls_key_file")
+        for s, name in ((cert, "tls_cert_file"), (key, "tls_key_file")):
+            if s is not None and s.arg.startswith("pkcs11:"):
+                self.warn(s.where, f"{name} with a PKCS #11 URI not converted: okuru reads PEM "
                                    "files only")
-                continue
-            self.values[key] = s.arg
-            if not os.path.exists(expand_home(s.arg)):
-                self.warn(s.where, f'{cmd} "{s.arg}" does not exist here: okuru refuses a '
-                                   f"missing {key}")
-        if "client_key" in self.values and "client_cert" not in self.values:
-            del self.values["client_key"]
+        if cert is None or not cert.arg or cert.arg.startswith("pkcs11:"):
+            return  # msmtp uses a key only with its certificate
+        values = {"client_cert": cert.arg}
+        files = [(cert.arg, cert.where, "tls_cert_file")]
+        if key is not None and key.arg and not key.arg.startswith("pkcs11:"):
+            values["client_key"] = key.arg
+            files.append((key.arg, key.where, "tls_key_file"))
+        self.conv.set_file(self.account, values, *files)  # both or neither
 
     def tls_priorities(self):
         priorities = self.get("tls_priorities")

@@ -3,7 +3,6 @@ the tables it names (postfix_tables.py reads them). Each relay, and each
 login on it, becomes an account; sender-dependent relays give from patterns,
 transport entries [routes], alias_maps [aliases]."""
 
-import os
 import re
 
 from .inputs import name_from_host
@@ -83,6 +82,7 @@ class PostfixBuilder:
         self.by_key = {}
         self.sasl = {}
         self.inline = {}   # table -> accounts whose password came from it
+        self.files = []    # ({key: value}, [(path, where, what)]) for every account
         self.sasl_enabled = params.yes("smtp_sasl_auth_enable")
         self.load_credentials(tables)
         self.level, self.level_where = self.tls_level()
@@ -169,6 +169,8 @@ class PostfixBuilder:
         return None
 
     def tls_files(self):
+        """Keys every account gets; the ones naming files go to self.files, checked
+        for each account."""
         p = self.p
         extras = {}
         ca_file = p.get("smtp_tls_CAfile")
@@ -179,18 +181,19 @@ class PostfixBuilder:
                                                        "converted: okuru takes one PEM file "
                                                        "(ca_file) besides the system CAs")
         if ca_file and not is_system_ca_file(ca_file):
-            extras["ca_file"] = ca_file
+            values = {"ca_file": ca_file}
             if not system_dir and not p.yes("tls_append_default_CA"):
-                extras["system_trust"] = False
-            if not os.path.exists(ca_file):
-                self.conv.warn(p.where("smtp_tls_CAfile"), f'smtp_tls_CAfile "{ca_file}" does '
-                                                           "not exist here: okuru refuses a "
-                                                           "missing ca_file")
+                values["system_trust"] = False
+            self.files.append((values, [(ca_file, p.where("smtp_tls_CAfile"),
+                                         "smtp_tls_CAfile")]))
         cert, key = p.get("smtp_tls_cert_file"), p.get("smtp_tls_key_file")
         if cert:
-            extras["client_cert"] = cert
+            values = {"client_cert": cert}
+            files = [(cert, p.where("smtp_tls_cert_file"), "smtp_tls_cert_file")]
             if key and key != cert:
-                extras["client_key"] = key
+                values["client_key"] = key
+                files.append((key, p.where("smtp_tls_key_file"), "smtp_tls_key_file"))
+            self.files.append((values, files))
         if self.level == "fingerprint":
             self.pinned_fingerprint(extras)
         return extras
@@ -231,6 +234,8 @@ class PostfixBuilder:
         self.tls_mode(account, hop, creds, where)
         self.login(account, hop, creds)
         account.values.update(self.account_extras)
+        for values, files in self.files:
+            self.conv.set_file(account, values, *files)
         self.hop_warnings(account, hop, where)
         return account
 

@@ -9,7 +9,7 @@ import os
 
 from .inputs import name_from_host, read_text
 from .model import EX_DATAERR, Conversion, Failure, Setting
-from .validate import (SYSTEM_CA_DIRS, is_system_ca_file, port_number, valid_address,
+from .validate import (is_system_ca_dir, is_system_ca_file, port_number, valid_address,
                        valid_domain, valid_fqdn, valid_host, valid_mechanism)
 
 SSMTP_KEYS = {k.lower(): k for k in (
@@ -75,7 +75,8 @@ class SsmtpConversion:
         self.use_tls = ssmtp_yes(self.s.get("UseTLS")) or use_starttls  # STARTTLS implies TLS
         user = self.s.get("AuthUser")
         self.logs_in = user is not None and user.arg != ""
-        self.common = {}   # what every account shares: login, certificates, EHLO name
+        self.common = {}   # what every account shares: login, EHLO name
+        self.files = []    # and the certificate files: ({key: value}, [(path, where, what)])
 
     def run(self):
         host, port = self.mailhub()
@@ -130,24 +131,28 @@ class SsmtpConversion:
                                         "name: not converted (okuru chooses)")
 
     def certificates(self):
-        s, conv, common = self.s, self.conv, self.common
+        """Kept in self.files, checked for each account: (values, files needing them)."""
+        s, conv = self.s, self.conv
         ca_file, ca_dir = s.get("TLS_CA_File"), s.get("TLS_CA_Dir")
         if ca_file is not None and ca_file.arg and not is_system_ca_file(ca_file.arg):
-            common["ca_file"] = ca_file.arg
-            common["system_trust"] = False
-            if not os.path.exists(ca_file.arg):
-                conv.warn(ca_file.where, f'TLS_CA_File "{ca_file.arg}" does not exist here: '
-                                         "okuru refuses a missing ca_file")
-        if ca_dir is not None and ca_dir.arg and ca_dir.arg.rstrip("/") not in SYSTEM_CA_DIRS:
+            self.files.append(({"ca_file": ca_file.arg, "system_trust": False},
+                               [(ca_file.arg, ca_file.where, "TLS_CA_File")]))
+        if ca_dir is not None and ca_dir.arg and not is_system_ca_dir(ca_dir.arg):
             conv.warn(ca_dir.where, f'TLS_CA_Dir "{ca_dir.arg}" not converted: okuru takes one '
                                     "PEM file (ca_file) besides the system CAs")
-        if ssmtp_yes(s.get("UseTLSCert")):
-            cert = s.get("TLSCert")
-            cert_path = cert.arg if cert is not None and cert.arg else "/etc/ssl/certs/ssmtp.pem"
-            common["client_cert"] = cert_path
-            key = s.get("TLSKey")
+        use = s.get("UseTLSCert")
+        if ssmtp_yes(use):
+            cert, key = s.get("TLSCert"), s.get("TLSKey")
+            if cert is not None and cert.arg:
+                cert_path, cert_where = cert.arg, cert.where
+            else:
+                cert_path, cert_where = "/etc/ssl/certs/ssmtp.pem", use.where  # ssmtp's default
+            values = {"client_cert": cert_path}
+            files = [(cert_path, cert_where, "TLSCert")]
             if key is not None and key.arg:
-                common["client_key"] = key.arg
+                values["client_key"] = key.arg
+                files.append((key.arg, key.where, "TLSKey"))
+            self.files.append((values, files))
 
     def hostname(self):
         hostname = self.s.get("HostName")
@@ -181,6 +186,8 @@ class SsmtpConversion:
             conv.note(f"{where}: ssmtp used no TLS here; tls = \"none\" keeps that (nothing "
                       "secret is sent)", account)
         values.update(self.common)
+        for file_values, files in self.files:
+            conv.set_file(account, file_values, *files)
         if self.use_tls:
             conv.note("ssmtp did not verify the server's certificate; okuru does. If the "
                       "server's certificate is self-signed, pin it with fingerprint = "

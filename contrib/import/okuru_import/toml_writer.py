@@ -82,6 +82,8 @@ def _account(conv, a):
            [k for k in values if k not in ACCOUNT_KEY_ORDER]
     for k in keys:
         out.append(f"{toml_key(k)} = {toml_value(values[k])}")
+    for k in [k for k in ACCOUNT_KEY_ORDER if k in a.commented]:
+        out.append(f"# {toml_key(k)} = {toml_value(a.commented[k])}")
     out.append("")
     return out
 

@@ -56,8 +56,10 @@ def port_number(text):
     return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
 
 
-# CA bundles that are the system trust store itself: pointing at one of them is
-# what okuru does anyway (system_trust = true).
+# CA bundles that are some system's trust store (Debian and Alpine, Fedora and
+# RHEL, openSUSE, Arch, NixOS, the BSDs, macOS with Homebrew or MacPorts,
+# Termux, Cygwin): a configuration copied from one of them names "the system
+# CAs" in that system's words, which is okuru's default (system_trust = true).
 SYSTEM_CA_FILES = {
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
@@ -66,11 +68,31 @@ SYSTEM_CA_FILES = {
     "/etc/ssl/cert.pem",
     "/usr/local/share/certs/ca-root-nss.crt",
 }
+SYSTEM_CA_PATTERNS = [re.compile(p) for p in (
+    r"/etc/ssl/certs/ca-(certificates|bundle)\.crt",
+    r"/etc/ssl/(cert|certs|ca-bundle)\.pem",
+    r"/etc/pki/tls/(cert\.pem|certs/ca-bundle(\.trust)?\.crt)",
+    r"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle\.pem",
+    r"/etc/ca-certificates/extracted/tls-ca-bundle\.pem",
+    r"/etc/(static/)?ssl/certs/ca-(bundle|certificates)\.crt",
+    r"/usr/local/share/certs/ca-root-nss\.crt",
+    r"/usr/local/etc/ssl/cert\.pem",
+    r"/usr/(share/)?ssl/certs/ca-bundle\.crt",
+    r"(/usr/local|/opt/homebrew|/home/linuxbrew/\.linuxbrew)/etc/"
+    r"(openssl(@[0-9.]+)?|ca-certificates)/cert\.pem",
+    r"/opt/local/etc/openssl/cert\.pem",
+    r"/opt/local/share/curl/curl-ca-bundle\.crt",
+    r"/data/data/com\.termux/files/usr/etc/tls/cert\.pem",
+)]
 SYSTEM_CA_DIRS = {"/etc/ssl/certs", "/etc/pki/tls/certs", "/etc/ssl/certs/"}
 
 
 def is_system_ca_file(path):
-    return path in SYSTEM_CA_FILES or os.path.realpath(os.path.expanduser(path)) in {
+    """Whether path names a system's CA bundle, this one's or another's."""
+    if path in SYSTEM_CA_FILES or any(p.fullmatch(os.path.normpath(path))
+                                      for p in SYSTEM_CA_PATTERNS):
+        return True
+    return os.path.realpath(os.path.expanduser(path)) in {
         os.path.realpath(p) for p in SYSTEM_CA_FILES}
 
 
