@@ -91,9 +91,18 @@ MSMTP = {
                 for acc in ("mac", "fedora", "certspem", "corp")},
         warnings=[':39: tls_trust_file "~/.config/msmtp/corp-ca.pem" does not exist here: '
                   "left as a comment in the account"]),
+    # Row 3: a bridge on the loopback interface keeps its plain SMTP login.
+    "msmtp-bridges": dict(
+        accounts={"proton": "proton", "davmail": "davmail", "default": "proton"},
+        tls={"proton": "none", "davmail": "none", "default": "none"},
+        values={acc: {"tls": "none", "insecure_allow_plaintext_auth": True}
+                for acc in ("proton", "davmail")},
+        warnings=[":5: msmtp logged in without TLS to 127.0.0.1, on this machine",
+                  ":5: msmtp logged in without TLS to localhost"]),
 }
 
-SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail", **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
+SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
+          **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
 
 # Files the msmtp inputs name in the user's home: {corpus file: path under HOME}.
 HOME_FILES = {"msmtp-from-multi.aliases": ".msmtp-aliases"}

@@ -6,7 +6,7 @@ that stops a conversion, with its sysexits(3) status."""
 import os
 import re
 
-from .validate import valid_address, valid_local
+from .validate import is_loopback, valid_address, valid_local
 
 # sysexits(3), like okuru itself.
 EX_USAGE = 64
@@ -94,6 +94,27 @@ class Conversion:
 
     def find(self, name):
         return next((a for a in self.accounts if a.name == name), None)
+
+    # An account that logged in over a connection without TLS.
+    def plaintext_login(self, account, where, source, what):
+        """okuru never sends a password in clear unless told so: for a server on the
+        loopback interface (a local bridge) it is told so, elsewhere STARTTLS is
+        required. source: the program ("msmtp"); what: the sentence saying that it
+        logged in without TLS."""
+        host = account.values["host"]
+        if is_loopback(host):
+            account.values["tls"] = "none"
+            account.values["insecure_allow_plaintext_auth"] = True
+            self.warn(where, f"{source} logged in without TLS to {host}, on this machine (a "
+                             "local bridge such as ProtonMail Bridge or DavMail): tls = \"none\" "
+                             "with insecure_allow_plaintext_auth = true keeps that, since the "
+                             "password does not leave the machine; okuru allows it nowhere else",
+                      account)
+            return
+        account.values["tls"] = "starttls"
+        self.warn(where, f"{what}: okuru never sends a password without TLS, so tls = "
+                         '"starttls" is written (okuru --check shows whether the server offers '
+                         "it)", account)
 
     # Keys that name a file okuru must read when it loads the configuration.
     def set_file(self, account, values, *files):

@@ -146,10 +146,8 @@ class AccountConversion:
         elif is_on(tls):
             values["tls"] = "implicit" if implicit else "starttls"
         elif self.logs_in():
-            values["tls"] = "starttls"
-            self.warn(where, "msmtp used no TLS here, but the account logs in: okuru never "
-                             'sends a password without TLS, so tls = "starttls" is written '
-                             "(okuru --check shows whether the server offers it)")
+            self.conv.plaintext_login(self.account, where, "msmtp",
+                                      "msmtp used no TLS here, but the account logs in")
         else:
             values["tls"] = "none"
             self.note(f"{where}: msmtp used no TLS here; tls = \"none\" keeps that (nothing "

@@ -248,10 +248,9 @@ class PostfixBuilder:
                                  "(smtp_tls_wrappermode is not yes); okuru uses implicit TLS "
                                  "there, as the port expects", account)
         elif self.level == "none" and creds:
-            values["tls"] = "starttls"
-            conv.warn(self.level_where, "Postfix used no TLS (smtp_tls_security_level none "
-                                        "or unset), but logs in: okuru never sends a password "
-                                        'without TLS, so tls = "starttls" is written', account)
+            conv.plaintext_login(account, self.level_where, "Postfix",
+                                 "Postfix used no TLS (smtp_tls_security_level none or "
+                                 "unset), but logs in")
         elif self.level == "none":
             values["tls"] = "none"
             conv.note(f'{self.level_where}: Postfix used no TLS; tls = "none" keeps that '

@@ -176,11 +176,8 @@ class SsmtpConversion:
         elif self.use_tls:
             values["tls"] = "starttls" if self.use_starttls else "implicit"
         elif self.logs_in:
-            values["tls"] = "starttls"
-            conv.warn(where, "ssmtp used no TLS (UseTLS/UseSTARTTLS not YES), but logs in: "
-                             'okuru never sends a password without TLS, so tls = "starttls" '
-                             "is written (okuru --check shows whether the server offers it)",
-                      account)
+            conv.plaintext_login(account, where, "ssmtp",
+                                 "ssmtp used no TLS (UseTLS/UseSTARTTLS not YES), but logs in")
         else:
             values["tls"] = "none"
             conv.note(f"{where}: ssmtp used no TLS here; tls = \"none\" keeps that (nothing "

@@ -50,6 +50,14 @@ def is_ip_address(s):
     return bool(re.fullmatch(r"[0-9.]+", s)) or ":" in s
 
 
+def is_loopback(host):
+    """A server on this machine (127.0.0.0/8, ::1, localhost): a local bridge such
+    as ProtonMail Bridge or DavMail, where a password in clear never leaves it."""
+    host = host.lower().strip("[]")
+    return host in ("localhost", "localhost.localdomain", "ip6-localhost", "::1") or \
+        bool(re.fullmatch(r"127(\.\d{1,3}){3}", host))
+
+
 def port_number(text):
     """The port as an int, or None when the text is not one (1 to 65535)."""
     text = text.strip()
