@@ -101,6 +101,28 @@ MSMTP = {
                   ":5: msmtp logged in without TLS to localhost"]),
 }
 
+# ssmtp and Postfix inputs (no program to compare with here): {path: expectations},
+# "sender" being the envelope sender ssmtp or Postfix used for a message without
+# -f from the caller (LOGIN), through each okuru account (None: without -a).
+OTHERS = {
+    # Row 4: a static: map holds the login for every next hop; rows 2 and 3 too.
+    "postfix-static/main.cf": dict(
+        accounts=["relay"],
+        values={"relay": {"user": "someone@proton.example", "password": "corpus-static-pw",
+                          "tls": "none", "insecure_allow_plaintext_auth": True}},
+        absent={"relay": ["ca_file", "system_trust"]},
+        lines=['# ca_file = "/etc/postfix/bridge-ca.pem"'],
+        sender={None: f"{LOGIN}@corpus.example", "relay": f"{LOGIN}@corpus.example"}),
+    # Row 4: inline: maps, braces around a value with blanks.
+    "postfix-inline/main.cf": dict(
+        accounts=["isp", "other"],
+        values={"isp": {"user": "me@isp.example", "password": "corpus-inline-pw"},
+                "other": {"user": "other@isp.example", "password": "corpus inline pw 2",
+                          "from": ["other@corpus.example"]}},
+        sender={None: f"{LOGIN}@corpus.example", "isp": f"{LOGIN}@corpus.example",
+                "other": f"{LOGIN}@corpus.example"}),
+}
+
 SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
           **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
 
@@ -374,12 +396,48 @@ class Corpus(unittest.TestCase):
                                  {acc: msmtp_mode(m) for acc, m in pretend.items()})
 
 
+    def check_other(self, name):
+        """An ssmtp or Postfix input: converted, loaded, and okuru's envelope sender
+        on the wire for a message without -f is the one the source program used."""
+        case = OTHERS[name]
+        out, cfg, warnings = self.convert(name)
+        self.assert_expected(case, cfg, warnings)
+        with open(out, encoding="utf-8") as f:
+            text = f.read().splitlines()
+        for line in case.get("lines", []):
+            self.assertIn(line, text)
+        self.assertEqual(list(cfg["accounts"]), case["accounts"])
+        self.assert_loads(out, cfg)
+        with contextlib.ExitStack() as stack:
+            peers = {"starttls": peer.Peer(cert=self.pki.server, tls="starttls"),
+                     "implicit": peer.Peer(cert=self.pki.server, tls="implicit"),
+                     "none": peer.Peer(tls="none")}
+            for p in peers.values():
+                stack.enter_context(p)
+            conf = self.okuru_for_peer(cfg, peers)
+            default = next((n for n, a in cfg["accounts"].items() if a.get("default")),
+                           case["accounts"][0])
+            for acc, expected in case["sender"].items():
+                with self.subTest(account=acc, check="wire"):
+                    tls = cfg["accounts"][acc or default]["tls"]
+                    r, sender = self.send(peers[tls], [OKURU, "-C", conf] +
+                                          (["-a", acc] if acc else []), HEADERLESS)
+                    self.assertEqual(r.returncode, 0, r.stderr.decode())
+                    self.assertEqual(sender, expected)
+
+
+def _other_test(name):
+    return lambda self: self.check_other(name)
+
+
 def _msmtp_test(name):
     return lambda self: self.check_msmtp(name)
 
 
 for _name in MSMTP:
     setattr(Corpus, "test_" + _name.replace("-", "_"), _msmtp_test(_name))
+for _name in OTHERS:
+    setattr(Corpus, "test_" + re.sub(r"\W", "_", _name), _other_test(_name))
 
 
 if __name__ == "__main__":

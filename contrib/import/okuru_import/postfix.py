@@ -81,6 +81,7 @@ class PostfixBuilder:
         self.p = params
         self.by_key = {}
         self.sasl = {}
+        self.sasl_static = None  # (user:password, where) of a static: table: every next hop
         self.inline = {}   # table -> accounts whose password came from it
         self.files = []    # ({key: value}, [(path, where, what)]) for every account
         self.sasl_enabled = params.yes("smtp_sasl_auth_enable")
@@ -96,8 +97,10 @@ class PostfixBuilder:
         params, conv = self.p, self.conv
         if self.sasl_enabled:
             if params.get("smtp_sasl_password_maps"):
-                for key, value, where in tables.load("smtp_sasl_password_maps"):
+                for key, value, where in tables.load("smtp_sasl_password_maps",
+                                                     static_ok=True):
                     self.sasl[key.lower()] = (value, where)
+                self.sasl_static = tables.fallbacks.get("smtp_sasl_password_maps")
             else:
                 conv.warn(params.where("smtp_sasl_auth_enable"),
                           "smtp_sasl_auth_enable = yes but no smtp_sasl_password_maps: "
@@ -212,15 +215,20 @@ class PostfixBuilder:
                            "certificate is verified against the CAs instead")
 
     def credentials(self, keys):
+        """(user, password, where) for the first key with an entry, else None."""
         for key in keys:
             if key.lower() in self.sasl:
-                value, where = self.sasl[key.lower()]
-                user, colon, password = value.partition(":")
-                if not colon or not user:
-                    raise Failure(EX_DATAERR, f'{where}: not "user:password" (the entry for '
-                                              f"{key})")
-                return user, password, where
+                return self.split_credentials(*self.sasl[key.lower()], f"the entry for {key}")
+        if self.sasl_static is not None:
+            return self.split_credentials(*self.sasl_static, "the static: table")
         return None
+
+    @staticmethod
+    def split_credentials(value, where, what):
+        user, colon, password = value.partition(":")
+        if not colon or not user:
+            raise Failure(EX_DATAERR, f'{where}: not "user:password" ({what})')
+        return user, password, where
 
     def account(self, hop, creds, where, wanted=None):
         key = (hop.host.lower(), hop.port, creds[0] if creds else None,
@@ -432,7 +440,7 @@ class PostfixConversion:
 
     def inline_password_warnings(self):
         for table, names in self.build.inline.items():
-            self.conv.warn(table, "passwords are written inline, as in this table (accounts "
+            self.conv.warn(table, "passwords are written inline, as in the table (accounts "
                                   f"{', '.join(names)}): okuru requires the file to be private "
                                   "(chmod 600); password_file or password_command would keep "
                                   "them out of the configuration")

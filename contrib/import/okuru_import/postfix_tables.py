@@ -143,7 +143,29 @@ class Nexthop:
 
 
 def split_list(value):
-    return [v for v in re.split(r"[\s,]+", value) if v]
+    """A Postfix list: items separated by blanks and commas, where {braces} group
+    an item that holds either (Postfix 3.0 and later); the braces are kept."""
+    items, current, depth = [], "", 0
+    for c in value:
+        if c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif depth == 0 and (c.isspace() or c == ","):
+            if current:
+                items.append(current)
+            current = ""
+            continue
+        current += c
+    if current:
+        items.append(current)
+    return items
+
+
+def unbrace(text):
+    """'{ text }' -> 'text' (Postfix's grouping); anything else unchanged."""
+    text = text.strip()
+    return text[1:-1].strip() if text.startswith("{") and text.endswith("}") else text
 
 
 def postfix_duration(text):
@@ -155,7 +177,9 @@ def postfix_duration(text):
 
 
 class PostfixTables:
-    """Text forms of Postfix lookup tables (what postmap reads), in order."""
+    """Postfix lookup tables, in order: the text forms of file tables (what postmap
+    reads), and the tables written in main.cf itself (inline:, static:). Their
+    contents never appear in a message: they may hold passwords."""
 
     TEXT_TYPES = {"hash", "btree", "lmdb", "cdb", "dbm", "sdbm", "texthash"}
 
@@ -163,6 +187,7 @@ class PostfixTables:
         self.conv = conv
         self.params = params
         self.relocated = set()
+        self.fallbacks = {}  # param -> (value, where) of its static: table
 
     def local_path(self, path):
         # Converting a copy of another machine's /etc/postfix: read the tables
@@ -176,31 +201,59 @@ class PostfixTables:
             return os.path.join(cfg, path[len("/etc/postfix/"):])
         return path
 
-    def load(self, param, default="", aliases=False):
-        """Entries (key, value, where) of every table the parameter names; first wins."""
+    def load(self, param, default="", aliases=False, static_ok=False):
+        """Entries (key, value, where) of every table the parameter names; the first
+        table with a key wins. A static: table answers every key: with static_ok
+        its value is kept in fallbacks[param] (else it is reported), and the
+        tables after it are never consulted."""
         entries = {}
-        spec_text = self.params.get(param, default)
         where = self.params.where(param)
-        for spec in split_list(spec_text):
+        for spec in split_list(self.params.get(param, default)):
             kind, colon, name = spec.partition(":")
             if kind == "proxy":
                 kind, colon, name = name.partition(":")
-            if not colon or kind not in self.TEXT_TYPES:
-                self.conv.warn(where, f'{param}: table "{spec}" not read (only the text files '
-                                      "behind hash:, lmdb:, btree:, cdb: ... tables can be "
-                                      "converted)")
+            if kind == "static" and colon:
+                if static_ok:
+                    self.fallbacks[param] = (unbrace(name), where)
+                else:
+                    self.conv.warn(where, f"{param}: a static: table (one answer for every "
+                                          "key) not converted: okuru has no counterpart")
+                break
+            if kind == "inline" and colon:
+                rows = self.inline_entries(param, name, where)
+            elif colon and kind in self.TEXT_TYPES:
+                rows = self.file_entries(param, spec, name, where, aliases)
+            else:
+                shown = f"{kind}:{name}" if name.startswith("/") else f"{kind}:"
+                self.conv.warn(where, f'{param}: table "{shown}" not read (only inline:, '
+                                      "static: and the text files behind hash:, lmdb:, btree:, "
+                                      "cdb: ... tables can be converted)")
                 continue
-            path = self.local_path(name)
-            if not self.params.has(param) and not os.path.exists(path):
-                # Postfix's built-in default (e.g. /etc/aliases) on a machine, or in a
-                # copied directory, that has no such file: nothing to convert.
-                self.conv.warn(where, f'{param}: default table "{spec}" not found; skipped')
-                continue
-            text = read_text(path, f"the table named by {param}")
-            for key, value, here in (parse_aliases(text, path) if aliases
-                                     else parse_table(text, path)):
+            for key, value, here in rows:
                 entries.setdefault(key.lower(), (key, value, here))
         return list(entries.values())
+
+    def file_entries(self, param, spec, name, where, aliases):
+        path = self.local_path(name)
+        if not self.params.has(param) and not os.path.exists(path):
+            # Postfix's built-in default (e.g. /etc/aliases) on a machine, or in a
+            # copied directory, that has no such file: nothing to convert.
+            self.conv.warn(where, f'{param}: default table "{spec}" not found; skipped')
+            return []
+        text = read_text(path, f"the table named by {param}")
+        return list(parse_aliases(text, path) if aliases else parse_table(text, path))
+
+    def inline_entries(self, param, text, where):
+        """inline:{ key=value, { key = value with blanks } } (Postfix 3.0)."""
+        rows = []
+        for n, item in enumerate(split_list(unbrace(text)), 1):
+            key, eq, value = unbrace(item).partition("=")
+            if not eq or not key.strip():
+                self.conv.warn(where, f"{param}: entry {n} of the inline: table is not "
+                                      "key=value: left out")
+                continue
+            rows.append((key.strip(), value.strip(), where))
+        return rows
 
 
 def logical_lines(text, path):
