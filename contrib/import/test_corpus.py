@@ -101,6 +101,10 @@ MSMTP = {
                   ":5: msmtp logged in without TLS to localhost"]),
 }
 
+# What ssmtp sent for a message without -f from the caller in
+# ssmtp-root-two-servers: root's revaliases address, else USER@rewriteDomain.
+ROOT_SENDER = "alerts@corp.example" if LOGIN == "root" else f"{LOGIN}@corp.example"
+
 # ssmtp and Postfix inputs (no program to compare with here): {path: expectations},
 # "sender" being the envelope sender ssmtp or Postfix used for a message without
 # -f from the caller (LOGIN), through each okuru account (None: without -a).
@@ -121,6 +125,24 @@ OTHERS = {
                           "from": ["other@corpus.example"]}},
         sender={None: f"{LOGIN}@corpus.example", "isp": f"{LOGIN}@corpus.example",
                 "other": f"{LOGIN}@corpus.example"}),
+    # Row 5: revaliases is root's sender; root= (a bare name, no domain) cannot win.
+    "ssmtp-root-revaliases/ssmtp.conf": dict(
+        accounts=["gmail"],
+        values={"": {"aliases": {"root": "box.alerts@gmail.example",
+                                 "*": "box.alerts@gmail.example"}}},
+        absent={"gmail": ["ca_file", "system_trust"]},
+        warnings=[":3: root=postmaster not converted"],
+        sender={None: "box.alerts@gmail.example", "gmail": "box.alerts@gmail.example"}),
+    # Row 5 with a qualified root= and root's own server: both in the alias, the
+    # revaliases address first (the sender), routed to that server.
+    "ssmtp-root-two-servers/ssmtp.conf": dict(
+        accounts=["isp", "corp"],
+        values={"": {"domain": "corp.example",
+                     "aliases": {"root": ["alerts@corp.example", "postmaster@corp.example"]}},
+                "corp": {"from": ["alerts@corp.example"], "port": 465, "tls": "implicit"}},
+        warnings=[":4: alias root = [alerts@corp.example, postmaster@corp.example]"],
+        sender={None: ROOT_SENDER, "isp": ROOT_SENDER, "corp": ROOT_SENDER},
+        via={None: "corp" if LOGIN == "root" else "isp"}),
 }
 
 SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
@@ -419,7 +441,8 @@ class Corpus(unittest.TestCase):
                            case["accounts"][0])
             for acc, expected in case["sender"].items():
                 with self.subTest(account=acc, check="wire"):
-                    tls = cfg["accounts"][acc or default]["tls"]
+                    via = case.get("via", {}).get(acc) or acc or default
+                    tls = cfg["accounts"][via]["tls"]
                     r, sender = self.send(peers[tls], [OKURU, "-C", conf] +
                                           (["-a", acc] if acc else []), HEADERLESS)
                     self.assertEqual(r.returncode, 0, r.stderr.decode())

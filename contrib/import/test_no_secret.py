@@ -40,6 +40,8 @@ PASSWORDS = {
     "corpus/msmtp-bridges": ["corpus-bridge-pw", "corpus-davmail-pw"],
     "corpus/postfix-static/main.cf": ["corpus-static-pw"],
     "corpus/postfix-inline/main.cf": ["corpus-inline-pw", "corpus inline pw 2"],
+    "corpus/ssmtp-root-revaliases/ssmtp.conf": ["corpus-ssmtp-pw"],
+    "corpus/ssmtp-root-two-servers/ssmtp.conf": ["corpus-corp-box-pw"],
 }
 
 # Inputs that cannot be converted, or lose their password, for a reason that

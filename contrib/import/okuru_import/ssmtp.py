@@ -6,6 +6,7 @@ anywhere on the line. Booleans are YES or anything else. revaliases lines are
 local user sends mail."""
 
 import os
+import socket
 
 from .inputs import name_from_host, read_text
 from .model import EX_DATAERR, Conversion, Failure, Setting
@@ -77,6 +78,7 @@ class SsmtpConversion:
         self.logs_in = user is not None and user.arg != ""
         self.common = {}   # what every account shares: login, EHLO name
         self.files = []    # and the certificate files: ({key: value}, [(path, where, what)])
+        self.revaliased = {}  # local name -> (address, where) from revaliases
 
     def run(self):
         host, port = self.mailhub()
@@ -88,6 +90,9 @@ class SsmtpConversion:
         self.sender_domain()
         self.report()
         self.revaliases(main, host, port)
+        self.root_alias()
+        if not self.conv.bare_senders_qualified():
+            self.qualify_somehow()
         return self.conv
 
     def mailhub(self):
@@ -216,12 +221,66 @@ class SsmtpConversion:
                 conv.warn(override.where, message)
             else:
                 conv.note(message)
-        root = s.get("Root")
-        if root is not None and root.arg:
-            conv.add_alias("root", [root.arg], root.where)
+
+    def root_alias(self):
+        """root=: where ssmtp sent mail for system accounts, qualified with
+        rewriteDomain (or hostname) as ssmtp did. revaliases, the sender mapping,
+        comes first in the alias: okuru gives a bare sender its alias's first
+        address (and sends mail for root to every address of the alias)."""
+        root, conv = self.s.get("Root"), self.conv
+        if root is None or not root.arg:
+            return
+        target = root.arg
+        domain = conv.top.get("domain")
+        if "@" not in target and domain:
+            target = f"{target}@{domain}"
+        entry = conv.aliases.get("root")  # from revaliases, if any
+        sender = (entry[1][0], entry[2]) if entry else None
+        if sender is None:
+            conv.add_alias("root", [target], root.where)
             conv.note(f"{root.where}: ssmtp sent mail for every system account (UID < 1000) "
-                      f"to {root.arg}; okuru's [aliases] lists names one by one (add others, "
+                      f"to {target}; okuru's [aliases] lists names one by one (add others, "
                       'or "*" for every local name)')
+            if "@" in target and domain and target != f"root@{domain}":
+                conv.warn(root.where, f"mail from root now leaves from {target} (the alias "
+                                      f"root), where ssmtp used root@{domain}")
+        elif "@" not in target:
+            conv.warn(root.where, f'root={root.arg} not converted: "{root.arg}" has no domain '
+                                  "and none is known (no rewriteDomain, no fully qualified "
+                                  f"hostname); mail for root goes to {sender[0]}, root's "
+                                  "address in revaliases")
+        elif target != sender[0]:
+            conv.aliases["root"] = ("root", [sender[0], target], sender[1])
+            conv.warn(root.where, f"alias root = [{sender[0]}, {target}]: root's mail leaves "
+                                  f"from {sender[0]} (revaliases), as with ssmtp, and mail for "
+                                  f"root goes to {target} (root=) and, unlike ssmtp, to "
+                                  f"{sender[0]} too")
+
+    def qualify_somehow(self):
+        """No domain and no "*": ssmtp sent bare names as name@hostname; okuru needs
+        a real domain or an address for them."""
+        conv, hostname = self.conv, self.s.get("HostName")
+        if hostname is None or not hostname.arg:
+            host = os.environ.get("HOSTNAME") or socket.gethostname()
+            fqdn = socket.getfqdn(host).lower()
+            if valid_fqdn(fqdn) and not fqdn.startswith("localhost"):
+                conv.set_top("domain", fqdn, conv.source)
+                conv.warn(conv.source, f'domain = "{fqdn}": ssmtp qualified bare senders with '
+                                       "this host's name (no rewriteDomain, no hostname)")
+                return
+        user = self.s.get("AuthUser")
+        candidates = [(a, w) for a, w in self.revaliased.values()]
+        if user is not None:
+            candidates.append((user.arg, user.where))
+        for address, where in candidates:
+            if valid_address(address):
+                conv.add_alias("*", [address], where)
+                conv.warn(where, f'[aliases] "*" = "{address}": ssmtp qualified bare names with '
+                                 "a hostname that is not a domain, and okuru needs an address "
+                                 "for them (senders and recipients alike)")
+                return
+        conv.warn(self.path, "no rewriteDomain and no fully qualified hostname: set domain = "
+                             "..., or okuru sends bare names such as root unqualified")
 
     def report(self):
         s, conv = self.s, self.conv
@@ -256,6 +315,7 @@ class SsmtpConversion:
                 continue
             local, address = fields[0], fields[1]
             conv.add_alias(local, [address], where)
+            self.revaliased.setdefault(local.lower(), (address, where))
             if len(fields) >= 3 and fields[2]:
                 account = self.revalias_account(fields, port, where, by_hub, local)
                 if account is not main and valid_address(address):
