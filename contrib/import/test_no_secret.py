@@ -41,6 +41,7 @@ PASSWORDS = {
     "corpus/postfix-static/main.cf": ["corpus-static-pw"],
     "corpus/postfix-inline/main.cf": ["corpus-inline-pw", "corpus inline pw 2"],
     "corpus/ssmtp-root-revaliases/ssmtp.conf": ["corpus-ssmtp-pw"],
+    "corpus/msmtp-bom-latin1": ["corpus-latin1-pw"],
     "corpus/ssmtp-root-two-servers/ssmtp.conf": ["corpus-corp-box-pw"],
 }
 

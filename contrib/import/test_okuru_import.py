@@ -375,6 +375,37 @@ class Msmtp(ImportTest):
                           f'{path}:5: account "me gmail" is called "me-gmail"')
         self.assertEqual(self.list_accounts(r.path), ["me-gmail.com", "me-gmail"])
 
+    def test_protocol_other_than_smtp_or_lmtp(self):
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "w") as f:
+            f.write("account a\nhost a.example\nport 465\ntls on\ntls_starttls off\n"
+                    "protocol smtps\n")
+        r = self.converted(path)
+        self.assertWarned(r, f'{path}:6: protocol "smtps" not converted: msmtp knows smtp and '
+                             "lmtp only")
+        self.assertNotIn("LMTP", r.stderr)
+        self.assertEqual(r.toml["accounts"]["a"]["tls"], "implicit")
+
+    def test_bytes_that_are_not_utf8(self):
+        """In a comment (msmtp skips them) they do not matter; in a value they do."""
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf# caf\xe9\naccount a\nhost a.example\n  # \xff\xfe\n"
+                    b"port 587\n")
+        r = self.converted(path)
+        self.assertEqual(r.toml["accounts"], {"a": {"host": "a.example", "port": 587,
+                                                    "tls": "none"}})
+        with open(path, "wb") as f:
+            f.write(b"account a\nhost a.example\nuser ren\xe9\n")
+        r = self.convert(path)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f"{path}:3: not UTF-8 text", r.stderr)
+        conf = os.path.join(self.tmp.name, "ssmtp.conf")
+        with open(conf, "wb") as f:
+            f.write(b"mailhub=mail.example.org # h\xf4te\nhostname=box.example.org\n")
+        r = self.converted(conf)
+        self.assertEqual(r.toml["accounts"]["example"]["host"], "mail.example.org")
+
     def test_broken_inheritance_is_refused(self):
         path = os.path.join(self.tmp.name, "msmtprc")
         with open(path, "w") as f:

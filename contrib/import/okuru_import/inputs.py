@@ -7,8 +7,23 @@ from .model import EX_DATAERR, EX_NOINPUT, Failure
 from .validate import is_ip_address
 
 
-def read_text(path, what):
-    """The whole file as text (UTF-8). Raises Failure: 66 unreadable, 65 not UTF-8."""
+def comment_at_start(line):
+    """The part of a line that is read, where '#' starts a comment only as the
+    first non-blank character (msmtp, Postfix)."""
+    return "" if line.lstrip(" \t").startswith("#") else line
+
+
+def comment_anywhere(line):
+    """The part of a line that is read, where '#' starts a comment anywhere
+    (ssmtp.conf, revaliases, msmtp's aliases file)."""
+    return line.split("#", 1)[0]
+
+
+def read_text(path, what, read_part=comment_at_start):
+    """The whole file as text, without a leading byte order mark. It must be
+    UTF-8 wherever it is read (read_part gives the part of a line that is);
+    other bytes in comments, which the programs themselves skip, become U+FFFD.
+    Raises Failure: 66 unreadable, 65 not UTF-8 where it matters."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -21,12 +36,18 @@ def read_text(path, what):
         raise Failure(EX_NOINPUT, f"{path} is a directory, not the {what}")
     except OSError as e:
         raise Failure(EX_NOINPUT, f"cannot read {path} ({what}): {e.strerror}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise Failure(EX_DATAERR, f"{path}:{line}: not UTF-8 text; convert the file "
-                                  "(e.g. with iconv) and run again")
+    lines = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape").split("\n")
+    for no, line in enumerate(lines, 1):
+        if _undecoded(read_part(line)):
+            raise Failure(EX_DATAERR, f"{path}:{no}: not UTF-8 text; convert the file "
+                                      "(e.g. with iconv) and run again")
+        if _undecoded(line):
+            lines[no - 1] = "".join("\ufffd" if _undecoded(c) else c for c in line)
+    return "\n".join(lines)
+
+
+def _undecoded(text):
+    return any("\udc80" <= c <= "\udcff" for c in text)
 
 
 def expand_home(path):

@@ -5,7 +5,7 @@ become okuru's whole-file settings."""
 import os
 import re
 
-from .inputs import expand_home, read_text
+from .inputs import comment_anywhere, expand_home, read_text
 from .model import EX_DATAERR, Conversion, Failure
 from .msmtp_sender import EXACT, NONE, USER_AT, Sender, map_senders, msmtp_expand, msmtp_from
 from .msmtprc import parse_msmtprc
@@ -356,7 +356,11 @@ class AccountConversion:
         for cmd, s in self.section.resolved.items():
             if cmd in self.handled:
                 continue
-            if cmd in MSMTP_SAME_AS_OKURU:
+            if cmd == "protocol" and s.arg not in ("smtp", "lmtp"):
+                self.warn(s.where, f'protocol "{s.arg}" not converted: msmtp knows smtp and '
+                                   "lmtp only, and refuses this file (implicit TLS is "
+                                   'tls_starttls off for msmtp, tls = "implicit" for okuru)')
+            elif cmd in MSMTP_SAME_AS_OKURU:
                 expected, why = MSMTP_SAME_AS_OKURU[cmd]
                 if s.arg not in expected:
                     self.warn(s.where, f"{cmd} {s.arg} not converted: {why}")
@@ -371,7 +375,7 @@ def read_msmtp_aliases(path, where, conv):
     """msmtp's aliases file: 'local: address, address' lines; 'default' is the fallback."""
     full = expand_home(path)
     try:
-        text = read_text(full, "msmtp aliases file")
+        text = read_text(full, "msmtp aliases file", comment_anywhere)
     except Failure as e:
         conv.warn(where, f"aliases not converted: {e}")
         return

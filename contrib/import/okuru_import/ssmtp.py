@@ -8,7 +8,7 @@ local user sends mail."""
 import os
 import socket
 
-from .inputs import name_from_host, read_text
+from .inputs import comment_anywhere, name_from_host, read_text
 from .model import EX_DATAERR, Conversion, Failure, Setting
 from .validate import (is_system_ca_dir, is_system_ca_file, port_number, valid_address,
                        valid_domain, valid_fqdn, valid_host, valid_mechanism)
@@ -21,7 +21,7 @@ SSMTP_KEYS = {k.lower(): k for k in (
 
 def parse_ssmtp_conf(path, conv):
     """{canonical key: Setting}; lines that are not settings are reported."""
-    text = read_text(path, "ssmtp configuration")
+    text = read_text(path, "ssmtp configuration", comment_anywhere)
     settings = {}
     for no, raw in enumerate(text.split("\n"), 1):
         where = f"{path}:{no}"
@@ -302,7 +302,7 @@ class SsmtpConversion:
         if not os.path.exists(path):
             return
         conv.source += f" and {path}"
-        text = read_text(path, "ssmtp revaliases")
+        text = read_text(path, "ssmtp revaliases", comment_anywhere)
         by_hub = {(host, port): main}
         for no, raw in enumerate(text.split("\n"), 1):
             where = f"{path}:{no}"
