@@ -11,6 +11,21 @@ from .msmtp_sender import EXACT, NONE, USER_AT, Sender, map_senders, msmtp_expan
 from .msmtprc import parse_msmtprc
 from .validate import is_system_ca_file, sha256_fingerprint, valid_ehlo, valid_fqdn, valid_host
 
+# Every command msmtp 1.8 reads (msmtp(1), "Commands"), and the old spellings
+# it still accepts (msmtprc.msmtp_modernise): okuru-import(1) says what each
+# becomes, and anything else is reported as unknown.
+MSMTP_COMMANDS = (
+    "defaults", "account", "host", "port", "source_ip", "proxy_host", "proxy_port", "socket",
+    "timeout", "protocol", "domain", "auth", "user", "password", "passwordeval", "ntlmdomain",
+    "tls", "tls_starttls", "tls_trust_file", "tls_crl_file", "tls_fingerprint", "tls_key_file",
+    "tls_cert_file", "tls_certcheck", "tls_min_dh_prime_bits", "tls_priorities",
+    "tls_host_override", "from", "from_full_name", "allow_from_override", "set_from_header",
+    "set_date_header", "set_msgid_header", "remove_bcc_headers", "undisclosed_recipients",
+    "dsn_notify", "dsn_return", "logfile", "logfile_time_format", "syslog", "aliases",
+    "auto_from", "maildomain", "eval")
+MSMTP_OLD_COMMANDS = ("connect_timeout", "add_missing_from_header", "add_missing_date_header",
+                      "keepbcc", "tls_nocertcheck", "tls_nostarttls", "tls_force_sslv3")
+
 MSMTP_SYSLOG = {"LOG_USER": "user", "LOG_MAIL": "mail",
                 **{f"LOG_LOCAL{i}": f"local{i}" for i in range(8)}}
 NO_PASSWORD_MECHANISMS = {"GSSAPI", "EXTERNAL"}
@@ -367,6 +382,8 @@ class AccountConversion:
             elif cmd in MSMTP_UNMAPPED:
                 if s.arg or cmd == "eval":
                     self.warn(s.where, f"{cmd} not converted: {MSMTP_UNMAPPED[cmd]}")
+            elif cmd in MSMTP_COMMANDS or cmd in MSMTP_OLD_COMMANDS:
+                self.warn(s.where, f"{cmd} not converted")
             else:
                 self.warn(s.where, f'unknown msmtp command "{cmd}": not converted')
 
