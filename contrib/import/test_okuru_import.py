@@ -26,7 +26,7 @@ SCRIPT = os.path.join(HERE, "okuru-import")  # or the one given in argv (see __m
 OKURU = None  # set from argv in __main__
 
 sys.path.insert(0, HERE)
-from okuru_import import model, toml_writer  # noqa: E402 (after the path is set)
+from okuru_import import keys, model, toml_writer  # noqa: E402 (after the path is set)
 
 # Every password in the samples: none may ever show up in a message.
 SAMPLE_PASSWORDS = ['s3cret \\"quoted\\" #1', "hunter2", "app-password-1234", "pa=ss",
@@ -663,6 +663,31 @@ class CommandLine(ImportTest):
         self.assertEqual(self.convert("no/such/file").returncode, 66)
         self.assertEqual(self.convert("--bogus").returncode, 64)
         self.assertEqual(self.convert("--from", "sendmail", "x").returncode, 64)
+
+
+class KeyTable(unittest.TestCase):
+    """keys.py, the one list of the keys written, in the shape of
+    `okuru --list-config-keys` (dotted paths, documentation order)."""
+
+    def test_order_and_comparison(self):
+        self.assertEqual(keys.TOP_KEY_ORDER, ["domain", "log_file", "syslog"])
+        self.assertEqual(keys.ACCOUNT_KEY_ORDER[:4], ["default", "host", "port", "tls"])
+        listed = ["domain", "dead_letter", "log_file", "syslog", "accounts.*.host",
+                  "accounts.*.default", "accounts.*.port", "routes.*"]
+        missing = keys.not_listed(listed)
+        self.assertIn("accounts.*.tls", missing)
+        self.assertIn("aliases.*", missing)
+        self.assertNotIn("domain", missing)
+        self.assertEqual(keys.out_of_order(listed),
+                         [("accounts.*.default", "accounts.*.host")])
+        self.assertEqual(keys.not_listed(keys.WRITTEN), [])
+        self.assertEqual(keys.out_of_order(keys.WRITTEN), [])
+
+    def test_a_key_outside_the_table_is_a_bug(self):
+        conv = model.Conversion("msmtp", "src")
+        conv.add_account("a").values.update(host="a.example", colour="blue")
+        with self.assertRaises(ValueError):
+            toml_writer.render(conv, "2026-01-01")
 
 
 class TomlWriter(unittest.TestCase):

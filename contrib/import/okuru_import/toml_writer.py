@@ -65,6 +65,9 @@ def _header(conv, today):
 
 
 def _top_keys(conv):
+    unknown = [k for k in conv.top if k not in TOP_KEY_ORDER]
+    if unknown:
+        raise ValueError(f"keys not in keys.WRITTEN: {unknown}")
     top = [k for k in TOP_KEY_ORDER if k in conv.top]
     out = [f"{k} = {toml_value(conv.top[k])}" for k in top]
     return out + [""] if top else out
@@ -78,8 +81,10 @@ def _account(conv, a):
     values = dict(a.values)
     if conv.default == a.name and len(conv.accounts) > 1:
         values["default"] = True
-    keys = [k for k in ACCOUNT_KEY_ORDER if k in values] + \
-           [k for k in values if k not in ACCOUNT_KEY_ORDER]
+    unknown = [k for k in values if k not in ACCOUNT_KEY_ORDER]
+    if unknown:  # keys.py is the one list of what may be written
+        raise ValueError(f"keys not in keys.WRITTEN: {unknown}")
+    keys = [k for k in ACCOUNT_KEY_ORDER if k in values]
     for k in keys:
         out.append(f"{toml_key(k)} = {toml_value(values[k])}")
     for k in [k for k in ACCOUNT_KEY_ORDER if k in a.commented]:
