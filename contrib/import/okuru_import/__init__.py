@@ -12,7 +12,8 @@ Standard library only. Modules, from the bottom up:
   keys         the keys written, in the order they are written
   toml_writer  the model as TOML text
   inputs       reading source files, small helpers shared by the readers
-  msmtp, ssmtp, postfix (+ postfix_tables)  one reader per source format
+  msmtprc + msmtp (+ msmtp_sender), ssmtp, postfix_tables + postfix
+               one reader per source format
   cli          the command line
 
 Installed as one command: meson zips this package into a single executable
