@@ -5,14 +5,13 @@ are checked by FILE:LINE, and the real okuru loads the result (--list-accounts)
 and routes test messages through it (--pretend). msmtp conversions are also
 compared with what msmtp itself makes of the same file (msmtp --pretend).
 
-Run: /usr/bin/python3 test_okuru_import.py PATH/TO/okuru"""
+Run: /usr/bin/python3 test_okuru_import.py PATH/TO/okuru [PATH/TO/okuru-import]
+(meson passes the okuru-import it built; by default the one in this directory)."""
 
 import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 
 import datetime
-import importlib.machinery
-import importlib.util
 import os
 import re
 import shutil
@@ -23,13 +22,11 @@ import tomllib
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.join(HERE, "okuru-import")
+SCRIPT = os.path.join(HERE, "okuru-import")  # or the one given in argv (see __main__)
 OKURU = None  # set from argv in __main__
 
-loader = importlib.machinery.SourceFileLoader("okuru_import", SCRIPT)
-spec = importlib.util.spec_from_loader("okuru_import", loader)
-importer = importlib.util.module_from_spec(spec)
-loader.exec_module(importer)
+sys.path.insert(0, HERE)
+from okuru_import import keys, model, toml_writer  # noqa: E402 (after the path is set)
 
 # Every password in the samples: none may ever show up in a message.
 SAMPLE_PASSWORDS = ['s3cret \\"quoted\\" #1', "hunter2", "app-password-1234", "pa=ss",
@@ -74,6 +71,7 @@ class ImportTest(unittest.TestCase):
             "XDG_CONFIG_HOME": os.path.join(self.home, ".config"),
             "XDG_STATE_HOME": os.path.join(self.home, ".local", "state"),
             "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",  # the source tree's launcher: no __pycache__
         }
         # What the msmtp samples point at in the user's home.
         shutil.copy(os.path.join(HERE, "samples", "msmtp-aliases"),
@@ -150,20 +148,27 @@ class Msmtp(ImportTest):
                     "from": ["joe.smith@freemail.example"],
                 },
             },
+            # msmtp sent a message without -f from "from": so does okuru, for bare senders.
+            "aliases": {"*": "joe.smith@freemail.example"},
         })
-        self.assertEqual(r.warnings, [])
+        self.assertEqual(len(r.warnings), 1, r.warnings)
+        self.assertWarned(r, "samples/msmtprc-basic:12: from joe.smith@freemail.example: a "
+                             "message without -f and without a From: address")
         self.assertEqual(self.list_accounts(r.path), ["freemail"])
         [sub] = self.pretend(r.path, "-f", "joe.smith@freemail.example", "a@b.example")
         self.assertEqual(sub["account"], "freemail")
         self.assertEqual(sub["relay"], "smtp.freemail.example:587 tls=starttls")
         self.assertEqual(sub["auth"], "user joe.smith, mechanisms automatic")
+        [sub] = self.pretend(r.path, "a@b.example")
+        self.assertEqual(sub["from"], "joe.smith@freemail.example")
 
     def test_inheritance_implicit_tls_aliases(self):
         r = self.converted("samples/msmtprc-inherit")
         work = {
             "host": "mail.work.example", "port": 587, "tls": "starttls",
             "user": "me@work.example", "password": 's3cret \\"quoted\\" #1',
-            "from": ["me@work.example"], "connect_timeout": 20, "timeout": 20,
+            "from": ["me@work.example"], "envelope_from": "me@work.example",
+            "connect_timeout": 20, "timeout": 20,
             "ca_file": "~/work-ca.pem", "system_trust": False,
         }
         isp = {
@@ -177,7 +182,8 @@ class Msmtp(ImportTest):
             "syslog": "mail",
             "accounts": {
                 "work": work,
-                "work-lists": dict(work, **{"from": ["lists@work.example"]}),
+                "work-lists": dict(work, envelope_from="lists@work.example",
+                                   **{"from": ["lists@work.example"]}),
                 "isp": isp,
                 "default": dict(isp, default=True, ehlo="box.home.example"),
             },
@@ -187,8 +193,11 @@ class Msmtp(ImportTest):
                 "*": "me@home.example",
             },
         })
-        self.assertWarned(r, "samples/msmtprc-inherit:15: the password is written inline")
-        self.assertEqual(len(r.warnings), 1, r.warnings)
+        self.assertWarned(r, "samples/msmtprc-inherit:15: the password is written inline",
+                          "samples/msmtprc-inherit:13: from me@work.example: msmtp sent every "
+                          "message through this account from me@work.example unless -f",
+                          "samples/msmtprc-inherit:20: from lists@work.example: msmtp sent")
+        self.assertEqual(len(r.warnings), 3, r.warnings)
         # The inline password needs a private file, which -o made.
         self.assertEqual(stat.S_IMODE(os.stat(r.path).st_mode), 0o600)
         self.assertEqual(self.list_accounts(r.path), ["work", "work-lists", "isp", "default"])
@@ -210,7 +219,7 @@ class Msmtp(ImportTest):
             "domain": "legacy.example",
             "accounts": {
                 "lan": {"host": "192.0.2.25", "port": 25, "tls": "none",
-                        "from": ["cron@lan.example"]},
+                        "from": ["cron@lan.example"], "envelope_from": "cron@lan.example"},
                 "legacy": {
                     "host": "mail.legacy.example", "port": 587, "tls": "starttls",
                     "user": "legacy",
@@ -241,8 +250,9 @@ class Msmtp(ImportTest):
             f"{f}:29: the password is written inline",
             f"{f}:34: eval not converted",
             f"{f}: no account is called default",
+            f"{f}:5: from cron@lan.example: msmtp sent every message through this account",
         )
-        self.assertEqual(len(r.warnings), 13, r.warnings)
+        self.assertEqual(len(r.warnings), 14, r.warnings)
         # The refusal to disable certificate checks is in the file too.
         self.assertIn(f"{f}:26: tls_certcheck off not converted: okuru always verifies the "
                       "server certificate", comments(r.text))
@@ -364,6 +374,37 @@ class Msmtp(ImportTest):
         self.assertWarned(r, f'{path}:1: account "me@gmail.com" is called "me-gmail.com"',
                           f'{path}:5: account "me gmail" is called "me-gmail"')
         self.assertEqual(self.list_accounts(r.path), ["me-gmail.com", "me-gmail"])
+
+    def test_protocol_other_than_smtp_or_lmtp(self):
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "w") as f:
+            f.write("account a\nhost a.example\nport 465\ntls on\ntls_starttls off\n"
+                    "protocol smtps\n")
+        r = self.converted(path)
+        self.assertWarned(r, f'{path}:6: protocol "smtps" not converted: msmtp knows smtp and '
+                             "lmtp only")
+        self.assertNotIn("LMTP", r.stderr)
+        self.assertEqual(r.toml["accounts"]["a"]["tls"], "implicit")
+
+    def test_bytes_that_are_not_utf8(self):
+        """In a comment (msmtp skips them) they do not matter; in a value they do."""
+        path = os.path.join(self.tmp.name, "msmtprc")
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf# caf\xe9\naccount a\nhost a.example\n  # \xff\xfe\n"
+                    b"port 587\n")
+        r = self.converted(path)
+        self.assertEqual(r.toml["accounts"], {"a": {"host": "a.example", "port": 587,
+                                                    "tls": "none"}})
+        with open(path, "wb") as f:
+            f.write(b"account a\nhost a.example\nuser ren\xe9\n")
+        r = self.convert(path)
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(f"{path}:3: not UTF-8 text", r.stderr)
+        conf = os.path.join(self.tmp.name, "ssmtp.conf")
+        with open(conf, "wb") as f:
+            f.write(b"mailhub=mail.example.org # h\xf4te\nhostname=box.example.org\n")
+        r = self.converted(conf)
+        self.assertEqual(r.toml["accounts"]["example"]["host"], "mail.example.org")
 
     def test_broken_inheritance_is_refused(self):
         path = os.path.join(self.tmp.name, "msmtprc")
@@ -587,7 +628,7 @@ class CommandLine(ImportTest):
                                             "samples/msmtprc-basic (msmtp)"), lines[0])
         self.assertIn(datetime.date.today().isoformat(), lines[1])
         self.assertIn("okuru-import: converted samples/msmtprc-basic (msmtp) to standard output: "
-                      "1 account (freemail), 0 warnings", r.stderr)
+                      "1 account (freemail), 1 warning", r.stderr)
         r = self.convert("samples/ssmtp/ssmtp.conf", output=False)
         self.assertIn("the output holds a password", r.stderr)
 
@@ -624,37 +665,64 @@ class CommandLine(ImportTest):
         self.assertEqual(self.convert("--from", "sendmail", "x").returncode, 64)
 
 
+class KeyTable(unittest.TestCase):
+    """keys.py, the one list of the keys written, in the shape of
+    `okuru --list-config-keys` (dotted paths, documentation order)."""
+
+    def test_order_and_comparison(self):
+        self.assertEqual(keys.TOP_KEY_ORDER, ["domain", "log_file", "syslog"])
+        self.assertEqual(keys.ACCOUNT_KEY_ORDER[:4], ["default", "host", "port", "tls"])
+        listed = ["domain", "dead_letter", "log_file", "syslog", "accounts.*.host",
+                  "accounts.*.default", "accounts.*.port", "routes.*"]
+        missing = keys.not_listed(listed)
+        self.assertIn("accounts.*.tls", missing)
+        self.assertIn("aliases.*", missing)
+        self.assertNotIn("domain", missing)
+        self.assertEqual(keys.out_of_order(listed),
+                         [("accounts.*.default", "accounts.*.host")])
+        self.assertEqual(keys.not_listed(keys.WRITTEN), [])
+        self.assertEqual(keys.out_of_order(keys.WRITTEN), [])
+
+    def test_a_key_outside_the_table_is_a_bug(self):
+        conv = model.Conversion("msmtp", "src")
+        conv.add_account("a").values.update(host="a.example", colour="blue")
+        with self.assertRaises(ValueError):
+            toml_writer.render(conv, "2026-01-01")
+
+
 class TomlWriter(unittest.TestCase):
     def test_strings_round_trip(self):
         for s in ["plain", 'quote " and \\ backslash', "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
                   "ünïcödé ✓ 日本", "'single' and '''triple'''", "#not a comment", ""]:
             with self.subTest(s=s):
-                self.assertEqual(tomllib.loads(f"k = {importer.toml_string(s)}")["k"], s)
+                self.assertEqual(tomllib.loads(f"k = {toml_writer.toml_string(s)}")["k"], s)
 
     def test_keys_and_values(self):
-        text = "\n".join(f"{importer.toml_key(k)} = {importer.toml_value(v)}" for k, v in [
+        text = "\n".join(f"{toml_writer.toml_key(k)} = {toml_writer.toml_value(v)}" for k, v in [
             ("bare-key_1", 1), ("*.lan.example", "x"), ("a b", True), ("ü", ["a", "\"b\""]),
             ("", False)])
         self.assertEqual(tomllib.loads(text), {"bare-key_1": 1, "*.lan.example": "x",
                                                "a b": True, "ü": ["a", '"b"'], "": False})
 
     def test_comments_stay_comments(self):
-        lines = importer.comment_lines("a note\nwith a newline\x1b[31m and " + "x" * 200)
+        lines = toml_writer.comment_lines("a note\nwith a newline\x1b[31m and " + "x" * 200)
         self.assertTrue(all(line.startswith("#") for line in lines))
         self.assertEqual(tomllib.loads("\n".join(lines) + "\nk = 1\n"), {"k": 1})
 
     def test_account_names_are_quoted_when_needed(self):
-        conv = importer.Conversion("msmtp", "src")
+        conv = model.Conversion("msmtp", "src")
         a = conv.add_account("smtp.example.org")
         a.values.update(host="smtp.example.org", password='p"w\\')
         conv.aliases["*"] = ("*", ["me@example.org"], "src:1")
-        parsed = tomllib.loads(importer.render(conv, "2026-01-01"))
+        parsed = tomllib.loads(toml_writer.render(conv, "2026-01-01"))
         self.assertEqual(parsed["accounts"]["smtp.example.org"]["password"], 'p"w\\')
         self.assertEqual(parsed["aliases"], {"*": "me@example.org"})
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
-        sys.exit("usage: test_okuru_import.py PATH/TO/okuru")
+        sys.exit("usage: test_okuru_import.py PATH/TO/okuru [PATH/TO/okuru-import]")
     OKURU = os.path.abspath(sys.argv.pop(1))
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        SCRIPT = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
