@@ -278,7 +278,7 @@ TEST_CASE("config - load_config refuses a shared file that holds a password") {
     const std::string text = one + "user = \"u\"\npassword = \"hunter2\"\n";
     const std::string open_file = dir.write("open.toml", text, 0644);
     try {
-        load_config(open_file);
+        load_config(open_file, current_privilege());
         FAIL("a 0644 file with an inline password was accepted");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::config);
@@ -286,11 +286,11 @@ TEST_CASE("config - load_config refuses a shared file that holds a password") {
         CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
     }
     const std::string private_file = dir.write("private.toml", text, 0600);
-    CHECK(load_config(private_file).accounts[0].password.text == "hunter2");
+    CHECK(load_config(private_file, current_privilege()).accounts[0].password.text == "hunter2");
     // Without an inline password the mode does not matter.
-    CHECK_NOTHROW(load_config(dir.write("public.toml", one, 0644)));
+    CHECK_NOTHROW(load_config(dir.write("public.toml", one, 0644), current_privilege()));
     try {
-        load_config((dir.path / "missing.toml").string());
+        load_config((dir.path / "missing.toml").string(), current_privilege());
         FAIL("a missing file was accepted");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::noinput);
@@ -347,4 +347,28 @@ TEST_CASE("config - every contrib example is valid") {
         ++count;
     }
     CHECK(count >= 6);
+}
+
+TEST_CASE("config - with the privilege held only the system file is read, without \"~/\"") {
+    TempDir dir;
+    const std::string user_file = dir.write("user.toml", one, 0600);
+    try {
+        load_config(user_file, Privilege{true, getegid()});
+        FAIL("a user's file was read with the privilege");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::noperm);
+        CHECK(std::string(e.what()).find(std::string("only ") + system_config_path) !=
+              std::string::npos);
+    }
+    CHECK_NOTHROW(load_config(user_file, Privilege{false, getegid()}));
+
+    const std::string text = one + "user = \"u\"\npassword_file = \"~/pw\"\n";
+    ParseOptions privileged;
+    privileged.check_files = false;
+    privileged.privileged = true;
+    CHECK_THROWS_WITH(parse_config(text, "t.toml", privileged),
+                      Catch::StartsWith("t.toml:4:1: password_file: \"~/\" cannot be used in a "
+                                        "configuration read with okuru's group privilege"));
+    privileged.privileged = false;
+    CHECK_NOTHROW(parse_config(text, "t.toml", privileged));
 }

@@ -14,11 +14,11 @@
 #include "app/app_internal.hpp"
 #include "app/deliver.hpp"
 #include "app/maillog.hpp"
-#include "app/privilege.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
+#include "base/privilege.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
 #include "config/route.hpp"
@@ -48,8 +48,6 @@ std::string login_name() {
     throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
 }
 
-constexpr const char* system_config_path = "/etc/okuru.toml";
-
 // Reads the configuration. With privilege (setgid system-wide use) only the system
 // file is read privileged: a user-chosen file drops privileges first. Secrets that
 // live in files of the system configuration are read now, while they still can be
@@ -60,11 +58,13 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     // Only the system file may be read with privilege: a user's own file (and the
     // password files it names) is read with the user's rights alone.
     if (is_privileged() && path != system_config_path) drop_privileges();
-    Config config = load_config(path);
-    if (is_privileged()) {
+    const Privilege privilege = current_privilege();
+    Config config = load_config(path, privilege);
+    if (privilege.held) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
-                preloaded.emplace(a.name, load_secret(a.password, "password of account " + a.name));
+                preloaded.emplace(
+                    a.name, load_secret(a.password, "password of account " + a.name, privilege));
         // The administrator's log file may be writable by the group alone. Only a
         // file root made is opened with the privilege (the path may come from the
         // caller's $HOME); anything else is opened later with the user's rights.

@@ -9,6 +9,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/privilege.hpp"
 #include "net/net.hpp"
 #include "smtp/pop3.hpp"
 
@@ -66,7 +67,8 @@ std::string ehlo_name_for(const Account& account) {
 
 Secret account_password(const Account& account, const Secret* preloaded) {
     if (preloaded) return Secret(preloaded->reveal());
-    return load_secret(account.password, "password of account " + account.name);
+    return load_secret(account.password, "password of account " + account.name,
+                       current_privilege());
 }
 
 void pop_login(const Account& account, const DeliveryOptions& options) {
@@ -77,7 +79,8 @@ void pop_login(const Account& account, const DeliveryOptions& options) {
             Secret secret =
                 pop.password.kind == PasswordSource::Kind::none
                     ? account_password(account, options.preloaded_password)
-                    : load_secret(pop.password, "POP3 password of account " + account.name);
+                    : load_secret(pop.password, "POP3 password of account " + account.name,
+                                  current_privilege());
             TlsParams pop_tls = tls_params(account, pop.host);
             pop_tls.fingerprint.clear();  // the pin names the SMTP server's certificate
             pop_before_smtp(pop, user, secret, pop_tls, account.connect_timeout);
@@ -111,7 +114,7 @@ SessionConfig session_config_for(const Account& account, const HostPort& hp,
         if (!account.oauth_token_command.empty()) {
             PasswordSource token{PasswordSource::Kind::command, {}, account.oauth_token_command};
             auth.oauth_token = [token, name = account.name] {
-                return load_secret(token, "OAuth token of account " + name);
+                return load_secret(token, "OAuth token of account " + name, current_privilege());
             };
         }
         session.auth = std::move(auth);

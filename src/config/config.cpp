@@ -25,8 +25,6 @@ namespace {
 
 using namespace config_detail;
 
-constexpr const char* system_config = "/etc/okuru.toml";
-
 std::optional<Item> find_item(const toml::table& t, std::string_view key) {
     auto it = t.find(key);
     if (it == t.end()) return std::nullopt;
@@ -202,12 +200,12 @@ std::string find_config_path(const std::optional<std::string>& cli_path) {
     if (const char* env = std::getenv("OKURU_CONFIG"); env && *env) return env;
     const std::string user = user_config_path();
     if (!user.empty() && exists(user)) return user;
-    if (exists(system_config)) return system_config;
+    if (exists(system_config_path)) return system_config_path;
     throw Error(
         Exit::config,
         "no configuration file: looked at $OKURU_CONFIG (unset), " +
             (user.empty() ? std::string("~/.config/okuru/config.toml") : user) + " and " +
-            system_config + ". Start from an example in " OKURU_EXAMPLESDIR "/ " +
+            system_config_path + ". Start from an example in " OKURU_EXAMPLESDIR "/ " +
             "(contrib/ in the source tree) and see okuru.toml(5), or give one with -C FILE");
 }
 
@@ -243,11 +241,11 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     return c;
 }
 
-Config load_config(const std::string& path) {
+Config load_config(const std::string& path, const Privilege& privilege) {
     // Setgid use: only the administrator's file may be read with the group privilege.
-    if (getegid() != getgid() && path != system_config) {
+    if (privilege.held && path != system_config_path) {
         throw Error(Exit::noperm, "refusing to read " + log::escape(path) +
-                                      " with okuru's group privilege (only " + system_config +
+                                      " with okuru's group privilege (only " + system_config_path +
                                       " is read privileged)");
     }
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -265,9 +263,11 @@ Config load_config(const std::string& path) {
             throw Error(Exit::config,
                         log::escape(path) + ": larger than 1 MiB: not a configuration");
     }
-    Config c = parse_config(text, path);
+    ParseOptions options;
+    options.privileged = privilege.held;
+    Config c = parse_config(text, path, options);
     std::fill(text.begin(), text.end(), '\0');  // it may hold a password
-    if (has_inline_password(c)) check_private_file(path);
+    if (has_inline_password(c)) check_private_file(path, privilege.group);
     return c;
 }
 
