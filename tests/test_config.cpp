@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -107,6 +108,23 @@ TEST_CASE("config - errors name FILE:LINE:COLUMN and the problem") {
     const std::string msg = config_error(c.text);
     INFO(c.text);
     CHECK(msg.substr(0, c.expected.size()) == c.expected);
+}
+
+TEST_CASE("config - syslog facility names and their codes") {
+    CHECK(syslog_facility_code("mail") == LOG_MAIL);
+    CHECK(syslog_facility_code("user") == LOG_USER);
+    CHECK(syslog_facility_code("daemon") == LOG_DAEMON);
+    CHECK(syslog_facility_code("local0") == LOG_LOCAL0);
+    CHECK(syslog_facility_code("local7") == LOG_LOCAL7);
+    // Every name the loader accepts has a code, and no other name does.
+    const std::string name =
+        GENERATE(as<std::string>(), "mail", "user", "daemon", "local0", "local1", "local2",
+                 "local3", "local4", "local5", "local6", "local7");
+    CHECK(syslog_facility_code(name));
+    CHECK(parse_config("syslog = \"" + name + "\"\n" + one, "t.toml").syslog_facility == name);
+    CHECK_FALSE(syslog_facility_code("kern"));
+    CHECK_FALSE(syslog_facility_code("local8"));
+    CHECK_FALSE(syslog_facility_code("MAIL"));  // the loader lower-cases first
 }
 
 TEST_CASE("config - log_file and syslog") {

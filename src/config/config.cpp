@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,15 +45,21 @@ bool valid_account_name(std::string_view n) {
     });
 }
 
+// The facilities `syslog` may name, with their <syslog.h> codes.
+struct SyslogFacility {
+    std::string_view name;
+    int code;
+};
+constexpr SyslogFacility syslog_facility_table[] = {
+    {"mail", LOG_MAIL},     {"user", LOG_USER},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
+
 // `syslog = "mail"` (a facility name), or true (mail) / false (off).
 std::string syslog_facility(const Reader& r, const Item& it) {
     if (it.node->is_boolean()) return r.boolean(it) ? "mail" : "";
     const std::string name = ascii_lower(r.string(it));
-    static constexpr std::string_view known[] = {"mail",   "user",   "daemon", "local0",
-                                                 "local1", "local2", "local3", "local4",
-                                                 "local5", "local6", "local7"};
-    for (std::string_view k : known)
-        if (name == k) return name;
+    if (syslog_facility_code(name)) return name;
     r.fail(it.at,
            "syslog must be false or a facility: mail, user, daemon or local0 to local7, not \"" +
                log::escape(name) + "\"");
@@ -187,6 +194,12 @@ bool has_inline_password(const Config& c) {
 std::string toml_library_version() {
     return std::to_string(TOML_LIB_MAJOR) + "." + std::to_string(TOML_LIB_MINOR) + "." +
            std::to_string(TOML_LIB_PATCH);
+}
+
+std::optional<int> syslog_facility_code(std::string_view name) {
+    for (const SyslogFacility& f : syslog_facility_table)
+        if (f.name == name) return f.code;
+    return std::nullopt;
 }
 
 const Account* Config::find_account(std::string_view name) const {

@@ -65,6 +65,11 @@ struct Account {
     std::optional<Pop3Settings> pop_before_smtp;
 };
 
+// The <syslog.h> code of a facility name `syslog` accepts ("mail", "user",
+// "daemon", "local0".."local7"); nullopt for any other name. The one table both
+// the loader (validation) and the log (openlog) use.
+std::optional<int> syslog_facility_code(std::string_view name);
+
 struct Config {
     std::string path;  // the file it came from
     std::vector<Account> accounts;
