@@ -238,7 +238,6 @@ Root = "bob"
                                     "t.toml");
     REQUIRE(cfg.accounts.size() == 2);
     CHECK(cfg.accounts[0].name == "zulu");  // the file's order, not toml++'s
-    CHECK(cfg.accounts[0].source == "t.toml:3:1");
     CHECK(cfg.default_account == "alpha");
     CHECK(cfg.qualify_domain == "example.org");
     const Account& z = cfg.accounts[0];

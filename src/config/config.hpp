@@ -36,7 +36,6 @@ struct Pop3Settings {  // POP-before-SMTP
 
 struct Account {
     std::string name;
-    std::string source;  // "FILE:LINE:COLUMN" of the [accounts.NAME] table
     std::string host;
     std::uint16_t port = 587;
     TlsMode tls = TlsMode::starttls;
