@@ -14,6 +14,7 @@
 #include "app/app_internal.hpp"
 #include "app/deliver.hpp"
 #include "app/maillog.hpp"
+#include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/interrupt.hpp"
@@ -48,43 +49,11 @@ std::string login_name() {
     throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
 }
 
-// Reads the configuration. With privilege (setgid system-wide use) only the system
-// file is read privileged: a user-chosen file drops privileges first. Secrets that
-// live in files of the system configuration are read now, while they still can be
-// (password commands and $CREDENTIALS_DIRECTORY belong to the user and wait); then
-// privileges are dropped for good.
-Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
-    const std::string path = find_config_path(opt.config_file);
-    // Only the system file may be read with privilege: a user's own file (and the
-    // password files it names) is read with the user's rights alone.
-    if (is_privileged() && path != system_config_path) drop_privileges();
-    const Privilege privilege = current_privilege();
-    Config config = load_config(path, privilege);
-    if (privilege.held) {
-        for (const Account& a : config.accounts)
-            if (a.password.kind == PasswordSource::Kind::file)
-                preloaded.emplace(
-                    a.name, load_secret(a.password, "password of account " + a.name, privilege));
-        // The administrator's log file may be writable by the group alone. Only a
-        // file root made is opened with the privilege (the path may come from the
-        // caller's $HOME); anything else is opened later with the user's rights.
-        if (log_file && !config.log_file.empty()) *log_file = open_system_log_file(config.log_file);
-        drop_privileges();
-    }
-    if (opt.log_file) log::open_file(*opt.log_file);
-    return config;
-}
-
 }  // namespace app_detail
 
 namespace {
 
 using namespace app_detail;
-
-const Secret* preloaded_for(const Preloaded& p, const Account& a) {
-    auto it = p.find(a.name);
-    return it == p.end() ? nullptr : &it->second;
-}
 
 // RFC 6531: any non-ASCII address in the envelope needs the SMTPUTF8 extension.
 bool needs_smtputf8(const Envelope& env) {
@@ -411,11 +380,7 @@ int run(std::span<const std::string> args) {
         log::set_verbosity(opt.verbose);
         // Only the modes that read the configuration may need the group privilege
         // (setgid system-wide use); every other one gives it up at once.
-        const bool reads_config = opt.mode == Mode::send || opt.mode == Mode::test_message ||
-                                  opt.mode == Mode::resend_failed ||
-                                  opt.mode == Mode::print_queue || opt.mode == Mode::check ||
-                                  opt.mode == Mode::serverinfo || opt.mode == Mode::list_accounts;
-        if (!reads_config && is_privileged()) drop_privileges();
+        if (!reads_config(opt.mode) && is_privileged()) drop_privileges();
         switch (opt.mode) {
             case Mode::version:
                 print_version();

@@ -9,6 +9,7 @@
 
 #include "app/app_internal.hpp"
 #include "app/diagnose.hpp"
+#include "app/startup.hpp"
 #include "base/log.hpp"
 #include "base/privilege.hpp"
 #include "config/route.hpp"
