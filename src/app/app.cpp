@@ -219,11 +219,11 @@ Exit send_one(const Config& config, const MailLog& maillog, const Options& opt, 
     Exit result = Exit::ok;
     try {
         const InterruptGuard interrupts;
-        DeliveryOptions tracked = dopt;
-        tracked.tried_relay = &record.relay;
-        SubmitResult r = deliver(*s.account, env, content, tracked);
-        log::info("accepted: " + r.final_reply.str());
-        record_success(record, r, "sent");
+        Delivery d = deliver(*s.account, env, content, dopt);
+        record.relay = std::move(d.relay);
+        if (!d.ok()) std::rethrow_exception(d.failure);
+        log::info("accepted: " + d.accepted->final_reply.str());
+        record_success(record, *d.accepted, "sent");
     } catch (const std::exception& e) {
         const std::string why = describe(e);
         say(why);
@@ -330,8 +330,10 @@ bool resend_one(const Config& config, const MailLog& maillog, const Preloaded& p
             const InterruptGuard interrupts;
             DeliveryOptions dopt;
             dopt.preloaded_password = preloaded_for(preloaded, *s.account);
-            dopt.tried_relay = &record.relay;
-            record_success(record, deliver(*s.account, env, content, dopt), "resent");
+            Delivery d = deliver(*s.account, env, content, dopt);
+            record.relay = std::move(d.relay);
+            if (!d.ok()) std::rethrow_exception(d.failure);
+            record_success(record, *d.accepted, "resent");
         } catch (const std::exception& e) {
             record_failure(record, e);
             record.saved = m.path;

@@ -142,20 +142,24 @@ ConnectParams connect_params_for(const Account& account, const HostPort& hp) {
     return cp;
 }
 
-SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
-                     const DeliveryOptions& options) {
-    pop_login(account, options);
+namespace {
+
+// The fallback loop of deliver(): `relay` is set to each host as it is tried.
+// Throws the last Error (with the host as context).
+SubmitResult submit_to_hosts(const Account& account, const Envelope& envelope,
+                             const Content& content, const DeliveryOptions& options,
+                             std::string& relay) {
     const std::vector<HostPort> hosts = hosts_of(account);
 
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         const HostPort& hp = hosts[i];
         const std::string where = hp.host + ":" + std::to_string(hp.port);
-        if (options.tried_relay) *options.tried_relay = where;
+        relay = where;
         std::unique_ptr<Transport> transport;
         try {
             const ConnectParams cp = connect_params_for(account, hp);
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
-            transport = open_connection(cp);
+            transport = options.connect ? options.connect(cp) : open_connection(cp);
         } catch (const Error& e) {
             const bool next =
                 i + 1 < hosts.size() && (e.code() == Exit::tempfail || e.code() == Exit::nohost);
@@ -171,6 +175,21 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
         }
     }
     throw Error(Exit::software, "no host configured for account " + account.name);
+}
+
+}  // namespace
+
+Delivery deliver(const Account& account, const Envelope& envelope, const Content& content,
+                 const DeliveryOptions& options) {
+    Delivery out;
+    try {
+        out.relay = account.host + ":" + std::to_string(account.port);
+        pop_login(account, options);
+        out.accepted = submit_to_hosts(account, envelope, content, options, out.relay);
+    } catch (...) {
+        out.failure = std::current_exception();
+    }
+    return out;
 }
 
 }  // namespace okuru
