@@ -1,6 +1,6 @@
-// Shared by app.cpp (sending) and app_modes.cpp (the modes that send nothing):
-// small helpers and the mode entry points. Start-up (configuration, privilege,
-// log files) is app/startup.hpp.
+// Shared by app.cpp (sending), app_modes.cpp (the modes that send nothing) and
+// attempt.cpp: small helpers and the mode entry points. Start-up (configuration,
+// privilege, log files) is app/startup.hpp.
 #pragma once
 
 #include <string>
