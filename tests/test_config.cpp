@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -116,6 +117,23 @@ TEST_CASE("config - errors name FILE:LINE:COLUMN and the problem") {
     CHECK(msg.substr(0, c.expected.size()) == c.expected);
 }
 
+TEST_CASE("config - syslog facility names and their codes") {
+    CHECK(syslog_facility_code("mail") == LOG_MAIL);
+    CHECK(syslog_facility_code("user") == LOG_USER);
+    CHECK(syslog_facility_code("daemon") == LOG_DAEMON);
+    CHECK(syslog_facility_code("local0") == LOG_LOCAL0);
+    CHECK(syslog_facility_code("local7") == LOG_LOCAL7);
+    // Every name the loader accepts has a code, and no other name does.
+    const std::string name =
+        GENERATE(as<std::string>(), "mail", "user", "daemon", "local0", "local1", "local2",
+                 "local3", "local4", "local5", "local6", "local7");
+    CHECK(syslog_facility_code(name));
+    CHECK(parse_config("syslog = \"" + name + "\"\n" + one, "t.toml").syslog_facility == name);
+    CHECK_FALSE(syslog_facility_code("kern"));
+    CHECK_FALSE(syslog_facility_code("local8"));
+    CHECK_FALSE(syslog_facility_code("MAIL"));  // the loader lower-cases first
+}
+
 TEST_CASE("config - log_file and syslog") {
     const Config none = parse_config(one, "t.toml");
     CHECK(none.log_file.empty());
@@ -227,7 +245,6 @@ Root = "bob"
                                     "t.toml");
     REQUIRE(cfg.accounts.size() == 2);
     CHECK(cfg.accounts[0].name == "zulu");  // the file's order, not toml++'s
-    CHECK(cfg.accounts[0].source == "t.toml:3:1");
     CHECK(cfg.default_account == "alpha");
     CHECK(cfg.qualify_domain == "example.org");
     const Account& z = cfg.accounts[0];
@@ -285,7 +302,7 @@ TEST_CASE("config - load_config refuses a shared file that holds a password") {
     const std::string text = one + "user = \"u\"\npassword = \"hunter2\"\n";
     const std::string open_file = dir.write("open.toml", text, 0644);
     try {
-        load_config(open_file);
+        load_config(open_file, current_privilege());
         FAIL("a 0644 file with an inline password was accepted");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::config);
@@ -293,11 +310,11 @@ TEST_CASE("config - load_config refuses a shared file that holds a password") {
         CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
     }
     const std::string private_file = dir.write("private.toml", text, 0600);
-    CHECK(load_config(private_file).accounts[0].password.text == "hunter2");
+    CHECK(load_config(private_file, current_privilege()).accounts[0].password.text == "hunter2");
     // Without an inline password the mode does not matter.
-    CHECK_NOTHROW(load_config(dir.write("public.toml", one, 0644)));
+    CHECK_NOTHROW(load_config(dir.write("public.toml", one, 0644), current_privilege()));
     try {
-        load_config((dir.path / "missing.toml").string());
+        load_config((dir.path / "missing.toml").string(), current_privilege());
         FAIL("a missing file was accepted");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::noinput);
@@ -354,4 +371,28 @@ TEST_CASE("config - every contrib example is valid") {
         ++count;
     }
     CHECK(count >= 6);
+}
+
+TEST_CASE("config - with the privilege held only the system file is read, without \"~/\"") {
+    TempDir dir;
+    const std::string user_file = dir.write("user.toml", one, 0600);
+    try {
+        load_config(user_file, Privilege{true, getegid()});
+        FAIL("a user's file was read with the privilege");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::noperm);
+        CHECK(std::string(e.what()).find(std::string("only ") + system_config_path) !=
+              std::string::npos);
+    }
+    CHECK_NOTHROW(load_config(user_file, Privilege{false, getegid()}));
+
+    const std::string text = one + "user = \"u\"\npassword_file = \"~/pw\"\n";
+    ParseOptions privileged;
+    privileged.check_files = false;
+    privileged.privileged = true;
+    CHECK_THROWS_WITH(parse_config(text, "t.toml", privileged),
+                      Catch::StartsWith("t.toml:4:1: password_file: \"~/\" cannot be used in a "
+                                        "configuration read with okuru's group privilege"));
+    privileged.privileged = false;
+    CHECK_NOTHROW(parse_config(text, "t.toml", privileged));
 }

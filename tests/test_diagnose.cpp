@@ -1,11 +1,10 @@
 // The diagnostics' building blocks: probe() (a session without a transaction),
-// the hints for failed --check steps, the per-submission log line, and the
-// account made from --host/--port/--tls. The end-to-end output of --check and
+// the hints for failed --check steps, and the account made from
+// --host/--port/--tls. The end-to-end output of --check and
 // --serverinfo is tested against Postfix (tests/integration/test_postfix.py).
 #include <catch2/catch.hpp>
 
 #include "app/diagnose.hpp"
-#include "app/maillog.hpp"
 #include "smtp_fixture.hpp"
 
 using namespace okuru;
@@ -289,48 +288,4 @@ TEST_CASE("diagnose - hints for failed steps") {
         in.message = "server smtp.example.net refused the session: 554 5.3.2 go away";
         CHECK_FALSE(hint_for(in));
     }
-}
-
-TEST_CASE("maillog - the per-submission line") {
-    SubmissionRecord r;
-    r.account = "gmail";
-    r.relay = "smtp.gmail.com:587";
-    r.tls = "starttls";
-    r.auth = "PLAIN";
-    r.sender = "me@example.com";
-    r.recipients = {"a@example.net", "b@example.org"};
-    r.size = 1234;
-    r.status = "sent";
-    r.reply = "250 2.0.0 OK \"queued\" as 4Zx1";
-    CHECK(format_record(r) ==
-          "account=gmail relay=smtp.gmail.com:587 tls=starttls auth=PLAIN from=<me@example.com> "
-          "to=<a@example.net>,<b@example.org> size=1234 status=sent "
-          "reply=\"250 2.0.0 OK \\\"queued\\\" as 4Zx1\" exit=0");
-
-    // A quoted local part with spaces cannot forge fields.
-    SubmissionRecord forged;
-    forged.account = "a";
-    forged.sender = "me@example.org";
-    forged.recipients = {"\"x status=sent exit=0 y\"@example.test"};
-    forged.status = "failed";
-    forged.exit = 69;
-    CHECK(
-        format_record(forged) ==
-        "account=a from=<me@example.org> to=<\"x\\x20status=sent\\x20exit=0\\x20y\"@example.test> "
-        "size=0 status=failed exit=69");
-    forged.sender_known = false;
-    CHECK(format_record(forged).find("from=") == std::string::npos);
-
-    SubmissionRecord f;
-    f.account = "isp";
-    f.sender = "";
-    f.recipients = {"x@y.example"};
-    f.status = "failed";
-    f.error = "cannot connect\nnow";
-    f.exit = 75;
-    f.saved = "/home/u/.local/state/okuru/failed/new/1";
-    CHECK(format_record(f) ==
-          "account=isp from=<> to=<x@y.example> size=0 status=failed "
-          "error=\"cannot connect\\x0anow\" exit=75 "
-          "saved=\"/home/u/.local/state/okuru/failed/new/1\"");
 }

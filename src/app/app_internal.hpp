@@ -1,21 +1,15 @@
-// Shared by app.cpp (sending) and app_modes.cpp (the modes that send nothing):
-// the configuration loader with its privilege handling, and the mode entry points.
+// Shared by app.cpp (sending), app_modes.cpp (the modes that send nothing) and
+// attempt.cpp: small helpers and the mode entry points. Start-up (configuration,
+// privilege, log files) is app/startup.hpp.
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
 #include "base/errors.hpp"
-#include "base/fd.hpp"
 #include "config/cli.hpp"
-#include "config/config.hpp"
-#include "config/secret.hpp"
 
 namespace okuru::app_detail {
-
-// Secrets read while privileged (setgid system-wide use), by account name.
-using Preloaded = std::map<std::string, Secret>;
 
 // "okuru: TEXT" on stderr.
 void say(const std::string& text);
@@ -23,11 +17,6 @@ void say(const std::string& text);
 // This machine's names (as gethostname says, and its first label), for
 // local-name qualification and the test message; empty if unknown.
 std::vector<std::string> this_host_names();
-
-// Reads the configuration (see app.cpp: only the system file is read with
-// privilege, then privileges are dropped) and opens the -X log. With privilege,
-// the configuration's log_file is opened into *log_file before the drop.
-Config load(const Options& opt, Preloaded& preloaded, Fd* log_file = nullptr);
 
 void print_version();
 Exit list_accounts_mode(const Options& opt);

@@ -9,8 +9,9 @@
 
 #include "app/app_internal.hpp"
 #include "app/diagnose.hpp"
-#include "app/privilege.hpp"
+#include "app/startup.hpp"
 #include "base/log.hpp"
+#include "base/privilege.hpp"
 #include "config/route.hpp"
 #include "message/message.hpp"
 #include "okuru_build.h"

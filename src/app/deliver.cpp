@@ -9,6 +9,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/privilege.hpp"
 #include "net/net.hpp"
 #include "smtp/pop3.hpp"
 
@@ -66,7 +67,8 @@ std::string ehlo_name_for(const Account& account) {
 
 Secret account_password(const Account& account, const Secret* preloaded) {
     if (preloaded) return Secret(preloaded->reveal());
-    return load_secret(account.password, "password of account " + account.name);
+    return load_secret(account.password, "password of account " + account.name,
+                       current_privilege());
 }
 
 void pop_login(const Account& account, const DeliveryOptions& options) {
@@ -77,7 +79,8 @@ void pop_login(const Account& account, const DeliveryOptions& options) {
             Secret secret =
                 pop.password.kind == PasswordSource::Kind::none
                     ? account_password(account, options.preloaded_password)
-                    : load_secret(pop.password, "POP3 password of account " + account.name);
+                    : load_secret(pop.password, "POP3 password of account " + account.name,
+                                  current_privilege());
             TlsParams pop_tls = tls_params(account, pop.host);
             pop_tls.fingerprint.clear();  // the pin names the SMTP server's certificate
             pop_before_smtp(pop, user, secret, pop_tls, account.connect_timeout);
@@ -111,7 +114,7 @@ SessionConfig session_config_for(const Account& account, const HostPort& hp,
         if (!account.oauth_token_command.empty()) {
             PasswordSource token{PasswordSource::Kind::command, {}, account.oauth_token_command};
             auth.oauth_token = [token, name = account.name] {
-                return load_secret(token, "OAuth token of account " + name);
+                return load_secret(token, "OAuth token of account " + name, current_privilege());
             };
         }
         session.auth = std::move(auth);
@@ -139,20 +142,24 @@ ConnectParams connect_params_for(const Account& account, const HostPort& hp) {
     return cp;
 }
 
-SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
-                     const DeliveryOptions& options) {
-    pop_login(account, options);
+namespace {
+
+// The fallback loop of deliver(): `relay` is set to each host as it is tried.
+// Throws the last Error (with the host as context).
+SubmitResult submit_to_hosts(const Account& account, const Envelope& envelope,
+                             const Content& content, const DeliveryOptions& options,
+                             std::string& relay) {
     const std::vector<HostPort> hosts = hosts_of(account);
 
     for (std::size_t i = 0; i < hosts.size(); ++i) {
         const HostPort& hp = hosts[i];
         const std::string where = hp.host + ":" + std::to_string(hp.port);
-        if (options.tried_relay) *options.tried_relay = where;
+        relay = where;
         std::unique_ptr<Transport> transport;
         try {
             const ConnectParams cp = connect_params_for(account, hp);
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
-            transport = open_connection(cp);
+            transport = options.connect ? options.connect(cp) : open_connection(cp);
         } catch (const Error& e) {
             const bool next =
                 i + 1 < hosts.size() && (e.code() == Exit::tempfail || e.code() == Exit::nohost);
@@ -168,6 +175,21 @@ SubmitResult deliver(const Account& account, const Envelope& envelope, const Con
         }
     }
     throw Error(Exit::software, "no host configured for account " + account.name);
+}
+
+}  // namespace
+
+Delivery deliver(const Account& account, const Envelope& envelope, const Content& content,
+                 const DeliveryOptions& options) {
+    Delivery out;
+    try {
+        out.relay = account.host + ":" + std::to_string(account.port);
+        pop_login(account, options);
+        out.accepted = submit_to_hosts(account, envelope, content, options, out.relay);
+    } catch (...) {
+        out.failure = std::current_exception();
+    }
+    return out;
 }
 
 }  // namespace okuru

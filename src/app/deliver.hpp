@@ -3,6 +3,9 @@
 // session. The message and envelope are already final here.
 #pragma once
 
+#include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,14 +17,26 @@
 
 namespace okuru {
 
+// How deliver() opens a connection to one host: open_connection() for real, a
+// scripted peer in tests. Throws as open_connection() does.
+using Connector = std::function<std::unique_ptr<Transport>(const ConnectParams&)>;
+
 struct DeliveryOptions {
     DsnOptions dsn;
     // Secrets read while privileged (system-wide setgid use); empty: load on demand.
     const Secret* preloaded_password = nullptr;
-    // Set to "host:port" of each host as it is tried: after deliver() it names the
-    // host that accepted the message, or the last one that failed (the log
-    // record's relay=); nullptr: not wanted.
-    std::string* tried_relay = nullptr;
+    Connector connect;  // empty: open_connection
+};
+
+// What deliver() did with one message: accepted by a host, or failed.
+struct Delivery {
+    // "host:port" of the host tried last: the one that accepted the message, or
+    // the last one that failed (the log record's relay=). The account's first host
+    // when none was reached (POP-before-SMTP or a password failed first).
+    std::string relay;
+    std::optional<SubmitResult> accepted;  // set when a server accepted the message
+    std::exception_ptr failure;            // set otherwise: the Error, with context
+    bool ok() const { return accepted.has_value(); }
 };
 
 // The EHLO name: the account's `ehlo`, else this host's FQDN, else "localhost".
@@ -43,9 +58,11 @@ SessionConfig session_config_for(const Account& account, const HostPort& host,
 std::vector<HostPort> hosts_of(const Account& account);
 ConnectParams connect_params_for(const Account& account, const HostPort& host);
 
-// Tries each host in order; connection failures (temporary, unresolvable) move on
-// to the next host. Throws the last Error (with the host as context).
-SubmitResult deliver(const Account& account, const Envelope& envelope, const Content& content,
-                     const DeliveryOptions& options);
+// POP-before-SMTP if configured, then each host in order: connection failures
+// (temporary, unresolvable) move on to the next host; anything else, or the last
+// host failing, ends it. Never throws: a failure is returned in Delivery::failure
+// (the Error with the account and host as context), with the relay tried last.
+Delivery deliver(const Account& account, const Envelope& envelope, const Content& content,
+                 const DeliveryOptions& options);
 
 }  // namespace okuru

@@ -17,17 +17,6 @@
 namespace okuru {
 namespace {
 
-int facility_code(const std::string& name) {
-    if (name == "user") return LOG_USER;
-    if (name == "daemon") return LOG_DAEMON;
-    if (name.size() == 6 && name.starts_with("local") && name[5] >= '0' && name[5] <= '7') {
-        static constexpr int local[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
-                                        LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
-        return local[name[5] - '0'];
-    }
-    return LOG_MAIL;
-}
-
 // A value that may hold spaces or quotes goes in double quotes: \" and \\ for
 // those two, \xNN (as log::escape) for control bytes.
 std::string quoted(std::string_view text) {
@@ -96,7 +85,7 @@ Fd open_system_log_file(const std::string& path) {
 MailLog::MailLog(const Config& config, Fd opened)
     : path_(config.log_file), file_(std::move(opened)) {
     if (!config.syslog_facility.empty()) {
-        openlog("okuru", LOG_PID, facility_code(config.syslog_facility));
+        openlog("okuru", LOG_PID, syslog_facility_code(config.syslog_facility).value_or(LOG_MAIL));
         syslog_ = true;
     }
 }

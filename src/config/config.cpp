@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,8 +25,6 @@ namespace okuru {
 namespace {
 
 using namespace config_detail;
-
-constexpr const char* system_config = "/etc/okuru.toml";
 
 std::optional<Item> find_item(const toml::table& t, std::string_view key) {
     auto it = t.find(key);
@@ -46,15 +45,21 @@ bool valid_account_name(std::string_view n) {
     });
 }
 
+// The facilities `syslog` may name, with their <syslog.h> codes.
+struct SyslogFacility {
+    std::string_view name;
+    int code;
+};
+constexpr SyslogFacility syslog_facility_table[] = {
+    {"mail", LOG_MAIL},     {"user", LOG_USER},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
+
 // `syslog = "mail"` (a facility name), or true (mail) / false (off).
 std::string syslog_facility(const Reader& r, const Item& it) {
     if (it.node->is_boolean()) return r.boolean(it) ? "mail" : "";
     const std::string name = ascii_lower(r.string(it));
-    static constexpr std::string_view known[] = {"mail",   "user",   "daemon", "local0",
-                                                 "local1", "local2", "local3", "local4",
-                                                 "local5", "local6", "local7"};
-    for (std::string_view k : known)
-        if (name == k) return name;
+    if (syslog_facility_code(name)) return name;
     r.fail(it.at,
            "syslog must be false or a facility: mail, user, daemon or local0 to local7, not \"" +
                log::escape(name) + "\"");
@@ -191,6 +196,12 @@ std::string toml_library_version() {
            std::to_string(TOML_LIB_PATCH);
 }
 
+std::optional<int> syslog_facility_code(std::string_view name) {
+    for (const SyslogFacility& f : syslog_facility_table)
+        if (f.name == name) return f.code;
+    return std::nullopt;
+}
+
 const Account* Config::find_account(std::string_view name) const {
     for (const Account& a : accounts)
         if (a.name == name) return &a;
@@ -202,12 +213,12 @@ std::string find_config_path(const std::optional<std::string>& cli_path) {
     if (const char* env = std::getenv("OKURU_CONFIG"); env && *env) return env;
     const std::string user = user_config_path();
     if (!user.empty() && exists(user)) return user;
-    if (exists(system_config)) return system_config;
+    if (exists(system_config_path)) return system_config_path;
     throw Error(
         Exit::config,
         "no configuration file: looked at $OKURU_CONFIG (unset), " +
             (user.empty() ? std::string("~/.config/okuru/config.toml") : user) + " and " +
-            system_config + ". Start from an example in " OKURU_EXAMPLESDIR "/ " +
+            system_config_path + ". Start from an example in " OKURU_EXAMPLESDIR "/ " +
             "(contrib/ in the source tree) and see okuru.toml(5), or give one with -C FILE");
 }
 
@@ -243,11 +254,11 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     return c;
 }
 
-Config load_config(const std::string& path) {
+Config load_config(const std::string& path, const Privilege& privilege) {
     // Setgid use: only the administrator's file may be read with the group privilege.
-    if (getegid() != getgid() && path != system_config) {
+    if (privilege.held && path != system_config_path) {
         throw Error(Exit::noperm, "refusing to read " + log::escape(path) +
-                                      " with okuru's group privilege (only " + system_config +
+                                      " with okuru's group privilege (only " + system_config_path +
                                       " is read privileged)");
     }
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -265,9 +276,11 @@ Config load_config(const std::string& path) {
             throw Error(Exit::config,
                         log::escape(path) + ": larger than 1 MiB: not a configuration");
     }
-    Config c = parse_config(text, path);
+    ParseOptions options;
+    options.privileged = privilege.held;
+    Config c = parse_config(text, path, options);
     std::fill(text.begin(), text.end(), '\0');  // it may hold a password
-    if (has_inline_password(c)) check_private_file(path);
+    if (has_inline_password(c)) check_private_file(path, privilege.group);
     return c;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/privilege.hpp"
 #include "config/secret.hpp"
 #include "net/tls.hpp"
 
@@ -35,7 +36,6 @@ struct Pop3Settings {  // POP-before-SMTP
 
 struct Account {
     std::string name;
-    std::string source;  // "FILE:LINE:COLUMN" of the [accounts.NAME] table
     std::string host;
     std::uint16_t port = 587;
     TlsMode tls = TlsMode::starttls;
@@ -64,6 +64,11 @@ struct Account {
     std::optional<Pop3Settings> pop_before_smtp;
 };
 
+// The <syslog.h> code of a facility name `syslog` accepts ("mail", "user",
+// "daemon", "local0".."local7"); nullopt for any other name. The one table both
+// the loader (validation) and the log (openlog) use.
+std::optional<int> syslog_facility_code(std::string_view name);
+
 struct Config {
     std::string path;  // the file it came from
     std::vector<Account> accounts;
@@ -91,6 +96,9 @@ struct ParseOptions {
     // Check that password_file, ca_file, client_cert and client_key exist. Off only for
     // checking example files that name placeholder paths.
     bool check_files = true;
+    // Read with okuru's group privilege (the system file in setgid use): "~/" is
+    // refused, as $HOME belongs to the caller.
+    bool privileged = false;
 };
 
 // Parses and validates a configuration text. `source` names it in errors; relative
@@ -101,9 +109,9 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
 
 // Reads the file (Exit::noinput if missing or unreadable), parses it, and checks
 // that a file holding an inline password is private to its owner (see
-// check_private_file). With setgid privilege (egid != rgid) only the system file
-// /etc/okuru.toml may be read: anything else is refused (Exit::noperm) because the
-// caller must drop privileges first. Throws Error.
-Config load_config(const std::string& path);
+// check_private_file, given privilege.group). With the privilege held only the
+// system file (system_config_path) may be read: anything else is refused
+// (Exit::noperm) because the caller must drop privileges first. Throws Error.
+Config load_config(const std::string& path, const Privilege& privilege);
 
 }  // namespace okuru

@@ -193,7 +193,6 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
     const Items items = merged(defaults, table);
     Account a;
     a.name = name;
-    a.source = r.where(table.source());
 
     const Item* host = get(items, "host");
     if (!host)

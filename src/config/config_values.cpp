@@ -171,9 +171,9 @@ std::string Reader::path(const Item& it, bool must_exist) const {
     std::string p = string(it);
     if (p == "~" || (p.starts_with("~") && !p.starts_with("~/")))
         fail(it.at, it.name + ": only \"~/\" is expanded (write the full path)");
-    // With setgid privilege (only /etc/okuru.toml is read so) $HOME belongs to the
+    // With setgid privilege (only the system file is read so) $HOME belongs to the
     // caller, who could point a privileged read or open anywhere the group reaches.
-    if (p.starts_with("~/") && getegid() != getgid()) {
+    if (p.starts_with("~/") && options_.privileged) {
         fail(it.at, it.name +
                         ": \"~/\" cannot be used in a configuration read with okuru's "
                         "group privilege (setgid system-wide use): write the full path");

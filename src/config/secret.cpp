@@ -63,14 +63,15 @@ std::string user_name(uid_t uid) {
     return std::to_string(uid);
 }
 
-// `context` ("account x: ") prefixes the message.
-void check_private_stat(const struct stat& st, const std::string& path,
-                        const std::string& context) {
+// `context` ("account x: ") prefixes the message; `group` is the process's
+// effective group (see Privilege::group).
+void check_private_stat(const struct stat& st, const std::string& path, const std::string& context,
+                        gid_t group) {
     const std::string p = log::escape(path);
     const mode_t open_bits = st.st_mode & (S_IRWXG | S_IRWXO);
     // The system-wide file of the setgid design: root:okuru 0640, read with egid okuru.
     // Group root does not count: that would let any root-group file pass as "private".
-    const bool system_file = st.st_uid == 0 && st.st_gid == getegid() && st.st_gid != 0 &&
+    const bool system_file = st.st_uid == 0 && st.st_gid == group && st.st_gid != 0 &&
                              (open_bits & ~mode_t(S_IRGRP)) == 0;
     if (st.st_uid != getuid() && !system_file) {
         throw Error(Exit::config, context + p + " holds a password but belongs to " +
@@ -86,7 +87,7 @@ void check_private_stat(const struct stat& st, const std::string& path,
 }
 
 Secret read_private_file(const std::string& path, const std::string& what,
-                         const std::string& source_name) {
+                         const std::string& source_name, gid_t group) {
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
     if (!fd)
         throw_system(Exit::config, what + ": cannot read " + source_name + " " + log::escape(path),
@@ -94,7 +95,7 @@ Secret read_private_file(const std::string& path, const std::string& what,
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         throw_system(Exit::config, what + ": " + log::escape(path), errno);
-    check_private_stat(st, path, what + ": ");
+    check_private_stat(st, path, what + ": ", group);
     WipedBuffer buf(max_secret);
     std::size_t len = 0;
     while (len < buf.bytes.size()) {
@@ -112,9 +113,10 @@ Secret read_private_file(const std::string& path, const std::string& what,
     return s;
 }
 
-void refuse_privileged(const std::string& what, const char* source_name) {
+void refuse_privileged(const Privilege& privilege, const std::string& what,
+                       const char* source_name) {
     // The setgid design: user-controlled sources run only after privileges are dropped.
-    if (getegid() != getgid()) {
+    if (privilege.held) {
         throw Error(Exit::noperm, what + ": refusing to use " + source_name +
                                       " while holding okuru's group privilege");
     }
@@ -179,11 +181,11 @@ void Secret::wipe() noexcept {
 }
 
 Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const Privilege& privilege) {
     const std::string name =
         "password_command \"" + log::escape(argv.empty() ? "" : argv[0]) + "\"";
     if (argv.empty()) throw Error(Exit::config, what + ": password_command is empty");
-    refuse_privileged(what, "password_command");
+    refuse_privileged(privilege, what, "password_command");
 
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) throw_system(Exit::oserr, what + ": pipe", errno);
@@ -253,7 +255,8 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     return s;
 }
 
-Secret load_secret(const PasswordSource& source, const std::string& what) {
+Secret load_secret(const PasswordSource& source, const std::string& what,
+                   const Privilege& privilege) {
     switch (source.kind) {
         case PasswordSource::Kind::none:
             throw Error(Exit::config, what + ": no password source is configured");
@@ -264,11 +267,11 @@ Secret load_secret(const PasswordSource& source, const std::string& what) {
             return Secret(std::move(value));
         }
         case PasswordSource::Kind::command:
-            return run_secret_command(source.argv, what, command_timeout);
+            return run_secret_command(source.argv, what, command_timeout, privilege);
         case PasswordSource::Kind::file:
-            return read_private_file(source.text, what, "password_file");
+            return read_private_file(source.text, what, "password_file", privilege.group);
         case PasswordSource::Kind::credential: {
-            refuse_privileged(what, "password_credential");
+            refuse_privileged(privilege, what, "password_credential");
             const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
             if (!dir || !*dir) {
                 throw Error(Exit::config,
@@ -276,17 +279,18 @@ Secret load_secret(const PasswordSource& source, const std::string& what) {
                                 "\" needs $CREDENTIALS_DIRECTORY, which systemd sets for a " +
                                 "service with LoadCredential= (it is not set)");
             }
-            return read_private_file(std::string(dir) + "/" + source.text, what, "credential");
+            return read_private_file(std::string(dir) + "/" + source.text, what, "credential",
+                                     privilege.group);
         }
     }
     throw Error(Exit::software, what + ": unknown password source");
 }
 
-void check_private_file(const std::string& path) {
+void check_private_file(const std::string& path, gid_t group) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw_system(Exit::config, "cannot check the permissions of " + log::escape(path), errno);
-    check_private_stat(st, path, "");
+    check_private_stat(st, path, "", group);
 }
 
 }  // namespace okuru

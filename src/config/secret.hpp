@@ -4,11 +4,14 @@
 #pragma once
 
 #include <string.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/privilege.hpp"
 
 namespace okuru {
 
@@ -50,20 +53,25 @@ class Secret {
 // inline_text: the text; file: first line of the file; credential: first line
 // of $CREDENTIALS_DIRECTORY/NAME; command: first line of stdout of argv run
 // without a shell, with stdin from /dev/null, a timeout, and its output never
-// echoed in errors. Throws Error(Exit::config / noperm / tempfail).
-Secret load_secret(const PasswordSource& source, const std::string& what);
+// echoed in errors. With privilege.held, the command and credential sources are
+// refused (Exit::noperm): they belong to the user and wait until the privilege is
+// dropped. Files are checked with check_private_file(privilege.group). Throws
+// Error(Exit::config / noperm / tempfail).
+Secret load_secret(const PasswordSource& source, const std::string& what,
+                   const Privilege& privilege);
 
 // The command part of load_secret, with its time limit (load_secret uses 30 s).
-// Refuses to run while setgid privileges are held (they must be dropped first).
+// Refuses to run while the privilege is held (it must be dropped first).
 // Throws Error(config) if it cannot be started or prints nothing, Error(tempfail) on
 // a non-zero exit, a signal or the timeout (the child is killed); never shows its output.
 Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
-                          std::chrono::milliseconds timeout);
+                          std::chrono::milliseconds timeout, const Privilege& privilege);
 
 // Refuses a file that holds secrets but is readable or writable by group/others
 // or not owned by the real user. The one exception is the system-wide file of the
-// setgid design: owned by root, group = our effective group, mode 0640 or stricter.
+// setgid design: owned by root, group = `group` (the process's effective group,
+// Privilege::group; 0 allows no exception), mode 0640 or stricter.
 // Throws Error(Exit::config) naming the file and the chmod/chown that fixes it.
-void check_private_file(const std::string& path);
+void check_private_file(const std::string& path, gid_t group);
 
 }  // namespace okuru

@@ -1,4 +1,4 @@
-#include "app/privilege.hpp"
+#include "base/privilege.hpp"
 
 #include <unistd.h>
 
@@ -7,6 +7,10 @@
 #include "base/errors.hpp"
 
 namespace okuru {
+
+Privilege current_privilege() {
+    return Privilege{is_privileged(), getegid()};
+}
 
 bool is_privileged() {
     return getegid() != getgid() || geteuid() != getuid();

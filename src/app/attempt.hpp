@@ -1,0 +1,55 @@
+// One attempt at one message through one account: the path every message takes,
+// whether new, read back by --resend-failed, or impossible to route. It builds
+// the content and the log record, holds interrupts while delivering, records the
+// outcome, keeps the message when it failed, and writes the log line.
+#pragma once
+
+#include <exception>
+#include <string>
+
+#include "app/deliver.hpp"
+#include "app/maillog.hpp"
+#include "app/startup.hpp"
+#include "base/errors.hpp"
+#include "config/config.hpp"
+#include "message/spool.hpp"
+#include "store/deadletter.hpp"
+
+namespace okuru {
+
+// What every attempt of one run shares.
+struct AttemptContext {
+    const Config& config;  // save_failed and the dead-letter Maildir
+    const MailLog& maillog;
+    const Preloaded& preloaded;  // passwords read at start-up (setgid use)
+    DsnOptions dsn;
+    Connector connect;  // empty: open_connection (tests inject one)
+};
+
+// One message ready to be attempted.
+struct Planned {
+    // The account it goes through; nullptr when it could not be routed, and then
+    // `unroutable` is why (nothing is sent; the message is kept as for any failure).
+    const Account* account = nullptr;
+    std::exception_ptr unroutable;
+    // The envelope as sent and as kept: account name, sender, recipients.
+    SavedEnvelope envelope;
+    std::string headers;  // the final header block, its empty line included
+    bool eight_bit = false;
+    // --resend-failed: the saved file the message was read from. A failure leaves
+    // it there (nothing is saved again); a success is logged as "resent".
+    std::string kept_at;
+};
+
+struct Attempted {
+    Exit exit = Exit::ok;  // Exit::ok when the server accepted the message
+    SubmissionRecord record;
+};
+
+// Attempts `planned` with `body`. A failure is not thrown: it is said on stderr,
+// the message is kept (config.save_failed) and its exit code returned. A message
+// a server accepted is never also kept, whatever happens to its log line, which
+// is written in every case (see MailLog).
+Attempted attempt(const AttemptContext& context, const Planned& planned, const Spool& body);
+
+}  // namespace okuru

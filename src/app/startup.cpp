@@ -1,0 +1,45 @@
+#include "app/startup.hpp"
+
+#include "app/maillog.hpp"
+#include "base/log.hpp"
+#include "base/privilege.hpp"
+
+namespace okuru {
+
+const Secret* preloaded_for(const Preloaded& preloaded, const Account& account) {
+    auto it = preloaded.find(account.name);
+    return it == preloaded.end() ? nullptr : &it->second;
+}
+
+bool reads_config(Mode mode) {
+    return mode == Mode::send || mode == Mode::test_message || mode == Mode::resend_failed ||
+           mode == Mode::print_queue || mode == Mode::check || mode == Mode::serverinfo ||
+           mode == Mode::list_accounts;
+}
+
+// Secrets that live in files of the system configuration are read now, while they
+// still can be (password commands and $CREDENTIALS_DIRECTORY belong to the user
+// and wait); then privileges are dropped for good.
+Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
+    const std::string path = find_config_path(opt.config_file);
+    // Only the system file may be read with privilege: a user's own file (and the
+    // password files it names) is read with the user's rights alone.
+    if (is_privileged() && path != system_config_path) drop_privileges();
+    const Privilege privilege = current_privilege();
+    Config config = load_config(path, privilege);
+    if (privilege.held) {
+        for (const Account& a : config.accounts)
+            if (a.password.kind == PasswordSource::Kind::file)
+                preloaded.emplace(
+                    a.name, load_secret(a.password, "password of account " + a.name, privilege));
+        // The administrator's log file may be writable by the group alone. Only a
+        // file root made is opened with the privilege (the path may come from the
+        // caller's $HOME); anything else is opened later with the user's rights.
+        if (log_file && !config.log_file.empty()) *log_file = open_system_log_file(config.log_file);
+        drop_privileges();
+    }
+    if (opt.log_file) log::open_file(*opt.log_file);
+    return config;
+}
+
+}  // namespace okuru

@@ -1,0 +1,156 @@
+// attempt(): the one path of a message (new, resent, or unroutable) from content
+// to log line. What it promises: a sent message is never kept, a failed one is
+// kept once (or stays where --resend-failed found it), and every attempt writes
+// one record naming the relay tried last.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "app/attempt.hpp"
+#include "deliver_fixture.hpp"
+#include "test_support.hpp"
+
+using namespace okuru;
+using namespace okuru::test;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// A run's configuration with one account, its dead letters and log file in a
+// temporary directory, and a connector the test scripts.
+struct Run {
+    TempDir dir;
+    Config config;
+    Preloaded preloaded;
+    Hosts hosts;
+    Message msg;
+
+    Run() {
+        config.accounts.push_back(account());
+        config.dead_letter = (dir.path / "failed").string();
+        config.log_file = (dir.path / "okuru.log").string();
+    }
+
+    Attempted go(const Planned& p) {
+        const MailLog maillog(config);
+        const AttemptContext context{config, maillog, preloaded, DsnOptions{}, hosts.connector()};
+        return attempt(context, p, msg.body);
+    }
+
+    Planned planned() const {
+        Planned p;
+        p.account = &config.accounts.front();
+        p.envelope = SavedEnvelope{"isp", "a@example.org", {"b@example.net"}};
+        p.headers = msg.headers;
+        return p;
+    }
+
+    std::vector<SavedMessage> kept() const { return list_failed(config.dead_letter); }
+    std::string log() const { return read_file(config.log_file); }
+};
+
+}  // namespace
+
+TEST_CASE("attempt - a sent message is logged and never kept") {
+    Run run;
+    ScriptedPeer peer;
+    accepts(peer, run.msg);
+    run.hosts.refuse = {{"a.test:587", Exit::tempfail}};
+    run.hosts.peers = {{"b.test:587", &peer}};
+
+    const Attempted a = run.go(run.planned());
+    CHECK(a.exit == Exit::ok);
+    CHECK(a.record.status == "sent");
+    CHECK(a.record.relay == "b.test:587");
+    CHECK(a.record.tls == "none");
+    CHECK(a.record.reply == "250 2.0.0 queued as 7Q");
+    CHECK(a.record.saved.empty());
+    CHECK(a.record.size == run.msg.size());
+    CHECK(run.kept().empty());
+    CHECK(run.log().find(" " + format_record(a.record) + "\n") != std::string::npos);
+    CHECK(peer.errors().empty());
+}
+
+TEST_CASE("attempt - a failed message is kept once, with its envelope and the error") {
+    Run run;
+    run.hosts.refuse = {{"a.test:587", Exit::tempfail},
+                        {"b.test:587", Exit::tempfail},
+                        {"c.test:2525", Exit::tempfail}};
+
+    const Attempted a = run.go(run.planned());
+    CHECK(a.exit == Exit::tempfail);
+    CHECK(a.record.status == "failed");
+    CHECK(a.record.relay == "c.test:2525");
+    CHECK(a.record.exit == int(Exit::tempfail));
+    CHECK(contains(a.record.error, "cannot connect to c.test:2525"));
+    const auto kept = run.kept();
+    REQUIRE(kept.size() == 1);
+    CHECK(a.record.saved == kept[0].path);
+    CHECK(kept[0].envelope.account == "isp");
+    CHECK(kept[0].envelope.sender == "a@example.org");
+    CHECK(kept[0].envelope.recipients == std::vector<std::string>{"b@example.net"});
+    CHECK(contains(kept[0].envelope.error, "cannot connect to c.test:2525"));
+    CHECK(contains(run.log(), "status=failed"));
+    CHECK(contains(run.log(), "saved=\"" + kept[0].path + "\""));
+
+    SECTION("save_failed = false: reported and logged, not kept") {
+        run.config.save_failed = false;
+        const Attempted b = run.go(run.planned());
+        CHECK(b.exit == Exit::tempfail);
+        CHECK(b.record.saved.empty());
+        CHECK(run.kept().size() == 1);  // only the first attempt's copy
+    }
+}
+
+TEST_CASE("attempt - a resent message stays where it is kept") {
+    Run run;
+    Planned p = run.planned();
+    p.kept_at = "/kept/new/1";
+    ScriptedPeer peer;
+    SECTION("accepted: logged as resent") {
+        accepts(peer, run.msg);
+        run.hosts.peers = {{"a.test:587", &peer}};
+        const Attempted a = run.go(p);
+        CHECK(a.exit == Exit::ok);
+        CHECK(a.record.status == "resent");
+        CHECK(a.record.saved.empty());
+    }
+    SECTION("failed again: not saved a second time") {
+        run.hosts.refuse = {{"a.test:587", Exit::unavailable}};
+        const Attempted a = run.go(p);
+        CHECK(a.exit == Exit::unavailable);
+        CHECK(a.record.status == "failed");
+        CHECK(a.record.saved == "/kept/new/1");
+        CHECK(contains(run.log(), "saved=\"/kept/new/1\""));
+    }
+    CHECK(run.kept().empty());
+}
+
+TEST_CASE("attempt - an unroutable message is kept without contacting anyone") {
+    Run run;
+    Planned p;
+    p.unroutable = std::make_exception_ptr(Error(Exit::nouser, "no alias for bob"));
+    p.envelope = SavedEnvelope{"", "", {"bob"}, false};
+    p.headers = run.msg.headers;
+
+    const Attempted a = run.go(p);
+    CHECK(a.exit == Exit::nouser);
+    CHECK(a.record.status == "failed");
+    CHECK(a.record.relay.empty());
+    CHECK(a.record.tls.empty());
+    CHECK(a.record.error == "no alias for bob");
+    CHECK(run.hosts.tried.empty());
+    const auto kept = run.kept();
+    REQUIRE(kept.size() == 1);
+    CHECK_FALSE(kept[0].envelope.sender_known);
+    CHECK(kept[0].envelope.recipients == std::vector<std::string>{"bob"});
+    // No sender was decided: the record has no from=.
+    CHECK(run.log().find("from=") == std::string::npos);
+    CHECK(contains(run.log(), "to=<bob>"));
+}
