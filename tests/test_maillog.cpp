@@ -106,10 +106,31 @@ TEST_CASE("maillog - log_file: one stamped line per record, appended, created 06
     CHECK((st.st_mode & 0777) == 0600);
 }
 
+TEST_CASE("maillog - a user's log_file gets its missing directories, private") {
+    TempDir dir;
+    Config config;
+    config.log_file = (dir.path / "state" / "okuru" / "okuru.log").string();
+    {
+        const MailLog maillog(config);
+        SubmissionRecord r;
+        r.account = "a";
+        r.status = "sent";
+        maillog.write(r);
+    }
+    CHECK_THAT(read_file(config.log_file), Catch::Contains("account=a"));
+    for (const auto& d : {dir.path / "state", dir.path / "state" / "okuru"}) {
+        struct stat st {};
+        REQUIRE(stat(d.c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0700);
+    }
+}
+
 TEST_CASE("maillog - a log_file that cannot be opened never fails the submission") {
     TempDir dir;
     Config config;
-    config.log_file = (dir.path / "missing-dir" / "okuru.log").string();
+    // A regular file where a directory should be: refused even for root.
+    std::ofstream(dir.path / "not-a-dir") << "x";
+    config.log_file = (dir.path / "not-a-dir" / "okuru.log").string();
     const MailLog maillog(config);
     SubmissionRecord r;
     r.account = "a";

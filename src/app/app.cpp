@@ -175,8 +175,9 @@ Exit send_mode(const Options& opt) {
     Request req;
     req.account = opt.account;
     if (opt.sender) req.sender = parse_envelope_address(*opt.sender, "sender (-f)", true);
-    for (const auto& r : opt.recipients)
-        req.recipients.push_back(parse_envelope_address(r, "recipient"));
+    // sendmail splits an argument holding a list (cron's MAILTO="a@x,b@y").
+    for (const auto& arg : opt.recipients)
+        for (auto& r : parse_recipient_argument(arg)) req.recipients.push_back(std::move(r));
 
     Fd generated;
     if (opt.test_address) {

@@ -71,6 +71,14 @@ std::string format_record(const SubmissionRecord& r) {
 
 Fd open_log_file(const std::string& path) {
     Fd fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+    // A user's first log line (log_file = "~/.local/state/okuru/okuru.log") also
+    // makes its directory, private like the dead letters, rather than warning on
+    // every send. Never with privilege: the system log_file is open_system_log_file.
+    if (!fd && errno == ENOENT) {
+        if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
+            make_private_dirs(path.substr(0, slash));
+        fd = Fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)};
+    }
     if (!fd) throw_system(Exit::cantcreat, "cannot open log file " + path, errno);
     return fd;
 }

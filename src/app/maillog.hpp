@@ -57,7 +57,8 @@ class MailLog {
     bool syslog_ = false;
 };
 
-// Opens a log file for appending (O_APPEND, created 0600). Throws Error(cantcreat).
+// Opens a log file for appending (O_APPEND, created 0600, missing directories
+// created 0700). Throws Error(cantcreat).
 Fd open_log_file(const std::string& path);
 
 // The same for the privileged open of /etc/okuru.toml's log_file: never creates

@@ -1,5 +1,6 @@
 #include "base/fd.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,15 @@ void write_all(int fd, std::string_view data, const std::string& what) {
             throw_system(Exit::ioerr, "cannot write " + what, errno);
         }
         data.remove_prefix(std::size_t(n));
+    }
+}
+
+void make_private_dirs(const std::string& path) {
+    for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+        if (pos != path.size() && path[pos] != '/') continue;
+        const std::string part = path.substr(0, pos);
+        if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
+            throw_system(Exit::cantcreat, "cannot create " + part, errno);
     }
 }
 

@@ -31,4 +31,8 @@ class Fd {
 // Error(Exit::ioerr, "cannot write " + what + ": ...").
 void write_all(int fd, std::string_view data, const std::string& what);
 
+// Creates `path` and each missing parent, mode 0700 (existing ones are left as
+// they are). Throws Error(Exit::cantcreat) naming the directory that failed.
+void make_private_dirs(const std::string& path);
+
 }  // namespace okuru

@@ -11,7 +11,7 @@
 namespace okuru {
 
 // The system configuration, fixed at /etc/okuru.toml by design rather than taken
-// from meson's sysconfdir (OKURU_SYSCONFDIR). okuru stands in for the system's
+// from meson's sysconfdir. okuru stands in for the system's
 // sendmail: cron, sudo and daemons run whatever binary is installed, and the
 // administrator, the man pages, --help, contrib/system-wide.toml and the README
 // (whose setgid steps use the default prefix /usr/local) all name /etc/okuru.toml.

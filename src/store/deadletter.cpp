@@ -26,15 +26,6 @@ constexpr std::string_view to_field = "X-Okuru-Envelope-To: ";
 constexpr std::string_view account_field = "X-Okuru-Account: ";
 constexpr std::string_view error_field = "X-Okuru-Error: ";
 
-void make_dirs(const std::string& path) {
-    for (std::size_t pos = 1; pos <= path.size(); ++pos) {
-        if (pos != path.size() && path[pos] != '/') continue;
-        std::string part = path.substr(0, pos);
-        if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
-            throw_system(Exit::cantcreat, "cannot create " + part, errno);
-    }
-}
-
 // CR LF -> LF: the wire form has no other CR, so this is reversed exactly on resend.
 void append_lf(std::string& out, std::string_view crlf) {
     for (std::size_t i = 0; i < crlf.size(); ++i) {
@@ -125,7 +116,7 @@ std::string dead_letter_dir(const Config& config) {
 
 std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
                         std::string_view error, std::string_view headers, const Spool& body) {
-    for (const char* sub : {"/tmp", "/new", "/cur"}) make_dirs(maildir + sub);
+    for (const char* sub : {"/tmp", "/new", "/cur"}) make_private_dirs(maildir + sub);
     const std::string name = unique_name();
     const std::string tmp = maildir + "/tmp/" + name;
     Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
