@@ -34,10 +34,10 @@ constexpr auto table = std::to_array<OptionRow>({
     {"-V", value, "ENVID", dsn_envid, no_mode, line, "DSN envelope identifier"},
     {"-B", value, "7BIT|8BITMIME", body_type, no_mode, line, "body type"},
     // Configuration and account.
-    {"-C", value, "FILE", config_file, no_mode, line,
+    {"-C", value, "CONFIG", config_file, no_mode, line,
      "configuration file (default: $OKURU_CONFIG, ~/.config/okuru/config.toml, "
      "/etc/okuru.toml)"},
-    {"--config", value, "FILE", config_file, no_mode, joined, ""},
+    {"--config", value, "CONFIG", config_file, no_mode, joined, ""},
     {"-a", value, "ACCOUNT", account, no_mode, line, "use this account, whatever the routes say"},
     {"--account", value, "ACCOUNT", account, no_mode, joined, ""},
     // Diagnostics.

@@ -62,8 +62,9 @@ struct OptionRow {
     std::string_view name;
     Takes takes;
     // What the value is, for --help and --list-options. The completions choose a
-    // value completer by it: FILE, ACCOUNT, ADDR, HOST, PORT, NOTIFY, or the choices
-    // themselves ("full|hdrs"), which the parser also enforces for choice actions.
+    // value completer by it: FILE, CONFIG (a configuration file: the completions read
+    // the accounts from it), ACCOUNT, ADDR, HOST, PORT, NOTIFY, or the choices
+    // themselves ("full|hdrs"), which the parser enforces for -R and -B.
     std::string_view value;
     Action action;
     Mode mode;  // for Action::mode
