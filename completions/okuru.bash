@@ -178,12 +178,14 @@ _okuru()
     COMPREPLY=()
 
     # Registered for sendmail too: another mail system's sendmail gets the default
-    # completion, not okuru's options.
-    if ! exe=$(_okuru_program "${COMP_WORDS[0]}"); then
-        if [[ ${COMP_WORDS[0]##*/} != okuru ]] || ! exe=$(type -P okuru); then
-            compopt -o default 2>/dev/null
-            return 0
-        fi
+    # completion, not okuru's options. The command word okuru runs as typed (bash
+    # looks a bare name up in PATH), which saves resolving it at every TAB.
+    if [[ ${COMP_WORDS[0]##*/} == okuru ]]; then
+        exe=${COMP_WORDS[0]}
+        [[ $exe == "~/"* ]] && exe=$HOME/${exe#"~/"}
+    elif ! exe=$(_okuru_program "${COMP_WORDS[0]}"); then
+        compopt -o default 2>/dev/null
+        return 0
     fi
 
     # After "--" every word is a recipient.
