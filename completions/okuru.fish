@@ -1,7 +1,11 @@
 # fish completion for okuru(8), also when it is installed as sendmail.
-# Account names for -a/--account come from okuru itself (okuru --list-accounts),
-# with the -C/--config file of the command line when one is given; okuru then
-# falls back to $OKURU_CONFIG, ~/.config/okuru/config.toml and /etc/okuru.toml.
+# The options come from okuru itself (okuru --list-options), read once when fish
+# loads this file (fish declares options ahead; a new okuru needs a new shell), and
+# so do the account names for -a/--account (okuru --list-accounts, at each
+# completion), with the -C/--config file of the command line when one is given;
+# okuru then falls back to $OKURU_CONFIG, ~/.config/okuru/config.toml and
+# /etc/okuru.toml. A value is completed by what the option's listing says it is
+# (FILE, ACCOUNT, a|b, ...).
 
 # The okuru executable behind the command being completed ("okuru", "sendmail",
 # "./build/src/okuru"), following symbolic links; fails when that is not okuru.
@@ -16,30 +20,32 @@ function __okuru_program
     echo $exe
 end
 
-# Prints the -C/--config value of the command line (the last one wins, as in
-# okuru), or nothing. The token being completed does not count.
+# Prints the configuration file of the command line (the last -C/--config, or
+# any option whose value is a CONFIG, wins, as in okuru), or nothing. The token
+# being completed does not count. The option letters are read at load time.
 function __okuru_config_arg
     set -l tokens (commandline -opc)
     set -l cfg
     set -l i 2
     while test $i -le (count $tokens)
         set -l t $tokens[$i]
-        switch $t
-            case --
-                break
-            case --config
+        set -l name (string replace -r -- '=.*' '' $t)
+        if test "$t" = --
+            break
+        else if contains -- $t $__okuru_config_long
+            set i (math $i + 1)
+            test $i -le (count $tokens); and set cfg $tokens[$i]
+        else if string match -q -- '--*=?*' $t; and contains -- $name $__okuru_config_long
+            set cfg (string replace -r -- '^[^=]*=' '' $t)
+        else if test -n "$__okuru_config_short"
+            # A cluster of flags may end in -C: "-C FILE", "-CFILE", "-tC FILE".
+            set -l cluster "^-[$__okuru_flags-]*[$__okuru_config_short]"
+            if string match -q -r -- $cluster'$' $t
                 set i (math $i + 1)
                 test $i -le (count $tokens); and set cfg $tokens[$i]
-            case '--config=?*'
-                set cfg (string replace -- '--config=' '' $t)
-            case '-*'
-                # A cluster of flags may end in -C: "-C FILE", "-CFILE", "-tC FILE".
-                if string match -q -r -- '^-[GIUimntv]*C$' $t
-                    set i (math $i + 1)
-                    test $i -le (count $tokens); and set cfg $tokens[$i]
-                else if string match -q -r -- '^-[GIUimntv]*C.' $t
-                    set cfg (string replace -r -- '^-[GIUimntv]*C' '' $t)
-                end
+            else if string match -q -r -- $cluster'.' $t
+                set cfg (string replace -r -- $cluster '' $t)
+            end
         end
         set i (math $i + 1)
     end
@@ -86,46 +92,69 @@ function __okuru_notify
     end
 end
 
+# The okuru whose options are declared: the one on PATH, else the one a sendmail
+# on PATH leads to.
+set -l exe (command -s okuru)
+if test -z "$exe"
+    set exe (command -s sendmail); and set exe (builtin realpath -- $exe 2>/dev/null)
+    test (string replace -r -- '.*/' '' "$exe") = okuru; or set exe
+end
+set -l options
+test -n "$exe"; and set options ($exe --list-options 2>/dev/null </dev/null)
+
+# Letters that take no value and letters whose value is the configuration file,
+# and the long options for it, for __okuru_config_arg.
+set -g __okuru_flags
+set -g __okuru_config_short
+set -g __okuru_config_long
+for line in $options
+    set -l spelling (string split -m 1 \t -- $line)[1]
+    if string match -q -r -- '^-[^-]$' $spelling
+        set __okuru_flags "$__okuru_flags"(string sub -s 2 -- $spelling)
+    else if string match -q -r -- '^-[^-] CONFIG$' $spelling
+        set __okuru_config_short "$__okuru_config_short"(string sub -s 2 -l 1 -- $spelling)
+    else if string match -q -r -- '^--.*=CONFIG$' $spelling
+        set -a __okuru_config_long (string replace -- '=CONFIG' '' $spelling)
+    end
+end
+
 for c in okuru sendmail
     # okuru is okuru; sendmail only when it leads to okuru.
     set -l n
     test $c = sendmail; and set n -n __okuru_is_okuru
     # Recipients are addresses: no file names unless an option takes a file.
     complete -c $c $n -f
-    complete -c $c $n -s t -d 'Also take recipients from To/Cc/Bcc headers'
-    complete -c $c $n -s i -d 'A line with a single dot does not end the message'
-    complete -c $c $n -o oi -d 'A line with a single dot does not end the message'
-    complete -c $c $n -s f -x -d 'Envelope sender'
-    complete -c $c $n -s r -x -d 'Envelope sender'
-    complete -c $c $n -s F -x -d 'Full name for a generated From: header'
-    complete -c $c $n -s N -x -a '(__okuru_notify)' -d 'DSN notification'
-    complete -c $c $n -s R -x -a 'full hdrs' -d 'What a bounce returns (DSN)'
-    complete -c $c $n -s V -x -d 'DSN envelope identifier'
-    complete -c $c $n -s B -x -a '7BIT 8BITMIME' -d 'Body type'
-    complete -c $c $n -s C -l config -r -F -d 'Configuration file'
-    complete -c $c $n -s a -l account -x -a '(__okuru_accounts)' -d 'Use this account'
-    complete -c $c $n -s v -l verbose -d 'Show the SMTP dialogue (twice: more detail)'
-    complete -c $c $n -s X -r -F -d 'Append the log to a file'
-    complete -c $c $n -l pretend -d 'Show account, relay, envelope and headers; send nothing'
-    complete -c $c $n -l serverinfo -d 'Show what the server offers (TLS, certificate, extensions)'
-    complete -c $c $n -l check -d 'Check the configuration and each account up to AUTH'
-    complete -c $c $n -l test-message -x -d 'Send a short test message to an address'
-    complete -c $c $n -l list-accounts -d 'Print the account names of the configuration'
-    complete -c $c $n -l host -x -a '(__fish_print_hostnames)' \
-        -d 'Server for --serverinfo or --check'
-    complete -c $c $n -l port -x -d 'Port for --host' \
-        -a '587\t"submission (STARTTLS)" 465\t"submissions (implicit TLS)" 25\tsmtp'
-    complete -c $c $n -l tls -x -d 'TLS mode for --host' \
-        -a 'starttls\t"STARTTLS after the greeting (port 587)"
-            implicit\t"TLS from the first byte (port 465)" none\t"No TLS"'
-    complete -c $c $n -o bm -d 'Read a message and send it (default)'
-    complete -c $c $n -o bp -d 'There is no queue: say so'
-    complete -c $c $n -o bi -d 'Nothing to rebuild: aliases are in the configuration'
-    complete -c $c $n -s I -d 'Nothing to rebuild: aliases are in the configuration'
-    complete -c $c $n -o bs -d 'No SMTP server mode'
-    complete -c $c $n -o bd -d 'No daemon mode'
-    complete -c $c $n -s q -d 'There is no queue to run'
-    complete -c $c $n -l resend-failed -d 'Retry the messages saved after failed submissions'
-    complete -c $c $n -l version -d 'Print the version'
-    complete -c $c $n -l help -d 'Print a summary of the options'
+    for line in $options
+        set -l parts (string split -m 1 \t -- $line)
+        # Options accepted and ignored for sendmail's sake are not offered.
+        string match -q -- 'ignored*' $parts[2]; and continue
+        set -l name (string match -r -- '^--?[^ =[]+' $parts[1])
+        set -l value (string match -r -- '[ =].*' $parts[1] | string sub -s 2)
+        set -l args
+        if string match -q -- '--*' $name
+            set args -l (string sub -s 3 -- $name)
+        else if test (string length -- $name) -eq 2
+            set args -s (string sub -s 2 -- $name)
+        else
+            set args -o (string sub -s 2 -- $name)
+        end
+        switch "$value"
+            case ''
+            case FILE CONFIG
+                set -a args -r -F
+            case ACCOUNT
+                set -a args -x -a '(__okuru_accounts)'
+            case HOST
+                set -a args -x -a '(__fish_print_hostnames)'
+            case PORT
+                set -a args -x -a '587\t"submission (STARTTLS)" 465\t"submissions (implicit TLS)" 25\tsmtp'
+            case NOTIFY
+                set -a args -x -a '(__okuru_notify)'
+            case '*|*'
+                set -a args -x -a (string replace -a '|' ' ' -- $value)
+            case '*'
+                set -a args -x
+        end
+        complete -c $c $n $args -d $parts[2]
+    end
 end

@@ -3,11 +3,14 @@
 
   check_documented.py options PROGRAM PAGE [MINIMUM]
       every option that `PROGRAM --help` names appears in the man page PAGE;
-      a help naming fewer than MINIMUM options (default 20, okuru's) is
-      taken for a broken one
-  check_documented.py keys CONFIG_VALUES_CPP PAGE
-      every configuration key okuru accepts (the key lists in
-      src/config/config_values.cpp) is described in the man page PAGE
+      a help naming fewer than MINIMUM options (default 20) is taken for a
+      broken one (okuru-import, which has no option list of its own)
+  check_documented.py list-options OKURU PAGE
+      every option that `OKURU --list-options` lists appears in PAGE
+  check_documented.py keys OKURU PAGE
+      every part of every key that `OKURU --list-config-keys` lists (the
+      "host" and "pop_before_smtp" of "accounts.*.pop_before_smtp.host") heads
+      an entry of PAGE
 
 PAGE is the generated roff; it is rendered with man -l first, so that font
 changes and escapes do not hide a word. Exits 1 naming what is missing.
@@ -42,28 +45,46 @@ def help_options(program, minimum):
     return options
 
 
-def config_keys(source):
-    with open(source, encoding="utf-8") as f:
-        text = f.read()
+def listed(program, option, minimum):
+    out = subprocess.run([program, option], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    if len(out) < minimum:
+        sys.exit(f"{program} {option} lists only {out}: cannot be the real list")
+    return out
+
+
+def listed_options(program):
+    # "-f ADDR<TAB>...", "--config=FILE<TAB>...", "-q[TIME]<TAB>...": the name
+    # ends at a space, "=" or "["; an optional glued value ("-oe[VALUE]") makes
+    # a family, documented when some member (-oem) or the prefix itself is.
+    options = set()
+    for line in listed(program, "--list-options", 40):
+        spelling = line.split("\t", 1)[0]
+        name = re.match(r"--?[^ =\[]+", spelling)
+        if not name or "\t" not in line:
+            sys.exit(f"{program} --list-options: not an option line: {line!r}")
+        options.add(name.group(0) + ("*" if "[" in spelling else ""))
+    return options
+
+
+def config_keys(program):
     keys = set()
-    for name in ("top_key_list", "account_key_list", "pop_key_list"):
-        m = re.search(name + r"\{(.*?)\};", text, re.S)
-        if not m:
-            sys.exit(f"{source}: no {name} found (has the key list moved?)")
-        keys.update(re.findall(r'"([a-z_0-9]+)"', m.group(1)))
-    if len(keys) < 25:
-        sys.exit(f"{source}: only {sorted(keys)} found: cannot be the real key list")
+    for path in listed(program, "--list-config-keys", 40):
+        keys.update(part for part in path.split(".") if part != "*")
     return keys
 
 
 def main():
-    if len(sys.argv) not in (4, 5) or sys.argv[1] not in ("options", "keys") or \
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in ("options", "list-options", "keys") or \
             (len(sys.argv) == 5 and (sys.argv[1] != "options" or not sys.argv[4].isdigit())):
         sys.exit(__doc__)
     mode, source, page = sys.argv[1:4]
     text = rendered(page)
-    if mode == "options":
-        wanted = help_options(source, int(sys.argv[4]) if len(sys.argv) == 5 else 20)
+    if mode in ("options", "list-options"):
+        if mode == "options":
+            wanted = help_options(source, int(sys.argv[4]) if len(sys.argv) == 5 else 20)
+        else:
+            wanted = listed_options(source)
         flat = flattened(text)
         # An option is documented when it appears as a word of its own (a
         # family such as -oe* when some member or the prefix itself does).

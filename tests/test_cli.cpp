@@ -5,6 +5,8 @@
 
 #include "base/errors.hpp"
 #include "config/cli.hpp"
+#include "config/options_table.hpp"
+#include "net/tls.hpp"
 
 using okuru::Mode;
 using okuru::Options;
@@ -493,5 +495,158 @@ TEST_CASE("cli - usage text mentions every supported option") {
                                "newaliases"}) {
         INFO(option);
         CHECK(text.find(option) != std::string::npos);
+    }
+}
+
+namespace {
+
+// The lines of --list-options, split into spelling and description.
+std::vector<std::pair<std::string, std::string>> listed_options() {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream in(okuru::option_list_text());
+    for (std::string line; std::getline(in, line);) {
+        const auto tab = line.find('\t');
+        REQUIRE(tab != std::string::npos);
+        out.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+    }
+    return out;
+}
+
+// The option's name in a --list-options spelling: "-f ADDR" -> "-f".
+std::string name_of(const std::string& spelling) {
+    return spelling.substr(0, spelling.find_first_of(" =["));
+}
+
+}  // namespace
+
+TEST_CASE("cli - the --list-* modes read no configuration and take nothing else") {
+    CHECK(parse({"okuru", "--list-options"}).mode == Mode::list_options);
+    CHECK(parse({"okuru", "--list-config-keys"}).mode == Mode::list_config_keys);
+    CHECK(parse({"okuru", "--list-options", "-v"}).mode == Mode::list_options);
+    CHECK(parse({"okuru", "--list-options", "--help"}).mode == Mode::help);
+    struct ErrorCase {
+        std::vector<std::string> argv;
+        std::string named;
+    };
+    const auto [argv, named] = GENERATE(values<ErrorCase>({
+        {{"okuru", "--list-options", "a@b.example"}, "a@b.example"},
+        {{"okuru", "--list-config-keys", "a@b.example"}, "--list-config-keys"},
+        {{"okuru", "--list-options", "-C", "x.toml"}, "-C has no use"},
+        {{"okuru", "--list-config-keys", "--config=x.toml"}, "reads no configuration"},
+        {{"okuru", "--list-options", "-a", "isp"}, "-a cannot be combined with --list-options"},
+        {{"okuru", "--list-options", "-t"}, "-t has no meaning with --list-options"},
+        {{"okuru", "--list-config-keys", "--check"}, "cannot be combined"},
+        {{"okuru", "--list-options", "-bp"}, "-bp cannot be combined with --list-options"},
+        {{"okuru", "--list-options=yes"}, "takes no value"},
+    }));
+    INFO("argv: " << argv[1] << " " << (argv.size() > 2 ? argv[2] : ""));
+    CHECK(usage_error(argv).find(named) != std::string::npos);
+}
+
+TEST_CASE("cli - --list-options: one option per line, as the parser reads it") {
+    const auto listed = listed_options();
+    REQUIRE(listed.size() > 60);
+    std::vector<std::string> names;
+    for (const auto& [spelling, description] : listed) {
+        INFO("listed: " << spelling << "\t" << description);
+        const std::string name = name_of(spelling);
+        CHECK(std::find(names.begin(), names.end(), name) == names.end());  // listed once
+        names.push_back(name);
+        CHECK_FALSE(description.empty());
+        CHECK(description.find('\t') == std::string::npos);
+        const okuru::OptionRow* row = okuru::find_option(name);
+        REQUIRE(row);
+        CHECK(spelling == okuru::spelling(*row));
+        // The form says how the value is written: "-f ADDR", "--config=FILE", "-q[TIME]".
+        const std::string rest = spelling.substr(name.size());
+        if (rest.empty()) {
+            CHECK(row->takes == okuru::Takes::nothing);
+        } else if (rest.front() == '[') {
+            CHECK(row->takes == okuru::Takes::glued);
+            CHECK(rest.back() == ']');
+        } else {
+            CHECK(row->takes == okuru::Takes::value);
+            CHECK(rest.front() == (name.starts_with("--") ? '=' : ' '));
+        }
+        CHECK((row->action == okuru::Action::ignore) == description.starts_with("ignored"));
+
+        // The parser knows every listed option, written every way the listing allows.
+        std::vector<std::vector<std::string>> forms;
+        if (row->takes == okuru::Takes::nothing) {
+            forms = {{name}};
+        } else if (row->takes == okuru::Takes::glued) {
+            forms = {{name}, {name + "1"}};
+        } else {
+            const std::string v = row->value.find('|') != std::string_view::npos
+                                      ? std::string(row->value.substr(0, row->value.find('|')))
+                                  : row->value == "PORT"   ? "25"
+                                  : row->value == "NOTIFY" ? "never"
+                                                           : "x";
+            forms = {{name, v}, {name + (name.starts_with("--") ? "=" : "") + v}};
+        }
+        // -b and -o take their letter as the next argument too.
+        if (name.size() == 3 && (name.starts_with("-b") || name.starts_with("-o")))
+            forms.push_back({name.substr(0, 2), name.substr(2)});
+        for (auto form : forms) {
+            form.insert(form.begin(), "okuru");
+            INFO("argv: okuru " << form[1] << (form.size() > 2 ? " " + form[2] : ""));
+            try {
+                parse(form);
+            } catch (const okuru::Error& e) {
+                // Refused only for its company (--host wants --check), never as unknown.
+                const std::string what = e.what();
+                CHECK(what.find("unknown") == std::string::npos);
+                CHECK(what.find("unsupported") == std::string::npos);
+                CHECK(what.find("requires") == std::string::npos);
+            }
+        }
+    }
+    // An option that is not in the table is refused.
+    CHECK(usage_error({"okuru", "--read-envelope-from"}).find("unknown option") !=
+          std::string::npos);
+}
+
+TEST_CASE("cli - option table: each row is reachable and the choices are the parser's") {
+    for (const okuru::OptionRow& row : okuru::option_table()) {
+        INFO("row " << row.name);
+        if (row.name.starts_with("--")) {
+            CHECK(row.name.size() > 3);
+        } else if (row.name.starts_with('-')) {
+            // "-x" directly; "-bX" and "-oX" through -b and -o.
+            CHECK((row.name.size() == 2 ||
+                   (row.name.size() == 3 && (row.name[1] == 'b' || row.name[1] == 'o'))));
+            if (row.name.size() == 3 && row.name[1] == 'b') {
+                CHECK(row.action == okuru::Action::mode);
+                CHECK(row.takes == okuru::Takes::nothing);
+            }
+            if (row.name.size() == 3 && row.name[1] == 'o') CHECK(row.takes == okuru::Takes::glued);
+        } else {
+            CHECK(row.action == okuru::Action::mode);  // a program name: mailq, newaliases
+        }
+        CHECK(okuru::find_option(row.name) == &row);
+        CHECK_FALSE(okuru::description_of(row).empty());
+        CHECK((row.takes == okuru::Takes::nothing) == row.value.empty());
+    }
+    // --tls lists the TLS layer's own names, in its order.
+    std::string modes;
+    for (okuru::TlsMode m : okuru::all_tls_modes)
+        modes += (modes.empty() ? "" : "|") + std::string(okuru::tls_mode_name(m));
+    REQUIRE(okuru::find_option("--tls"));
+    CHECK(okuru::find_option("--tls")->value == modes);
+}
+
+TEST_CASE("cli - --help names every option but the ignored ones in their own lines") {
+    const std::string text = okuru::usage_text();
+    for (const okuru::OptionRow& row : okuru::option_table()) {
+        if (row.shown == okuru::Shown::hidden) continue;
+        INFO(row.name);
+        CHECK(text.find(std::string(row.name)) != std::string::npos);
+    }
+    CHECK(text.find("--list-options") != std::string::npos);
+    CHECK(text.find("--list-config-keys") != std::string::npos);
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        INFO(line);
+        CHECK(line.size() <= 80);
     }
 }

@@ -20,6 +20,7 @@
 #include "base/privilege.hpp"
 #include "config/cli.hpp"
 #include "config/config.hpp"
+#include "config/config_keys.hpp"
 #include "config/route.hpp"
 #include "message/message.hpp"
 #include "store/deadletter.hpp"
@@ -290,6 +291,12 @@ int run(std::span<const std::string> args) {
                 return int(mailq_mode(opt));
             case Mode::list_accounts:
                 return int(list_accounts_mode(opt));
+            case Mode::list_options:
+                std::fputs(option_list_text().c_str(), stdout);
+                return 0;
+            case Mode::list_config_keys:
+                for (const std::string& key : config_key_paths()) std::printf("%s\n", key.c_str());
+                return 0;
             case Mode::serverinfo:
             case Mode::check:
                 return int(probe_mode(opt));

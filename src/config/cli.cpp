@@ -1,29 +1,20 @@
-// sendmail-compatible argv parsing. The option set follows sendmail(8) and Postfix's
-// sendmail(1); which options are ignored and why is documented in doc/okuru.8.
+// sendmail-compatible argv parsing, driven by the option table (options_table.hpp):
+// this file knows how an option is written (clusters, glued values, "--opt=value")
+// and what each action does; which options exist is the table's business.
 #include "config/cli.hpp"
 
 #include <algorithm>
 #include <cstddef>
-#include <initializer_list>
 #include <string_view>
 #include <vector>
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "config/options_table.hpp"
 
 namespace okuru {
 namespace {
-
-// sendmail's getopt letters that take a value (glued, or the next argument).
-constexpr std::string_view value_options = "ABCFLNORVXabefhopr";
-// Letters that never take a value and may be clustered (-ti).
-constexpr std::string_view flag_options = "GIUimntv";
-
-// -o letters (sendmail's single-character option names) that make no difference to a
-// submission client; see "IGNORED OPTIONS" in okuru(8) for the reason behind each.
-// i and v are handled; every other letter is refused so a mistake does not pass silently.
-constexpr std::string_view ignored_o_letters = "78AbCcdehjLMmopQrsTt";
 
 // RFC 3461 4.4: ENVID is at most 100 characters of printable US-ASCII.
 constexpr std::size_t max_envid = 100;
@@ -69,17 +60,40 @@ std::string parse_notify(std::string_view value) {
     return out;
 }
 
-// A value that must be one of `choices` (compared case-insensitively), returned upper-cased.
-std::string parse_choice(char option, std::string_view value,
-                         std::initializer_list<std::string_view> choices) {
-    const std::string u = ascii_upper(value);
-    for (auto choice : choices) {
-        if (u == choice) return u;
+// A row's value that lists its choices: "full|hdrs" -> {"full", "hdrs"}.
+std::vector<std::string_view> choices_of(const OptionRow& row) {
+    std::vector<std::string_view> out;
+    std::string_view rest = row.value;
+    for (auto bar = rest.find('|'); bar != std::string_view::npos; bar = rest.find('|')) {
+        out.push_back(rest.substr(0, bar));
+        rest.remove_prefix(bar + 1);
     }
-    std::string list;
-    for (auto choice : choices) list += (list.empty() ? "" : " or ") + std::string(choice);
-    usage("invalid -" + std::string(1, option) + " value '" + log::escape(value) + "': use " +
-          list);
+    out.push_back(rest);
+    return out;
+}
+
+// "a, b or c", for messages.
+std::string or_list(const std::vector<std::string>& items) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + items[i];
+    return out;
+}
+
+// A value that must be one of the row's choices, compared case-insensitively,
+// returned upper-cased.
+std::string parse_choice(const OptionRow& row, std::string_view value) {
+    const std::string u = ascii_upper(value);
+    std::vector<std::string> upper;
+    for (std::string_view choice : choices_of(row)) upper.push_back(ascii_upper(choice));
+    if (std::find(upper.begin(), upper.end(), u) != upper.end()) return u;
+    usage("invalid " + std::string(row.name) + " value '" + log::escape(value) + "': use " +
+          or_list(upper));
+}
+
+// sendmail reads a boolean option's value by its first letter; none means true.
+bool sendmail_boolean(std::string_view value) {
+    return value.empty() || std::string_view("tTyY").find(value[0]) != std::string_view::npos;
 }
 
 class Parser {
@@ -93,8 +107,11 @@ class Parser {
             opt_.invoked_as = slash == std::string::npos ? name : name.substr(slash + 1);
         }
         if (opt_.invoked_as.empty()) opt_.invoked_as = "okuru";
-        if (opt_.invoked_as == "mailq") opt_.mode = Mode::print_queue;
-        if (opt_.invoked_as == "newaliases") opt_.mode = Mode::newaliases;
+        // Invoked as mailq or newaliases: the table's program rows choose the mode.
+        if (const OptionRow* row = find_option(opt_.invoked_as);
+            row && !row->name.starts_with('-') && row->action == Action::mode) {
+            opt_.mode = row->mode;
+        }
 
         bool options_ended = false;
         while (next_ < args_.size()) {
@@ -128,23 +145,24 @@ class Parser {
     // mistyped command line does not do something other than what was meant.
     void check_mode_options() const {
         const bool probe = opt_.mode == Mode::serverinfo || opt_.mode == Mode::check;
+        const bool lists = opt_.mode == Mode::list_accounts || opt_.mode == Mode::list_options ||
+                           opt_.mode == Mode::list_config_keys;
         if (!probe && (opt_.host || opt_.port || opt_.tls))
             usage("--host, --port and --tls go with --serverinfo or --check");
         if (opt_.host && opt_.account)
             usage("--host names a server directly: it cannot be combined with -a");
         if (opt_.host && opt_.config_file)
             usage("--host names a server directly: no configuration is read, so -C has no use");
-        if ((probe || opt_.mode == Mode::list_accounts) &&
-            (opt_.recipients_from_headers || opt_.pretend || opt_.sender)) {
+        if ((probe || lists) && (opt_.recipients_from_headers || opt_.pretend || opt_.sender)) {
             usage(std::string(opt_.recipients_from_headers ? "-t"
                               : opt_.pretend               ? "--pretend"
                                                            : "-f") +
                   " has no meaning with " + mode_option_);
         }
-        if (opt_.mode == Mode::list_accounts && opt_.account)
-            usage("-a cannot be combined with --list-accounts");
-        const bool no_recipients =
-            probe || opt_.mode == Mode::list_accounts || opt_.mode == Mode::test_message;
+        if (lists && opt_.account) usage("-a cannot be combined with " + mode_option_);
+        if (lists && opt_.mode != Mode::list_accounts && opt_.config_file)
+            usage(mode_option_ + " reads no configuration: -C has no use");
+        const bool no_recipients = probe || lists || opt_.mode == Mode::test_message;
         if (no_recipients && !opt_.recipients.empty()) {
             usage("unexpected argument '" + log::escape(opt_.recipients.front()) + "' with " +
                   mode_option_);
@@ -175,218 +193,188 @@ class Parser {
         return value;
     }
 
+    // --name, --name=value, --name value.
     void long_option(const std::string& arg) {
         const auto eq = arg.find('=');
         const std::string name = arg.substr(0, eq);
         const bool has_value = eq != std::string::npos;
-        const auto value = [&] { return has_value ? arg.substr(eq + 1) : separate_value(name); };
-        const auto no_value = [&] {
+        const OptionRow* row = find_option(name);
+        if (!row) unknown(name);
+        if (row->takes == Takes::nothing) {
             if (has_value) usage("option " + log::escape(name) + " takes no value");
-        };
-        if (name == "--config") {
-            opt_.config_file = non_empty(name, value());
-        } else if (name == "--account") {
-            opt_.account = non_empty(name, value());
-        } else if (name == "--pretend") {
-            no_value();
-            opt_.pretend = true;
-        } else if (name == "--verbose") {
-            no_value();
-            ++opt_.verbose;
-        } else if (name == "--version") {
-            no_value();
-            version_ = true;
-        } else if (name == "--help") {
-            no_value();
-            help_ = true;
-        } else if (name == "--resend-failed") {
-            no_value();
-            set_mode(Mode::resend_failed, name);
-        } else if (name == "--serverinfo") {
-            no_value();
-            set_mode(Mode::serverinfo, name);
-        } else if (name == "--check") {
-            no_value();
-            set_mode(Mode::check, name);
-        } else if (name == "--list-accounts") {
-            no_value();
-            set_mode(Mode::list_accounts, name);
-        } else if (name == "--test-message") {
-            set_mode(Mode::test_message, name);
-            const std::string address = value();
-            if (address.empty() || address.starts_with('-'))
-                usage("--test-message needs a recipient address");
-            opt_.test_address = address;
-        } else if (name == "--host") {
-            opt_.host = non_empty(name, value());
-        } else if (name == "--port") {
-            opt_.port = parse_port(value());
-        } else if (name == "--tls") {
-            const std::string v = value();
-            opt_.tls = parse_tls_mode(v);
-            if (!opt_.tls)
-                usage("invalid --tls value '" + log::escape(v) +
-                      "': use starttls, implicit or none");
+            apply(*row, "", name);
+        } else if (has_value || row->takes == Takes::glued) {
+            apply(*row, has_value ? arg.substr(eq + 1) : "", arg);
         } else {
-            usage("unknown option " + log::escape(name) + " (see " + opt_.invoked_as + " --help)");
+            const std::string value = separate_value(name);
+            apply(*row, value, name + " " + value);
         }
     }
 
     // One argument of clustered short options, getopt style: flags until a letter that
-    // takes a value, which consumes the rest of the argument or the next one.
+    // takes a value, which consumes the rest of the argument or the next one (or only
+    // the rest, for an optional value: -q15m).
     void short_options(const std::string& arg) {
         for (std::size_t i = 1; i < arg.size(); ++i) {
-            const char c = arg[i];
-            const std::string option = "-" + std::string(1, c);
-            if (c == 'q') {
-                // -q[interval|Rsite|Iid|...]: the argument is optional, so only glued.
-                set_mode(Mode::run_queue, arg);
-                return;
+            const std::string option = "-" + std::string(1, arg[i]);
+            const OptionRow* row = find_option(option);
+            if (!row) unknown(option);
+            const std::string rest = arg.substr(i + 1);
+            switch (row->takes) {
+                case Takes::nothing:
+                    apply(*row, "", option);
+                    continue;
+                case Takes::glued:
+                    apply(*row, rest, option + rest);
+                    return;
+                case Takes::value:
+                    if (!rest.empty()) {
+                        apply(*row, rest, option + rest);
+                    } else {
+                        const std::string value = separate_value(option);
+                        apply(*row, value, option + " " + value);
+                    }
+                    return;
             }
-            if (flag_options.find(c) != std::string_view::npos) {
-                flag(c);
-                continue;
-            }
-            if (value_options.find(c) == std::string_view::npos) {
-                usage("unknown option " + log::escape(option) + " (see " + opt_.invoked_as +
-                      " --help)");
-            }
-            if (i + 1 < arg.size()) {
-                with_value(c, arg.substr(i + 1), option + arg.substr(i + 1));
-            } else {
-                const std::string value = separate_value(option);
-                with_value(c, value, option + " " + value);
-            }
-            return;
         }
     }
 
-    void flag(char c) {
-        switch (c) {
-            case 't':
+    [[noreturn]] void unknown(const std::string& option) const {
+        usage("unknown option " + log::escape(option) + " (see " + opt_.invoked_as + " --help)");
+    }
+
+    // What a row does with its value. `as_given` is how the option appeared ("-Lcron",
+    // "-L cron", "-o em"), for Options::ignored and the messages.
+    void apply(const OptionRow& row, const std::string& value, const std::string& as_given) {
+        const std::string name(row.name);
+        switch (row.action) {
+            case Action::recipients_from_headers:
                 opt_.recipients_from_headers = true;
                 break;
-            case 'i':
+            case Action::dot_not_end:
                 opt_.dot_ends_input = false;
                 break;
-            case 'v':
+            case Action::dot_not_end_boolean:
+                opt_.dot_ends_input = !sendmail_boolean(value);
+                break;
+            case Action::verbose:
                 ++opt_.verbose;
                 break;
-            case 'I':
-                set_mode(Mode::newaliases, "-I");
-                break;  // sendmail/Postfix: -I = -bi
-            default:
-                opt_.ignored.push_back("-" + std::string(1, c));
-                break;  // G U m n
-        }
-    }
-
-    // `as_given` is how the option appeared ("-Lcron" or "-L cron"), for Options::ignored.
-    void with_value(char c, const std::string& value, const std::string& as_given) {
-        const std::string option = "-" + std::string(1, c);
-        switch (c) {
-            case 'f':
-            case 'r':
+            case Action::verbose_boolean:
+                if (sendmail_boolean(value)) ++opt_.verbose;
+                break;
+            case Action::sender:
                 // An envelope sender never starts with '-': refusing it keeps an injected
                 // "-f -X/path" or "-f-X/path" from being read as anything but an error.
                 if (value.starts_with('-')) {
-                    usage("invalid sender address '" + log::escape(value) + "' after " + option +
+                    usage("invalid sender address '" + log::escape(value) + "' after " + name +
                           ": an address may not start with '-'");
                 }
                 opt_.sender = value;
                 break;
-            case 'F':
+            case Action::full_name:
                 if (has_control(value)) {
-                    usage("invalid full name after -F: '" + log::escape(value) +
+                    usage("invalid full name after " + name + ": '" + log::escape(value) +
                           "' contains control characters");
                 }
                 opt_.full_name = value;
                 break;
-            case 'N':
+            case Action::dsn_notify:
                 opt_.dsn_notify = parse_notify(value);
                 break;
-            case 'R':
-                opt_.dsn_ret = parse_choice(c, value, {"FULL", "HDRS"});
+            case Action::dsn_ret:
+                opt_.dsn_ret = parse_choice(row, value);
                 break;
-            case 'B':
-                opt_.body_type = parse_choice(c, value, {"7BIT", "8BITMIME"});
-                break;
-            case 'V':
+            case Action::dsn_envid:
                 if (value.empty() || value.size() > max_envid ||
                     std::any_of(value.begin(), value.end(), [](char ch) {
                         return static_cast<unsigned char>(ch) <= 0x20 ||
                                static_cast<unsigned char>(ch) > 0x7e;
                     })) {
-                    usage("invalid envelope id after -V: '" + log::escape(value) +
+                    usage("invalid envelope id after " + name + ": '" + log::escape(value) +
                           "' (1 to 100 printable ASCII characters, RFC 3461)");
                 }
                 opt_.dsn_envid = value;
                 break;
-            case 'C':
-                opt_.config_file = non_empty(option, value);
+            case Action::body_type:
+                opt_.body_type = parse_choice(row, value);
                 break;
-            case 'a':
-                opt_.account = non_empty(option, value);
+            case Action::config_file:
+                opt_.config_file = non_empty(name, value);
                 break;
-            case 'X':
-                opt_.log_file = non_empty(option, value);
+            case Action::account:
+                opt_.account = non_empty(name, value);
                 break;
-            case 'b':
-                mode(value);
+            case Action::log_file:
+                opt_.log_file = non_empty(name, value);
                 break;
-            case 'o':
-                sendmail_option(value, as_given);
+            case Action::pretend:
+                opt_.pretend = true;
                 break;
-            default:
+            case Action::help:
+                help_ = true;
+                break;
+            case Action::version:
+                version_ = true;
+                break;
+            case Action::mode:
+                // -q's argument is part of how it was given ("-q15m"); every other mode
+                // option is named as the table names it ("-bp" also for "-b p").
+                set_mode(row.mode, row.takes == Takes::glued ? as_given : name);
+                break;
+            case Action::test_message:
+                set_mode(row.mode, name);
+                if (value.empty() || value.starts_with('-'))
+                    usage(name + " needs a recipient address");
+                opt_.test_address = value;
+                break;
+            case Action::host:
+                opt_.host = non_empty(name, value);
+                break;
+            case Action::port:
+                opt_.port = parse_port(name, value);
+                break;
+            case Action::tls:
+                opt_.tls = parse_tls_mode(value);
+                if (!opt_.tls) {
+                    const auto choices = choices_of(row);
+                    usage("invalid " + name + " value '" + log::escape(value) + "': use " +
+                          or_list({choices.begin(), choices.end()}));
+                }
+                break;
+            case Action::sendmail_mode: {
+                // -bX: the operating mode; only the rows named "-bX" exist.
+                const OptionRow* mode = value.empty() ? nullptr : find_option(name + value);
+                if (!mode || mode->action != Action::mode)
+                    usage("unsupported mode " + name + log::escape(value) + " (see okuru(8))");
+                apply(*mode, "", as_given);
+                break;
+            }
+            case Action::sendmail_option: {
+                // -oX[value]: a sendmail configuration option given on the command line;
+                // a letter without a row is refused, so a mistake does not pass silently.
+                const OptionRow* option =
+                    value.empty() ? nullptr : find_option(name + value.substr(0, 1));
+                if (!option)
+                    usage("unsupported sendmail option '" + log::escape(as_given) +
+                          "' (see okuru(8))");
+                apply(*option, value.substr(1), as_given);
+                break;
+            }
+            case Action::ignore:
                 opt_.ignored.push_back(as_given);
-                break;  // A L O e h p
+                break;
         }
     }
 
-    // -bX: the operating mode. The ones that need a daemon, a queue or an address test
-    // mode map to the modes app reports on; the rest are refused.
-    void mode(const std::string& value) {
-        const std::string option = "-b" + value;
-        if (value == "m") {
-            set_mode(Mode::send, option);
-        } else if (value == "p" || value == "P") {
-            set_mode(Mode::print_queue, option);
-        } else if (value == "s" || value == "d" || value == "D" || value == "l") {
-            set_mode(Mode::smtp_server, option);
-        } else if (value == "i") {
-            set_mode(Mode::newaliases, option);
-        } else {
-            usage("unsupported mode -b" + log::escape(value) + " (see okuru(8))");
-        }
-    }
-
-    // -oX[value]: a sendmail configuration option given on the command line.
-    void sendmail_option(const std::string& value, const std::string& as_given) {
-        const char letter = value.empty() ? '\0' : value[0];
-        const std::string rest = value.empty() ? "" : value.substr(1);
-        if (letter == 'i' || letter == 'v') {
-            // sendmail reads a boolean option's value by its first letter; none means true.
-            const bool on =
-                rest.empty() || std::string_view("tTyY").find(rest[0]) != std::string_view::npos;
-            if (letter == 'i') opt_.dot_ends_input = !on;
-            if (letter == 'v' && on) ++opt_.verbose;
-            return;
-        }
-        if (letter != '\0' && ignored_o_letters.find(letter) != std::string_view::npos) {
-            opt_.ignored.push_back(as_given);
-            return;
-        }
-        usage("unsupported sendmail option '" + log::escape(as_given) + "' (see okuru(8))");
-    }
-
-    static std::uint16_t parse_port(const std::string& value) {
+    static std::uint16_t parse_port(const std::string& name, const std::string& value) {
         unsigned long port = 0;
         const bool digits =
             !value.empty() && value.size() <= 5 &&
             std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (digits) port = std::stoul(value);
         if (!digits || port == 0 || port > 65535)
-            usage("invalid --port value '" + log::escape(value) + "': use 1 to 65535");
+            usage("invalid " + name + " value '" + log::escape(value) + "': use 1 to 65535");
         return static_cast<std::uint16_t>(port);
     }
 
@@ -410,49 +398,25 @@ Options parse_command_line(std::span<const std::string> args) {
 }
 
 std::string usage_text() {
-    return R"(Usage: okuru [options] [--] [recipient ...]
-       okuru --check | --serverinfo | --test-message ADDR | --resend-failed
-       mailq | newaliases
-Reads a message on standard input and submits it to the SMTP relay chosen by
-the configuration (a sendmail-compatible submission agent, no queue, no daemon).
+    return "Usage: okuru [options] [--] [recipient ...]\n"
+           "       okuru --check | --serverinfo | --test-message ADDR | --resend-failed\n"
+           "       okuru --list-accounts | --list-options | --list-config-keys\n"
+           "       mailq | newaliases\n"
+           "Reads a message on standard input and submits it to the SMTP relay chosen by\n"
+           "the configuration (a sendmail-compatible submission agent, no queue, no daemon).\n"
+           "\n" +
+           help_option_lines() +
+           "Exit status follows sysexits(3): 75 means try again later. See okuru(8).\n";
+}
 
-  -t                 also take recipients from To/Cc/Bcc (Resent-* if present)
-  -i, -oi            a line with a single dot does not end the message
-  -f ADDR, -r ADDR   envelope sender
-  -F NAME            full name for a generated From: header
-  -N DSN             never, or a comma list of success,delay,failure
-  -R RET             full or hdrs: what a bounce returns (DSN)
-  -V ENVID           DSN envelope identifier
-  -B TYPE            body type: 7BIT or 8BITMIME
-  -C, --config FILE  configuration file (default: $OKURU_CONFIG,
-                     ~/.config/okuru/config.toml, /etc/okuru.toml)
-  -a, --account NAME use this account, whatever the routes say
-  -v, --verbose      show the SMTP dialogue (twice: more detail)
-  -X FILE            append the log to FILE
-      --pretend      show account, relay, envelope and headers; send nothing
-      --resend-failed  retry the messages saved after failed submissions
-      --check        check the configuration, password, connection, TLS and
-                     login of the account given with -a (default: every account);
-                     sends no mail
-      --serverinfo   show what the server of an account (-a) or of --host offers:
-                     greeting, TLS, certificate, capabilities; no login, no mail
-      --host HOST, --port PORT, --tls starttls|implicit|none
-                     with --serverinfo or --check: a server without configuration
-      --test-message ADDR  send a short test message to ADDR
-      --list-accounts  print the account names of the configuration
-  -bm                read a message and send it (the default)
-  -bp, mailq         list the messages kept after failed submissions
-  -q[...]            there is no queue: exits 0
-  -bi, -I, newaliases  aliases live in the configuration: exits 0
-  -bs, -bd, -bD, -bl  no SMTP server or daemon mode: exits 64
-      --version      print the version
-      --help         print this text
-
-Accepted and ignored (sendmail compatibility): -oe* -od* -om -os -oL* and other
--o options (see okuru(8)), -e x, -L tag, -h hops, -O opt=val, -A x, -p proto,
--G, -U, -m, -n.
-Exit status follows sysexits(3): 75 means try again later. See okuru(8).
-)";
+std::string option_list_text() {
+    std::string out;
+    for (const OptionRow& row : option_table()) {
+        // Program names (mailq) are no options; -b and -o appear as their rows (-bm, -oi).
+        if (row.shown == Shown::hidden || !row.name.starts_with('-')) continue;
+        out += spelling(row) + "\t" + std::string(description_of(row)) + "\n";
+    }
+    return out;
 }
 
 }  // namespace okuru

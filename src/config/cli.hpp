@@ -14,18 +14,20 @@
 namespace okuru {
 
 enum class Mode {
-    send,           // -bm (default): read a message on stdin and submit it
-    print_queue,    // -bp / invoked as mailq: there is no queue
-    run_queue,      // -q...: there is no queue
-    smtp_server,    // -bs / -bd: no server mode
-    newaliases,     // -bi / invoked as newaliases: nothing to do
-    resend_failed,  // --resend-failed: retry the dead-letter Maildir
-    serverinfo,     // --serverinfo: show what a server offers, no login, no mail
-    check,          // --check: configuration, password, connection, TLS, AUTH; no mail
-    test_message,   // --test-message ADDR: send a generated test message
-    list_accounts,  // --list-accounts: the account names, for completion and scripts
-    version,        // --version
-    help,           // --help
+    send,              // -bm (default): read a message on stdin and submit it
+    print_queue,       // -bp / invoked as mailq: there is no queue
+    run_queue,         // -q...: there is no queue
+    smtp_server,       // -bs / -bd: no server mode
+    newaliases,        // -bi / invoked as newaliases: nothing to do
+    resend_failed,     // --resend-failed: retry the dead-letter Maildir
+    serverinfo,        // --serverinfo: show what a server offers, no login, no mail
+    check,             // --check: configuration, password, connection, TLS, AUTH; no mail
+    test_message,      // --test-message ADDR: send a generated test message
+    list_accounts,     // --list-accounts: the account names, for completion and scripts
+    list_options,      // --list-options: every option, for completion and the doc tests
+    list_config_keys,  // --list-config-keys: every configuration key as a dotted path
+    version,           // --version
+    help,              // --help
 };
 
 struct Options {
@@ -67,11 +69,18 @@ struct Options {
 // so is a sender (-f/-r) starting with '-', so an address can never become an option
 // (CVE-2016-10033). --help wins over --version, which wins over every other mode.
 // --host, --port and --tls belong to --serverinfo and --check only; those modes and
-// --list-accounts take no recipients.
+// the --list-* modes take no recipients. The options are those of options_table.hpp.
 // Throws Error(Exit::usage) naming the offending option or argument.
 Options parse_command_line(std::span<const std::string> args);
 
 // The text printed by --help.
 std::string usage_text();
+
+// The text printed by --list-options: one option per line, "SPELLING<TAB>DESCRIPTION",
+// the spelling being "-t", "--pretend" (no value), "-f ADDR", "--config=FILE" (a value,
+// glued or the next argument; after '=' or the next argument), "-q[TIME]" (an optional
+// value, glued only). Options accepted and ignored have a description starting with
+// "ignored". Documented in okuru(8).
+std::string option_list_text();
 
 }  // namespace okuru

@@ -15,8 +15,9 @@ namespace {
 
 using Items = std::map<std::string, Item, std::less<>>;
 
-constexpr std::array<std::string_view, 4> password_keys{"password", "password_command",
-                                                        "password_file", "password_credential"};
+// The four ways to give a password (also keys of pop_before_smtp, config_keys.cpp).
+constexpr auto password_keys = std::to_array<std::string_view>(
+    {"password", "password_command", "password_file", "password_credential"});
 
 bool is_password_key(std::string_view k) {
     return std::find(password_keys.begin(), password_keys.end(), k) != password_keys.end();

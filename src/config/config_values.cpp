@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -18,23 +17,6 @@
 
 namespace okuru::config_detail {
 namespace {
-
-// clang-format off
-constexpr std::array<std::string_view, 9> top_key_list{
-    "domain", "dead_letter", "save_failed", "log_file", "syslog",
-    "defaults", "accounts", "routes", "aliases"};
-
-constexpr std::array<std::string_view, 26> account_key_list{
-    "default", "host", "port", "tls", "fallback", "user",
-    "password", "password_command", "password_file", "password_credential",
-    "auth", "oauth_token_command", "from", "envelope_from", "from_header", "ehlo",
-    "connect_timeout", "timeout", "ca_file", "system_trust", "fingerprint", "tls_priority",
-    "client_cert", "client_key", "insecure_allow_plaintext_auth", "pop_before_smtp"};
-
-constexpr std::array<std::string_view, 8> pop_key_list{
-    "host", "port", "tls", "user",
-    "password", "password_command", "password_file", "password_credential"};
-// clang-format on
 
 bool contains(std::span<const std::string_view> list, std::string_view key) {
     return std::find(list.begin(), list.end(), key) != list.end();
@@ -51,10 +33,6 @@ bool is_ctl_or_space(unsigned char c) {
 }
 
 }  // namespace
-
-const std::span<const std::string_view> top_keys{top_key_list};
-const std::span<const std::string_view> account_keys{account_key_list};
-const std::span<const std::string_view> pop_keys{pop_key_list};
 
 Reader::Reader(std::string source, const ParseOptions& options)
     : source_(std::move(source)), options_(options) {

@@ -50,9 +50,27 @@ HOME_CONFIG = '[accounts.home-default]\nhost = "smtp.home.example"\n'
 ENV_CONFIG = '[accounts.from-env]\nhost = "smtp.env.example"\n'
 BAD_CONFIG = '[accounts.broken]\nhost = \n'
 
-LONG_OPTIONS = ["--account", "--check", "--config", "--help", "--host", "--list-accounts",
-                "--port", "--pretend", "--resend-failed", "--serverinfo", "--test-message",
-                "--tls", "--verbose", "--version"]
+
+
+def listed_options():
+    """okuru --list-options: (name, value, description) for each line, the name ending
+    at a space, '=' or '[' ("-f ADDR", "--config=CONFIG", "-q[TIME]")."""
+    out = subprocess.run([OKURU, "--list-options"], capture_output=True, text=True,
+                         check=True).stdout
+    options = []
+    for line in out.splitlines():
+        spelling, description = line.split("\t")
+        name = spelling
+        for sep in " =[":
+            name = name.split(sep)[0]
+        options.append((name, spelling[len(name) + 1:].rstrip("]"), description))
+    return options
+
+
+# The options the completions offer: every one okuru lists, but the ignored ones.
+OPTIONS = [name for name, _, description in listed_options()
+           if not description.startswith("ignored")]
+LONG_OPTIONS = [o for o in OPTIONS if o.startswith("--")]
 
 
 def check(cond, what, detail=""):
@@ -144,12 +162,26 @@ def cases(w):
         # Option names, old and new.
         dict(line="okuru --ser", want=["--serverinfo"]),
         dict(line="okuru --che", want=["--check"]),
-        dict(line="okuru --list", want=["--list-accounts"]),
+        dict(line="okuru --list", want=[o for o in LONG_OPTIONS if o.startswith("--list")]),
         dict(line="okuru --test", want=["--test-message"]),
         dict(line="okuru --ho", want=["--host"]),
         dict(line="okuru --po", want=["--port"]),
         dict(line="okuru --", want={"bash": LONG_OPTIONS + ["--"], "zsh": LONG_OPTIONS,
                                     "fish": LONG_OPTIONS}),
+        dict(line="okuru -", want={"bash": OPTIONS + ["--"], "zsh": OPTIONS, "fish": OPTIONS}),
+        # Values by what the listing says they are: every option with choices offers
+        # them, every FILE or CONFIG option file names, every ACCOUNT option accounts.
+        *[dict(line=f"okuru {name} ", want=value.split("|"))
+          for name, value, description in listed_options()
+          if "|" in value and not description.startswith("ignored")],
+        *[dict(line=f"okuru {name} {w.confdir}/conf-",
+               want={"bash": files, "zsh": ["conf-a.toml", "conf-b.toml"], "fish": files})
+          for name, value, _ in listed_options() if value in ("FILE", "CONFIG")],
+        *[dict(line=f"okuru -C {w.sample} {name} ", want=names)
+          for name, value, _ in listed_options() if value == "ACCOUNT"],
+        dict(line="okuru -N ", want=["delay", "failure", "never", "success"]),
+        dict(line="okuru -B8",
+             want={"bash": ["-B8BITMIME"], "zsh": ["8BITMIME"], "fish": ["-B8BITMIME"]}),
         # Values of the new options.
         dict(line="okuru --tls ", want=["implicit", "none", "starttls"]),
         dict(line="okuru --tls i", want=["implicit"]),
