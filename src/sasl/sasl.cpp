@@ -297,10 +297,6 @@ const std::string& SaslClient::mechanism() const {
     return impl_->mechanism;
 }
 
-bool SaslClient::complete() const {
-    return impl_->done;
-}
-
 void SaslClient::finish() const {
     // RFC 5802 3: SCRAM's mutual authentication is only worth something if the
     // client checked the server's signature before accepting success. The

@@ -55,7 +55,6 @@ struct Content {
 struct SubmitResult {
     Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
     std::string mechanism;  // AUTH mechanism used, empty if none
-    bool used_chunking = false;
 };
 
 // Runs one whole transaction. Throws Error with the exit code the failure deserves
