@@ -194,3 +194,35 @@ TEST_CASE("sasl - GSSAPI without a Kerberos ticket fails cleanly") {
     unsetenv("KRB5CCNAME");
     unsetenv("KRB5_CONFIG");
 }
+
+TEST_CASE("sasl - a failing OAuth token command is tagged, its words kept") {
+    Calls calls;
+    FakeTransport tls;
+    AuthConfig c = oauth_config(calls, "u", "tok");
+    SECTION("the command fails") {
+        c.oauth_token = []() -> Secret {
+            throw Error(Exit::tempfail, "OAuth token of account x: command exited with status 1");
+        };
+        SaslClient client(c, {"XOAUTH2"}, tls);
+        try {
+            client.initial_response();
+            FAIL("no token, yet a response");
+        } catch (const Error& e) {
+            CHECK(e.code() == Exit::tempfail);
+            CHECK(std::string(e.what()) ==
+                  "OAuth token of account x: command exited with status 1");
+            CHECK(e.cause() == Cause::oauth_token_failed);
+        }
+    }
+    SECTION("the command prints nothing") {
+        c.oauth_token = [] { return Secret(); };
+        SaslClient client(c, {"OAUTHBEARER"}, tls);
+        try {
+            client.initial_response();
+            FAIL("an empty token was sent");
+        } catch (const Error& e) {
+            CHECK(e.code() == Exit::config);
+            CHECK(e.cause() == Cause::oauth_token_failed);
+        }
+    }
+}

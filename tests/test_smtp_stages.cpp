@@ -152,6 +152,8 @@ TEST_CASE("smtp_session - every reply code at every stage") {
     INFO(o.text);
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == expected);
+    // Only a refusal of the credentials themselves is a refused login.
+    CHECK((o.cause == Cause::login_refused) == (stop == auth && expected == Exit::noperm));
     CHECK(peer.errors().empty());
     // The error quotes the reply (its first line at least).
     const std::string first = reply.substr(0, reply.find_first_of("\r\n"));
@@ -198,6 +200,7 @@ TEST_CASE("smtp_session - the server disappears at every stage") {
     const Outcome o = run(peer, stage_config(), envelope(), msg);
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == Exit::tempfail);
+    CHECK(o.cause == Cause::connection_lost);
     CHECK(contains(o.text, "connection closed by server"));
 }
 
@@ -215,6 +218,7 @@ TEST_CASE("smtp_session - a stalled server hits the deadline at every stage") {
     CHECK(Clock::now() - start < std::chrono::seconds(2));
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == Exit::tempfail);
+    CHECK(o.cause == Cause::timed_out);
     CHECK(contains(o.text, "timed out after 30 ms waiting for reply to"));
     CHECK(peer.stalls() == 1);
 }

@@ -34,13 +34,14 @@ Reply greeting(Conversation& c) {
     } catch (const Error& e) {
         // An implicit-TLS port stays silent: it waits for our ClientHello. (The
         // diagnostics, which set their own greeting wait, find out themselves.)
-        if (e.code() != Exit::tempfail || c.config.tls != TlsMode::starttls ||
-            c.config.greeting_timeout ||
-            std::string_view(e.what()).find("timed out") == std::string_view::npos)
+        if (cause_of(e) != Cause::timed_out || c.config.tls != TlsMode::starttls ||
+            c.config.greeting_timeout)
             throw;
-        throw Error(e.code(), std::string(e.what()) +
-                                  " (a silent server may expect implicit TLS on this port; "
-                                  "okuru --check tells)");
+        throw Error(e.code(),
+                    std::string(e.what()) +
+                        " (a silent server may expect implicit TLS on this port; "
+                        "okuru --check tells)",
+                    Cause::timed_out);
     }
     if (r.code == 220) return r;
     if (r.permanent()) c.quit_quietly();  // RFC 5321 3.1: a 554 greeting still wants QUIT
@@ -81,9 +82,10 @@ Reply hello(Conversation& c, bool allow_helo) {
 
 Reply start_tls(Conversation& c, const Progress& progress) {
     if (!c.caps.starttls) {
-        throw Error(Exit::unavailable, "server " + c.config.server +
-                                           " does not offer STARTTLS; refusing to continue "
-                                           "without TLS");
+        throw Error(Exit::unavailable,
+                    "server " + c.config.server +
+                        " does not offer STARTTLS; refusing to continue without TLS",
+                    Cause::no_starttls);
     }
     std::string flight;
     Conversation::add(flight, "STARTTLS");
