@@ -92,7 +92,8 @@ inline std::string ehlo(std::initializer_list<std::string_view> caps) {
 struct Outcome {
     bool ok = false;
     Exit code = Exit::ok;
-    std::string text;  // describe() of the error
+    std::string text;           // describe() of the error
+    Cause cause = Cause::none;  // cause_of() the error
     SubmitResult result;
 };
 
@@ -105,6 +106,7 @@ inline Outcome run(ScriptedPeer& peer, const SessionConfig& config, const Envelo
     } catch (const std::exception& e) {
         o.code = exit_code(e);
         o.text = describe(e);
+        o.cause = cause_of(e);
     }
     return o;
 }

@@ -23,7 +23,7 @@ struct Probed {
 Probed run_probe(ScriptedPeer& peer, const SessionConfig& config) {
     Probed p;
     try {
-        probe(peer, config, p.report, [&p](std::string_view s) { p.steps.emplace_back(s); });
+        probe(peer, config, p.report, [&p](Step s) { p.steps.emplace_back(step_name(s)); });
         p.ok = true;
     } catch (const std::exception& e) {
         p.code = exit_code(e);
@@ -178,96 +178,106 @@ TEST_CASE("diagnose - hints for failed steps") {
     in.port = 587;
 
     SECTION("connection refused") {
-        in.step = "connect";
-        in.code = Exit::tempfail;
-        in.message = "cannot connect to smtp.example.net:587: 192.0.2.1: Connection refused";
+        in.step = Step::connect;
+        in.cause = Cause::refused;
         CHECK(hint_for(in).value() ==
               "nothing listens on smtp.example.net port 587: check host and port (submission "
               "is 587 with STARTTLS or 465 with implicit TLS)");
     }
     SECTION("timeout on port 25 mentions OP25B") {
-        in.step = "connect";
+        in.step = Step::connect;
         in.port = 25;
-        in.code = Exit::tempfail;
-        in.message = "cannot connect to smtp.example.net:25: connection timed out";
+        in.cause = Cause::timed_out;
         const std::string h = hint_for(in).value();
         CHECK(h.find("OP25B") != std::string::npos);
         CHECK(h.find("587") != std::string::npos);
     }
     SECTION("timeout on 587 does not blame OP25B") {
-        in.step = "connect";
-        in.code = Exit::tempfail;
-        in.message = "cannot connect to smtp.example.net:587: connection timed out";
+        in.step = Step::connect;
+        in.cause = Cause::timed_out;
         CHECK(hint_for(in).value().find("OP25B") == std::string::npos);
     }
+    SECTION("no route to the host") {
+        in.step = Step::connect;
+        in.cause = Cause::unreachable;
+        CHECK(hint_for(in).value() ==
+              "this machine has no route to smtp.example.net: check the network connection");
+    }
     SECTION("unknown host") {
-        in.step = "connect";
-        in.code = Exit::nohost;
-        in.message = "cannot resolve smtp.example.net: Name or service not known";
+        in.step = Step::connect;
+        in.cause = Cause::unresolvable;
         CHECK(hint_for(in).value() ==
               "the name smtp.example.net does not resolve: check host = in the account");
     }
     SECTION("untrusted certificate offers the pin") {
-        in.step = "TLS handshake";
-        in.code = Exit::unavailable;
-        in.message = "certificate verification failed for smtp.example.net: the issuer is unknown";
+        in.step = Step::tls_handshake;
+        in.cause = Cause::certificate_untrusted;
         in.presented_fingerprint = "ab:cd";
         const std::string h = hint_for(in).value();
         CHECK(h.find("ca_file") != std::string::npos);
         CHECK(h.find("fingerprint = \"ab:cd\"") != std::string::npos);
+        in.presented_fingerprint.clear();  // nothing to pin: only the CA advice
+        CHECK(hint_for(in).value().find("fingerprint") == std::string::npos);
     }
     SECTION("no pin advice for a revoked or forged certificate") {
-        in.step = "TLS handshake";
-        in.code = Exit::unavailable;
+        // verify_status_cause() turns "issuer unknown and revoked" into forged
+        // (tests/test_tls.cpp), so an unknown issuer cannot smuggle in the pin.
+        in.step = Step::tls_handshake;
         in.presented_fingerprint = "ab:cd";
-        in.message =
-            "certificate verification failed for x: the certificate issuer is unknown; "
-            "the certificate has been revoked";
+        in.cause = Cause::certificate_forged;
         CHECK_FALSE(hint_for(in));
-        in.message =
-            "certificate verification failed for x: the certificate's signature is invalid";
+        in.cause = Cause::certificate_rejected;
         CHECK_FALSE(hint_for(in));
     }
-    SECTION("a certificate word outside the handshake is not about the server's certificate") {
-        in.step = "AUTH";
-        in.code = Exit::unavailable;
-        in.message = "no usable mechanism: EXTERNAL needs a TLS client certificate";
+    SECTION("a certificate cause outside the handshake is not about the server's certificate") {
+        in.step = Step::auth;
+        in.cause = Cause::external_without_certificate;
         CHECK(hint_for(in).value() ==
               "EXTERNAL logs in with a TLS client certificate: set client_cert and client_key");
+        in.cause = Cause::certificate_untrusted;
+        CHECK_FALSE(hint_for(in));
     }
     SECTION("unknown host named with --host") {
-        in.step = "connect";
-        in.code = Exit::nohost;
+        in.step = Step::connect;
+        in.cause = Cause::unresolvable;
         in.named_on_command_line = true;
-        in.message = "cannot resolve smtp.example.net: Name or service not known";
         CHECK(hint_for(in).value() ==
               "the name smtp.example.net does not resolve: check the host name");
     }
     SECTION("certificate for another name") {
-        in.step = "TLS handshake";
-        in.code = Exit::unavailable;
-        in.message =
-            "certificate verification failed for smtp.example.net: the certificate "
-            "does not match the host name smtp.example.net";
+        in.step = Step::tls_handshake;
+        in.cause = Cause::certificate_wrong_name;
         CHECK(hint_for(in).value().starts_with("the certificate does not name smtp.example.net"));
     }
     SECTION("expired certificate") {
-        in.step = "TLS handshake";
-        in.code = Exit::unavailable;
-        in.message = "certificate verification failed for x: the certificate has expired";
+        in.step = Step::tls_handshake;
+        in.cause = Cause::certificate_expired;
         CHECK(hint_for(in).value().find("expired") != std::string::npos);
     }
+    SECTION("the POP3 server's certificate gets the same advice") {
+        in.step = Step::pop_before_smtp;
+        in.cause = Cause::certificate_not_yet_valid;
+        CHECK(hint_for(in).value() ==
+              "the certificate is not valid yet: check this machine's clock");
+        in.cause = Cause::login_refused;  // POP3 login: the error says it all
+        CHECK_FALSE(hint_for(in));
+    }
+    SECTION("an old TLS version at the handshake") {
+        in.step = Step::tls_handshake;
+        in.cause = Cause::tls_version_too_old;
+        CHECK(hint_for(in).value().starts_with("the server only speaks TLS older than 1.2"));
+    }
     SECTION("no STARTTLS on the port") {
-        in.step = "STARTTLS";
+        in.step = Step::starttls;
         in.port = 465;
-        in.code = Exit::unavailable;
-        in.message = "server smtp.example.net does not offer STARTTLS; refusing to continue";
+        in.cause = Cause::no_starttls;
         CHECK(hint_for(in).value().find("tls = \"implicit\"") != std::string::npos);
+        in.cause = Cause::none;  // e.g. "STARTTLS refused: 454 ...": the error says it all
+        CHECK_FALSE(hint_for(in));
     }
     SECTION("login refused: the provider decides the advice") {
-        in.step = "AUTH";
-        in.code = Exit::noperm;
-        in.message = "AUTH PLAIN rejected: 535 5.7.8 Username and Password not accepted";
+        in.step = Step::auth;
+        in.cause = Cause::login_refused;
         CHECK(hint_for(in).value().find("check user and the password source") != std::string::npos);
         in.host = "smtp.gmail.com";
         CHECK(hint_for(in).value().find("app password") != std::string::npos);
@@ -277,15 +287,27 @@ TEST_CASE("diagnose - hints for failed steps") {
         CHECK(hint_for(in).value().find("Gmail") == std::string::npos);
     }
     SECTION("credentials never over plaintext") {
-        in.step = "AUTH";
-        in.code = Exit::unavailable;
-        in.message = "refusing to send the credentials of me over an unencrypted connection";
+        in.step = Step::auth;
+        in.cause = Cause::plaintext_auth_refused;
         CHECK(hint_for(in).value().find("tls = \"starttls\"") != std::string::npos);
     }
+    SECTION("each AUTH cause has its own advice") {
+        in.step = Step::auth;
+        const auto [cause, start] = GENERATE(table<Cause, std::string>({
+            {Cause::no_auth_offered, "the server offers no login here"},
+            {Cause::no_credentials, "give the account password_file"},
+            {Cause::oauth_token_failed, "the token command failed"},
+            {Cause::mechanism_not_offered, "pin a mechanism the server offers"},
+            {Cause::no_usable_mechanism, "pin a mechanism the server offers"},
+        }));
+        in.cause = cause;
+        CHECK(hint_for(in).value().starts_with(start));
+    }
     SECTION("an error that says it all gets no hint") {
-        in.step = "greeting";
-        in.code = Exit::unavailable;
-        in.message = "server smtp.example.net refused the session: 554 5.3.2 go away";
+        in.step = Step::greeting;
+        in.cause = Cause::none;  // "refused the session: 554 5.3.2 go away"
+        CHECK_FALSE(hint_for(in));
+        in.step = Step::auth;  // e.g. "AUTH PLAIN: authentication failed: 454 4.7.0 ..."
         CHECK_FALSE(hint_for(in));
     }
 }

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "base/errors.hpp"
 
+using okuru::Cause;
 using okuru::Error;
 using okuru::Exit;
 
@@ -49,4 +51,58 @@ TEST_CASE("errors - throw_system appends the errno text") {
         CHECK(e.code() == Exit::ioerr);
         CHECK(std::string(e.what()) == "cannot read /x: No such file or directory");
     }
+}
+
+TEST_CASE("errors - the innermost known cause survives context") {
+    try {
+        try {
+            try {
+                throw Error(Exit::tempfail, "cannot connect to x:587: Connection refused",
+                            Cause::refused);
+            } catch (...) {
+                okuru::rethrow_with_context("account isp");
+            }
+        } catch (...) {
+            okuru::rethrow_with_context("while sending");
+        }
+        FAIL("no exception");
+    } catch (const Error& e) {
+        CHECK(okuru::cause_of(e) == Cause::refused);
+        CHECK(e.cause() == Cause::refused);  // the context carries it too, like the code
+        CHECK(okuru::exit_code(e) == Exit::tempfail);
+    }
+    CHECK(okuru::cause_of(Error(Exit::tempfail, "x")) == Cause::none);
+    CHECK(okuru::cause_of(std::runtime_error("x")) == Cause::none);
+}
+
+TEST_CASE("errors - rethrow_with_cause tags without touching text, code or nesting") {
+    auto tagged = [](auto thrower) {
+        try {
+            try {
+                thrower();
+            } catch (...) {
+                okuru::rethrow_with_cause(Cause::oauth_token_failed);
+            }
+        } catch (const std::exception& e) {
+            return std::tuple(okuru::cause_of(e), okuru::exit_code(e), okuru::describe(e));
+        }
+        FAIL("no exception");
+        return std::tuple(Cause::none, Exit::ok, std::string());
+    };
+    CHECK(tagged([] { throw Error(Exit::config, "token: no output"); }) ==
+          std::tuple(Cause::oauth_token_failed, Exit::config, std::string("token: no output")));
+    // A nested chain keeps its words; the cause is found through it.
+    CHECK(tagged([] {
+              try {
+                  throw Error(Exit::tempfail, "exit status 1");
+              } catch (...) {
+                  okuru::rethrow_with_context("token command");
+              }
+          }) == std::tuple(Cause::oauth_token_failed, Exit::tempfail,
+                           std::string("token command: exit status 1")));
+    // The thrower's own cause wins over the caller's guess.
+    CHECK(std::get<0>(tagged([] { throw Error(Exit::tempfail, "t", Cause::timed_out); })) ==
+          Cause::timed_out);
+    // Foreign exceptions pass unchanged.
+    CHECK(std::get<2>(tagged([] { throw std::runtime_error("foreign"); })) == "foreign");
 }

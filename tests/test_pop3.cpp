@@ -115,6 +115,7 @@ TEST_CASE("pop3 - rejected credentials are noperm with the server's words") {
     Run run = run_pop(s, TlsMode::implicit);
     REQUIRE(run.error);
     CHECK(run.error->code() == Exit::noperm);
+    CHECK(run.error->cause() == Cause::login_refused);
     CHECK(std::string(run.error->what()) == message);
     CHECK_THAT(run.error->what(), !Catch::Contains(password));
 }

@@ -30,7 +30,7 @@ struct Row {
     std::string expected;  // the mechanism, or "!CODE message" for an error
 };
 
-std::string choose(const Row& row) {
+ChoiceInput input(const Row& row) {
     ChoiceInput in;
     in.offered = row.offered;
     in.pinned = row.pinned;
@@ -43,8 +43,12 @@ std::string choose(const Row& row) {
     in.host = "smtp.example.test";
     const bool gssapi = !(row.flags & no_gssapi);
     in.library_supports = [gssapi](const std::string& m) { return m != "GSSAPI" || gssapi; };
+    return in;
+}
+
+std::string choose(const Row& row) {
     try {
-        return sasl_detail::choose_mechanism(in);
+        return sasl_detail::choose_mechanism(input(row));
     } catch (const Error& e) {
         return "!" + std::to_string(int(e.code())) + " " + e.what();
     }
@@ -163,6 +167,37 @@ TEST_CASE("sasl - automatic and pinned mechanism choice") {
     }));
     CAPTURE(row.offered, row.pinned, row.flags);
     CHECK(choose(row) == row.expected);
+}
+
+TEST_CASE("sasl - each refused choice tags its cause") {
+    struct CauseRow {
+        Row row;
+        Cause cause;
+    };
+    const CauseRow r = GENERATE(values<CauseRow>({
+        {{all, {}, password, ""}, Cause::plaintext_auth_refused},
+        {{{"PLAIN"}, {"PLAIN"}, password, ""}, Cause::plaintext_auth_refused},
+        {{{"PLAIN"}, {}, tls, ""}, Cause::no_credentials},
+        {{{"GSSAPI"}, {}, tls | password, ""}, Cause::no_usable_mechanism},
+        {{{}, {}, tls | password, ""}, Cause::no_usable_mechanism},
+        {{{"PLAIN", "LOGIN"}, {}, plaintext_ok | password, ""}, Cause::no_usable_mechanism},
+        // Only EXTERNAL would do, and the account has no client certificate.
+        {{{"EXTERNAL"}, {}, tls | password, ""}, Cause::external_without_certificate},
+        {{{"CRAM-MD5"}, {"XOAUTH2"}, tls | oauth, ""}, Cause::mechanism_not_offered},
+        // The offered list naming EXTERNAL says nothing about the pinned choice.
+        {{{"EXTERNAL", "PLAIN"}, {"CRAM-MD5"}, tls | password, ""}, Cause::mechanism_not_offered},
+        {{all, {"PLAIN"}, tls | oauth, ""}, Cause::no_usable_mechanism},
+        {{{"GSSAPI"}, {"GSSAPI"}, tls | password | no_gssapi, ""}, Cause::no_usable_mechanism},
+        {{all, {"EXTERNAL"}, tls | password, ""}, Cause::external_without_certificate},
+        {{all, {"XOAUTH2", "EXTERNAL"}, tls | password, ""}, Cause::external_without_certificate},
+    }));
+    CAPTURE(r.row.offered, r.row.pinned, r.row.flags);
+    try {
+        const std::string chosen = sasl_detail::choose_mechanism(input(r.row));
+        FAIL("chose " + chosen);
+    } catch (const Error& e) {
+        CHECK(e.cause() == r.cause);
+    }
 }
 
 TEST_CASE("sasl - SaslClient applies the choice to the transport's state") {

@@ -122,7 +122,8 @@ TEST_CASE("sasl - EXTERNAL sends an empty response and never asks for secrets") 
     SaslClient client(c, {"PLAIN", "EXTERNAL"}, tls);
     REQUIRE(client.mechanism() == "EXTERNAL");
     CHECK(client.initial_response() == std::optional<std::string>("="));  // RFC 4954 4
-    CHECK(client.complete());
+    CHECK_NOTHROW(client.finish());
+    CHECK_THROWS_AS(client.step(""), Error);  // EXTERNAL is one message, nothing follows
     CHECK(calls.password == 0);
     CHECK(calls.token == 0);
 }
@@ -192,4 +193,36 @@ TEST_CASE("sasl - GSSAPI without a Kerberos ticket fails cleanly") {
     }
     unsetenv("KRB5CCNAME");
     unsetenv("KRB5_CONFIG");
+}
+
+TEST_CASE("sasl - a failing OAuth token command is tagged, its words kept") {
+    Calls calls;
+    FakeTransport tls;
+    AuthConfig c = oauth_config(calls, "u", "tok");
+    SECTION("the command fails") {
+        c.oauth_token = []() -> Secret {
+            throw Error(Exit::tempfail, "OAuth token of account x: command exited with status 1");
+        };
+        SaslClient client(c, {"XOAUTH2"}, tls);
+        try {
+            client.initial_response();
+            FAIL("no token, yet a response");
+        } catch (const Error& e) {
+            CHECK(e.code() == Exit::tempfail);
+            CHECK(std::string(e.what()) ==
+                  "OAuth token of account x: command exited with status 1");
+            CHECK(e.cause() == Cause::oauth_token_failed);
+        }
+    }
+    SECTION("the command prints nothing") {
+        c.oauth_token = [] { return Secret(); };
+        SaslClient client(c, {"OAUTHBEARER"}, tls);
+        try {
+            client.initial_response();
+            FAIL("an empty token was sent");
+        } catch (const Error& e) {
+            CHECK(e.code() == Exit::config);
+            CHECK(e.cause() == Cause::oauth_token_failed);
+        }
+    }
 }

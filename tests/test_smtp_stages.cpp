@@ -70,7 +70,7 @@ TEST_CASE("smtp_session - the whole dialogue, one command per round trip") {
     CHECK(peer.finished());
     CHECK(o.result.final_reply.str() == "250 2.0.0 Ok: queued as 4XyZ");
     CHECK(o.result.mechanism == "PLAIN");
-    CHECK_FALSE(o.result.used_chunking);
+    CHECK_FALSE(contains(peer.written(), "BDAT"));
     CHECK(peer.tls_started());
     CHECK_FALSE(leaks_secret(peer.written_before_tls()));
 }
@@ -152,6 +152,8 @@ TEST_CASE("smtp_session - every reply code at every stage") {
     INFO(o.text);
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == expected);
+    // Only a refusal of the credentials themselves is a refused login.
+    CHECK((o.cause == Cause::login_refused) == (stop == auth && expected == Exit::noperm));
     CHECK(peer.errors().empty());
     // The error quotes the reply (its first line at least).
     const std::string first = reply.substr(0, reply.find_first_of("\r\n"));
@@ -198,6 +200,7 @@ TEST_CASE("smtp_session - the server disappears at every stage") {
     const Outcome o = run(peer, stage_config(), envelope(), msg);
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == Exit::tempfail);
+    CHECK(o.cause == Cause::connection_lost);
     CHECK(contains(o.text, "connection closed by server"));
 }
 
@@ -215,6 +218,7 @@ TEST_CASE("smtp_session - a stalled server hits the deadline at every stage") {
     CHECK(Clock::now() - start < std::chrono::seconds(2));
     REQUIRE_FALSE(o.ok);
     CHECK(o.code == Exit::tempfail);
+    CHECK(o.cause == Cause::timed_out);
     CHECK(contains(o.text, "timed out after 30 ms waiting for reply to"));
     CHECK(peer.stalls() == 1);
 }

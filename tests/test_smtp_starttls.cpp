@@ -3,6 +3,7 @@
 // no password byte may reach the wire.
 #include <catch2/catch.hpp>
 
+#include "sasl/sasl_internal.hpp"
 #include "smtp_fixture.hpp"
 
 using namespace okuru;
@@ -34,6 +35,7 @@ TEST_CASE("smtp_session - STARTTLS not offered") {
     const Outcome o = run(peer, tls_auth_config(), envelope(), msg);
     CHECK(o.code == Exit::unavailable);
     CHECK(o.text == "server mx.test does not offer STARTTLS; refusing to continue without TLS");
+    CHECK(o.cause == Cause::no_starttls);
     CHECK_FALSE(peer.tls_started());
     CHECK_FALSE(contains(peer.written(), "STARTTLS"));
     check_nothing_sent(peer);
@@ -61,6 +63,7 @@ TEST_CASE("smtp_session - STARTTLS offered, then refused") {
         .reply({reply});
     const Outcome o = run(peer, tls_auth_config(), envelope(), msg);
     CHECK(o.code == expected);
+    CHECK(o.cause == Cause::none);  // refused (or garbled) is not "not offered"
     CHECK(contains(o.text, reply));
     CHECK(contains(o.text, "STARTTLS"));
     CHECK_FALSE(peer.tls_started());
@@ -188,6 +191,7 @@ TEST_CASE("smtp_session - credentials never travel in the clear") {
     CHECK(contains(o.text,
                    "refusing to send the credentials of me@example.org over an "
                    "unencrypted connection to mx.test"));
+    CHECK(o.cause == Cause::plaintext_auth_refused);
     check_nothing_sent(peer);
 }
 
@@ -226,6 +230,7 @@ TEST_CASE("smtp_session - AUTH problems") {
         const Outcome o = run(peer, config, envelope(), msg);
         CHECK(o.code == Exit::unavailable);
         CHECK(contains(o.text, "does not offer AUTH"));
+        CHECK(o.cause == Cause::no_auth_offered);
     }
     SECTION("pinned mechanism not offered") {
         config.auth = auth_config({"XOAUTH2"});
@@ -233,6 +238,7 @@ TEST_CASE("smtp_session - AUTH problems") {
         const Outcome o = run(peer, config, envelope(), msg);
         CHECK(o.code == Exit::unavailable);
         CHECK(contains(o.text, "XOAUTH2"));
+        CHECK(o.cause == Cause::mechanism_not_offered);
     }
     SECTION("535 names the mechanism and quotes the reply") {
         config.auth = auth_config({"PLAIN"});
@@ -243,6 +249,21 @@ TEST_CASE("smtp_session - AUTH problems") {
         CHECK(o.code == Exit::noperm);
         CHECK(o.text ==
               "AUTH PLAIN: authentication failed: 535 5.7.8 Username and Password not accepted");
+        CHECK(o.cause == Cause::login_refused);
+    }
+    SECTION("an OAuth refusal keeps its cause with the server's explanation") {
+        config.auth = auth_config({"XOAUTH2"});
+        config.auth->oauth_token = [] { return Secret("tok"); };
+        const std::string json = R"({"status":"401","schemes":"Bearer"})";
+        peer.send(ehlo({"AUTH PLAIN XOAUTH2"}))
+            .expect_line("AUTH", [](auto l) { return l.starts_with("AUTH XOAUTH2 "); })
+            .send("334 " + sasl_detail::base64_encode(json) + "\r\n")
+            .expect("\r\n")
+            .send("535 5.7.8 Username and Password not accepted\r\n");
+        const Outcome o = run(peer, config, envelope(), msg);
+        CHECK(o.code == Exit::noperm);
+        CHECK(contains(o.text, "(server said: "));
+        CHECK(o.cause == Cause::login_refused);
     }
     SECTION("a server that never stops challenging") {
         config.auth = auth_config({"LOGIN"});
@@ -252,6 +273,7 @@ TEST_CASE("smtp_session - AUTH problems") {
         }
         const Outcome o = run(peer, config, envelope(), msg);
         CHECK(o.code == Exit::protocol);
+        CHECK(o.cause == Cause::none);
     }
     CHECK_FALSE(contains(peer.written(), "MAIL"));
     CHECK_FALSE(leaks_secret(log.text()));

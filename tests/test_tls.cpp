@@ -126,22 +126,30 @@ TEST_CASE("tls - every bad certificate fails before application data, naming the
         const test::CertPair* cert;
         std::string verify_host;
         std::string words;
+        Cause cause;
     };
     const Case cases[] = {
         {"self-signed", &pki.self_signed, "localhost",
-         "the certificate issuer is unknown (the certificate is self-signed"},
-        {"unknown CA", &pki.other_ca_server, "localhost", "the certificate issuer is unknown"},
+         "the certificate issuer is unknown (the certificate is self-signed",
+         Cause::certificate_untrusted},
+        {"unknown CA", &pki.other_ca_server, "localhost", "the certificate issuer is unknown",
+         Cause::certificate_untrusted},
         {"wrong host name", &pki.wrong_host, "localhost",
-         "the certificate does not match the host name localhost"},
+         "the certificate does not match the host name localhost", Cause::certificate_wrong_name},
         {"configured name differs", &pki.server, "mail.example.test",
-         "the certificate does not match the host name mail.example.test"},
-        {"expired", &pki.expired, "localhost", "the certificate has expired"},
-        {"not yet valid", &pki.not_yet_valid, "localhost", "the certificate is not yet activated"},
+         "the certificate does not match the host name mail.example.test",
+         Cause::certificate_wrong_name},
+        {"expired", &pki.expired, "localhost", "the certificate has expired",
+         Cause::certificate_expired},
+        {"not yet valid", &pki.not_yet_valid, "localhost", "the certificate is not yet activated",
+         Cause::certificate_not_yet_valid},
         // RFC 6125 6.4.3: a wildcard covers exactly one label.
         {"wildcard two labels down", &pki.wildcard, "a.b.example.test",
-         "the certificate does not match the host name a.b.example.test"},
+         "the certificate does not match the host name a.b.example.test",
+         Cause::certificate_wrong_name},
         {"wildcard for the bare domain", &pki.wildcard, "example.test",
-         "the certificate does not match the host name example.test"},
+         "the certificate does not match the host name example.test",
+         Cause::certificate_wrong_name},
     };
     for (const Case& c : cases) {
         SECTION(c.name) {
@@ -151,6 +159,7 @@ TEST_CASE("tls - every bad certificate fails before application data, naming the
             CHECK_THAT(out.error->what(), Catch::StartsWith("certificate verification failed for " +
                                                             c.verify_host + ": ") &&
                                               Catch::Contains(c.words));
+            CHECK(out.error->cause() == c.cause);
             CHECK(out.server_handshake == 0);  // it was the client that refused
             CHECK_FALSE(out.server_got);       // and it sent nothing over the session
         }
@@ -190,6 +199,7 @@ TEST_CASE("tls - fingerprint pin") {
         CHECK(std::string(out.error->what()) ==
               "certificate fingerprint mismatch for localhost: expected " + with_colons(self_pin) +
                   ", got " + with_colons(server_pin));
+        CHECK(out.error->cause() == Cause::pin_mismatch);
         CHECK_FALSE(out.server_got);
     }
 }
@@ -200,6 +210,7 @@ TEST_CASE("tls - a TLS 1.0/1.1-only server is refused") {
     REQUIRE(out.error);
     CHECK(out.error->code() == Exit::unavailable);
     CHECK_THAT(out.error->what(), Catch::Contains("the server's TLS version is not acceptable"));
+    CHECK(out.error->cause() == Cause::tls_version_too_old);
     CHECK(out.server_handshake != 0);
 }
 
@@ -294,6 +305,7 @@ TEST_CASE("tls - handshake is bounded by the deadline") {
         FAIL("handshake with a silent server succeeded");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::tempfail);
+        CHECK(e.cause() == Cause::timed_out);
         CHECK_THAT(
             e.what(),
             Catch::Matches(R"(TLS handshake with 127\.0\.0\.1\[127\.0\.0\.1\]:\d+ timed out)"));
@@ -336,6 +348,8 @@ TEST_CASE("tls - plaintext from the server before the handshake is refused") {
         FAIL("handshake started over injected plaintext");
     } catch (const Error& e) {
         CHECK(e.code() == Exit::protocol);
+        // Injection is an attack, not a wrong TLS mode: no cause that would suggest one.
+        CHECK(e.cause() == (starttls ? Cause::none : Cause::not_tls));
         CHECK_THAT(e.what(), Catch::Contains(starttls ? "sent data before the TLS handshake"
                                                       : "sent plaintext where a TLS handshake "
                                                         "was expected"));
@@ -364,4 +378,30 @@ TEST_CASE("tls - verification status in words") {
         {GNUTLS_CERT_INVALID, "the certificate is not trusted"},
     }));
     CHECK(tls::describe_verify_status(status, "h\x01x") == words);
+}
+
+TEST_CASE("tls - a verification status tags the most specific cause") {
+    const unsigned invalid = GNUTLS_CERT_INVALID;
+    const auto [status, cause] = GENERATE_COPY(table<unsigned, Cause>({
+        {0, Cause::none},
+        {invalid | GNUTLS_CERT_SIGNER_NOT_FOUND, Cause::certificate_untrusted},
+        {invalid, Cause::certificate_untrusted},  // "the certificate is not trusted"
+        {invalid | GNUTLS_CERT_UNEXPECTED_OWNER, Cause::certificate_wrong_name},
+        {invalid | GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_UNEXPECTED_OWNER,
+         Cause::certificate_wrong_name},
+        {invalid | GNUTLS_CERT_EXPIRED, Cause::certificate_expired},
+        {invalid | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_UNEXPECTED_OWNER,
+         Cause::certificate_wrong_name},
+        {invalid | GNUTLS_CERT_NOT_ACTIVATED, Cause::certificate_not_yet_valid},
+        {invalid | GNUTLS_CERT_REVOKED, Cause::certificate_forged},
+        {invalid | GNUTLS_CERT_SIGNATURE_FAILURE, Cause::certificate_forged},
+        {invalid | GNUTLS_CERT_INSECURE_ALGORITHM, Cause::certificate_forged},
+        // An unknown issuer must not earn the pin advice when the chain is forged too.
+        {invalid | GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_REVOKED, Cause::certificate_forged},
+        {invalid | GNUTLS_CERT_SIGNER_NOT_CA, Cause::certificate_rejected},
+        {invalid | GNUTLS_CERT_PURPOSE_MISMATCH, Cause::certificate_rejected},
+        {invalid | GNUTLS_CERT_MISSING_OCSP_STATUS, Cause::certificate_rejected},
+    }));
+    CAPTURE(status);
+    CHECK(tls::verify_status_cause(status) == cause);
 }

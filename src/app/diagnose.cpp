@@ -105,7 +105,7 @@ void print_mechanism(const Account& a, bool from_config, const Capabilities& cap
 
 void print_report(const ProbeReport& r, const Account& a, bool from_config,
                   const Transport& transport) {
-    if (r.greeting.code) print_step("greeting", r.greeting.str());
+    if (r.greeting.code) print_step(step_name(Step::greeting), r.greeting.str());
     if (r.ehlo_before_tls) print_capabilities("before TLS", *r.ehlo_before_tls);
     if (auto d = transport.tls_details()) print_certificate(*d, verified_text(a, a.host));
     if (!r.ehlo.code) return;
@@ -137,6 +137,26 @@ void handshake(Transport& t, const Account& a) {
     t.start_tls(Clock::now() + a.connect_timeout);
 }
 
+// A handshake that failed this way still got an answer in TLS: a certificate
+// (verified or not, or the lack of one), an alert, an old protocol version.
+bool proves_tls(Cause cause) {
+    switch (cause) {
+        case Cause::tls_version_too_old:
+        case Cause::tls_alert:
+        case Cause::no_certificate:
+        case Cause::certificate_untrusted:
+        case Cause::certificate_expired:
+        case Cause::certificate_not_yet_valid:
+        case Cause::certificate_wrong_name:
+        case Cause::certificate_forged:
+        case Cause::certificate_rejected:
+        case Cause::pin_mismatch:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // Does the port answer a TLS ClientHello? (A STARTTLS account on an implicit-TLS
 // port: the server said nothing because it waits for us.) A certificate that
 // fails verification still proves TLS is spoken.
@@ -148,11 +168,8 @@ bool speaks_tls(const Account& a, const HostPort& hp) {
         auto t = connect_plain(probe, hp);
         handshake(*t, probe);
         return true;
-    } catch (const Error& e) {
-        return e.code() == Exit::unavailable &&
-               std::string_view(e.what()).find("certificate") != std::string_view::npos;
-    } catch (const std::exception&) {
-        return false;
+    } catch (const std::exception& e) {
+        return proves_tls(cause_of(e));
     }
 }
 
@@ -171,28 +188,24 @@ bool greets_in_plaintext(const Account& a, const HostPort& hp) {
 
 // The hint for a failed step: the wrong TLS mode for the port is checked with a
 // second connection, everything else is read off the error.
-std::optional<std::string> hint(const Account& a, const HostPort& hp, const std::string& step,
+std::optional<std::string> hint(const Account& a, const HostPort& hp, Step step,
                                 const std::exception& e, const Transport* t) {
-    const auto* err = dynamic_cast<const Error*>(&e);
-    const Exit code = err ? err->code() : Exit::software;
-    const std::string message = describe(e);
-    if (step == "greeting" && code == Exit::tempfail &&
-        message.find("timed out") != std::string::npos) {
+    const Cause cause = cause_of(e);
+    if (step == Step::greeting && cause == Cause::timed_out) {
         if (a.tls == TlsMode::starttls && speaks_tls(a, hp))
             return "the server spoke TLS on a STARTTLS port: use tls = \"implicit\"";
         return "the server did not greet within " + format_duration(diagnostic_greeting_timeout) +
                "; a submission waits up to " + format_duration(a.command_timeout) +
                ", so it may only be slow";
     }
-    if (a.tls == TlsMode::implicit && step == "TLS handshake" && code != Exit::tempfail &&
-        message.find("certificate") == std::string::npos && greets_in_plaintext(a, hp)) {
+    if (a.tls == TlsMode::implicit && step == Step::tls_handshake &&
+        exit_code(e) != Exit::tempfail && !proves_tls(cause) && greets_in_plaintext(a, hp)) {
         return "the server sent a plain SMTP greeting on an implicit-TLS port: use tls = "
                "\"starttls\"";
     }
     HintInput in;
     in.step = step;
-    in.code = code;
-    in.message = message;
+    in.cause = cause;
     in.tls = a.tls;
     in.host = hp.host;
     in.port = hp.port;
@@ -238,10 +251,10 @@ class AccountCheck {
         try {
             dopt.preloaded_password = load_password(password);
             if (const auto& pop = a_.pop_before_smtp) {
-                step_ = "POP-before-SMTP";
+                step_ = Step::pop_before_smtp;
                 where = {pop->host, pop->port};
                 pop_login(a_, dopt);
-                print_step(step_, pop->host + ": OK");
+                print_step(step_name(step_), pop->host + ": OK");
             }
             // Every host is checked, fallbacks too: a broken fallback is found now,
             // not on the day the first host is down.
@@ -273,14 +286,14 @@ class AccountCheck {
         if (targets_.preloaded) {
             auto it = targets_.preloaded->find(a_.name);
             if (it != targets_.preloaded->end()) {
-                print_step("password", "read at start (system configuration): OK");
+                print_step(step_name(Step::password), "read at start (system configuration): OK");
                 return &it->second;
             }
         }
         if (a_.user.empty() || a_.password.kind == PasswordSource::Kind::none) return nullptr;
-        step_ = "password";
+        step_ = Step::password;
         holder = account_password(a_, nullptr);
-        print_step("password", password_source_text(a_.password) + ": OK");
+        print_step(step_name(Step::password), password_source_text(a_.password) + ": OK");
         return &holder;
     }
 
@@ -288,17 +301,17 @@ class AccountCheck {
         std::unique_ptr<Transport> t;
         ProbeReport report;
         try {
-            step_ = "connect";
+            step_ = Step::connect;
             t = connect_plain(a_, hp);
-            print_step("connect", t->peer_name() + ": OK");
+            print_step(step_name(Step::connect), t->peer_name() + ": OK");
             if (a_.tls == TlsMode::implicit) {
-                step_ = "TLS handshake";
+                step_ = Step::tls_handshake;
                 handshake(*t, a_);
                 print_tls(*t, hp);
             }
             const SessionConfig sc = diagnostic_session(a_, hp, dopt, true);
-            step_.clear();
-            probe(*t, sc, report, [&](std::string_view next) {
+            step_ = Step::setup;  // until the session announces its first step
+            probe(*t, sc, report, [&](Step next) {
                 done(report, *t, hp);
                 step_ = next;
             });
@@ -311,41 +324,49 @@ class AccountCheck {
 
     // The step that just ended, with what it learnt.
     void done(const ProbeReport& report, const Transport& t, const HostPort& hp) {
-        if (step_ == "greeting") {
-            print_step(step_, report.greeting.str() + ": OK");
-        } else if (step_ == "TLS handshake") {
-            print_tls(t, hp);
-        } else if (step_ == "AUTH") {
-            print_step(step_, report.mechanism + " as " + log::escape(a_.user) + ": OK");
-        } else if (step_ == "QUIT") {
-            // A submission ignores how QUIT goes; so does the check, but says so.
-            print_step(step_,
-                       report.quit && report.quit->code == 221
-                           ? std::string("OK")
-                           : "no 221 reply" +
-                                 (report.quit ? " (" + report.quit->str() + ")" : std::string()) +
-                                 ": ignored, as a submission would");
-        } else if (!step_.empty()) {
-            print_step(step_, "OK");
+        const std::string_view name = step_name(step_);
+        switch (step_) {
+            case Step::setup:
+                break;
+            case Step::greeting:
+                print_step(name, report.greeting.str() + ": OK");
+                break;
+            case Step::tls_handshake:
+                print_tls(t, hp);
+                break;
+            case Step::auth:
+                print_step(name, report.mechanism + " as " + log::escape(a_.user) + ": OK");
+                break;
+            case Step::quit:
+                // A submission ignores how QUIT goes; so does the check, but says so.
+                print_step(name, report.quit && report.quit->code == 221
+                                     ? std::string("OK")
+                                     : "no 221 reply" +
+                                           (report.quit ? " (" + report.quit->str() + ")"
+                                                        : std::string()) +
+                                           ": ignored, as a submission would");
+                break;
+            default:
+                print_step(name, "OK");
         }
     }
 
     void print_tls(const Transport& t, const HostPort& hp) {
         const auto d = t.tls_details();
-        print_step("TLS handshake", (d ? d->version + ", " + d->cipher + ", certificate " : "") +
-                                        verified_text(a_, hp.host) + ": OK");
+        print_step(step_name(Step::tls_handshake),
+                   (d ? d->version + ", " + d->cipher + ", certificate " : "") +
+                       verified_text(a_, hp.host) + ": OK");
     }
 
     Exit failed(const std::exception& e, const HostPort& hp, const Transport* t) {
-        const std::string step = step_.empty() ? std::string("setup") : step_;
-        print_step(step, "FAILED: " + describe(e));
-        if (auto h = hint(a_, hp, step, e, t)) print_step("hint", *h);
+        print_step(step_name(step_), "FAILED: " + describe(e));
+        if (auto h = hint(a_, hp, step_, e, t)) print_step("hint", *h);
         return exit_code(e);
     }
 
     const Account& a_;
     const ProbeTargets& targets_;
-    std::string step_;
+    Step step_ = Step::setup;
     Exit result_ = Exit::ok;
 };
 
@@ -375,16 +396,16 @@ Exit serverinfo(const ProbeTargets& targets) {
     std::fflush(stdout);
     std::unique_ptr<Transport> t;
     ProbeReport report;
-    std::string step = "connect";
+    Step step = Step::connect;
     try {
         t = connect_plain(a, hp);
         print_step("connected to", t->peer_name());
         if (a.tls == TlsMode::implicit) {
-            step = "TLS handshake";
+            step = Step::tls_handshake;
             handshake(*t, a);
         }
         probe(*t, diagnostic_session(a, hp, {}, false), report,
-              [&step](std::string_view next) { step = next; });
+              [&step](Step next) { step = next; });
         print_report(report, a, targets.from_config, *t);
         return Exit::ok;
     } catch (const std::exception& e) {
@@ -395,7 +416,7 @@ Exit serverinfo(const ProbeTargets& targets) {
                     print_certificate(*d, "NOT VERIFIED: the error below says why");
             }
         }
-        print_step("error", step + ": " + describe(e));
+        print_step("error", std::string(step_name(step)) + ": " + describe(e));
         if (auto h = hint(a, hp, step, e, t.get())) print_step("hint", *h);
         return exit_code(e);
     }

@@ -14,6 +14,7 @@
 #include "base/errors.hpp"
 #include "config/config.hpp"
 #include "config/secret.hpp"
+#include "smtp/smtp_session.hpp"
 
 namespace okuru {
 
@@ -42,12 +43,12 @@ Exit serverinfo(const ProbeTargets& targets);
 Exit check(const ProbeTargets& targets);
 
 // What a failure at `step` most likely means, in one line for a user, or
-// nullopt when the error says all there is. Pure: the hints that need another
+// nullopt when the error says all there is. Decided on the step and the error's
+// cause (cause_of), never on its text. Pure: the hints that need another
 // connection (wrong TLS mode for the port) are found in diagnose.cpp.
 struct HintInput {
-    std::string step;  // "connect", "TLS handshake", "greeting", "STARTTLS", "AUTH", ...
-    Exit code = Exit::ok;
-    std::string message;  // the Error's text
+    Step step = Step::setup;
+    Cause cause = Cause::none;
     TlsMode tls = TlsMode::starttls;
     std::string host;
     std::uint16_t port = 0;

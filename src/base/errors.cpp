@@ -10,7 +10,17 @@ void rethrow_with_context(const std::string& context) {
     try {
         throw;
     } catch (const std::exception& e) {
-        std::throw_with_nested(Error(exit_code(e), context));
+        std::throw_with_nested(Error(exit_code(e), context, cause_of(e)));
+    }
+}
+
+void rethrow_with_cause(Cause cause) {
+    try {
+        throw;
+    } catch (Error& e) {
+        // The same object is rethrown: its dynamic type (and any nesting) stays.
+        if (cause_of(e) == Cause::none) e.cause_ = cause;
+        throw;
     }
 }
 
@@ -40,8 +50,19 @@ Exit exit_code(const std::exception& e) {
     return Exit::software;
 }
 
-void throw_system(Exit code, const std::string& what, int err) {
-    throw Error(code, what + ": " + std::strerror(err));
+Cause cause_of(const std::exception& e) {
+    try {
+        std::rethrow_if_nested(e);
+    } catch (const std::exception& inner) {
+        if (const Cause c = cause_of(inner); c != Cause::none) return c;
+    } catch (...) {
+    }
+    if (const auto* err = dynamic_cast<const Error*>(&e)) return err->cause();
+    return Cause::none;
+}
+
+void throw_system(Exit code, const std::string& what, int err, Cause cause) {
+    throw Error(code, what + ": " + std::strerror(err), cause);
 }
 
 Exit worst(Exit a, Exit b) {

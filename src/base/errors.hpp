@@ -1,6 +1,8 @@
-// One error type for the whole program: a message and the sysexits(3) code the
-// process ends with. Context ("while connecting to x:587") is added by nesting
-// with std::throw_with_nested; main() prints the chain and returns the code.
+// One error type for the whole program: a message, the sysexits(3) code the
+// process ends with, and (where the thrower knows it) a Cause that code can
+// decide on instead of reading the message. Context ("while connecting to
+// x:587") is added by nesting with std::throw_with_nested; main() prints the
+// chain and returns the code.
 #pragma once
 
 #include <stdexcept>
@@ -28,17 +30,64 @@ enum class Exit : int {
     config = 78,       // EX_CONFIG: configuration error
 };
 
+// Why something failed, as far as a caller may want to decide on it (the
+// diagnostics' hints, the session's own advice). Set by the code that detects
+// the failure; the message stays free prose. `none`: nothing more specific than
+// the exit code is known.
+enum class Cause {
+    none,
+    // Reaching the server.
+    unresolvable,     // the name does not exist (not a temporary DNS failure)
+    refused,          // nothing listens on the port (ECONNREFUSED)
+    timed_out,        // no answer within the deadline (connect, reply, handshake, write)
+    unreachable,      // no route to the network or host
+    connection_lost,  // closed or reset by the peer
+    // TLS.
+    not_tls,                    // plaintext where a TLS handshake was expected
+    no_starttls,                // the server does not offer STARTTLS
+    tls_version_too_old,        // the server only speaks TLS older than allowed
+    tls_alert,                  // the server ended the handshake with an alert
+    no_certificate,             // the server sent none
+    certificate_untrusted,      // unknown issuer (private CA, self-signed)
+    certificate_expired,        //
+    certificate_not_yet_valid,  //
+    certificate_wrong_name,     // does not name the configured host
+    certificate_forged,         // revoked, bad signature, insecure algorithm
+    certificate_rejected,       // any other failed check (purpose, OCSP, constraints)
+    pin_mismatch,               // not the pinned certificate
+    // Logging in.
+    plaintext_auth_refused,        // credentials would travel unencrypted
+    no_auth_offered,               // the server offers no AUTH at all
+    mechanism_not_offered,         // none of the pinned mechanisms is offered
+    no_usable_mechanism,           // offered, but none usable with this account
+    external_without_certificate,  // EXTERNAL chosen but no client certificate
+    no_credentials,                // no password, token or client certificate
+    oauth_token_failed,            // the token command failed or printed nothing
+    login_refused,                 // the server refused the credentials
+};
+
+// Must be called inside a catch block: rethrows the current exception with the
+// same text and exit code, tagged with `cause` unless the chain already has one
+// (the thrower's own cause is more specific than the caller's). Anything that
+// is not an okuru::Error is rethrown unchanged.
+[[noreturn]] void rethrow_with_cause(Cause cause);
+
 class Error : public std::runtime_error {
   public:
-    Error(Exit code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    Error(Exit code, const std::string& message, Cause cause = Cause::none)
+        : std::runtime_error(message), code_(code), cause_(cause) {}
     Exit code() const noexcept { return code_; }
+    // This error's own cause; cause_of() looks through the nesting.
+    Cause cause() const noexcept { return cause_; }
 
   private:
+    friend void rethrow_with_cause(Cause cause);
     Exit code_;
+    Cause cause_;
 };
 
 // Must be called inside a catch block: rethrows the current exception nested in an
-// Error that says `context` and keeps the inner exit code.
+// Error that says `context` and keeps the inner exit code and cause.
 [[noreturn]] void rethrow_with_context(const std::string& context);
 
 // "outer: inner: innermost" for a (possibly nested) exception chain.
@@ -48,16 +97,16 @@ std::string describe(const std::exception& e);
 // oserr for std::bad_alloc).
 Exit exit_code(const std::exception& e);
 
-// Throws Error(code, what + ": " + strerror(err)).
-[[noreturn]] void throw_system(Exit code, const std::string& what, int err);
+// The cause of the innermost okuru::Error in the chain that has one; none if no
+// error in the chain knows.
+Cause cause_of(const std::exception& e);
+
+// Throws Error(code, what + ": " + strerror(err), cause).
+[[noreturn]] void throw_system(Exit code, const std::string& what, int err,
+                               Cause cause = Cause::none);
 
 // Severity order used when one invocation makes several submissions: success <
 // temporary < permanent/other. Returns the more severe of the two.
 Exit worst(Exit a, Exit b);
-
-// True for the codes a caller should retry (EX_TEMPFAIL).
-inline bool is_temporary(Exit e) {
-    return e == Exit::tempfail;
-}
 
 }  // namespace okuru

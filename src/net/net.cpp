@@ -37,7 +37,8 @@ std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
     // RFC 6761 6.4: names under .invalid never exist; answer without asking DNS.
     if (in_invalid_domain(host)) {
         throw Error(Exit::nohost,
-                    "cannot resolve " + log::escape(host) + ": the .invalid domain never exists");
+                    "cannot resolve " + log::escape(host) + ": the .invalid domain never exists",
+                    Cause::unresolvable);
     }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -48,7 +49,9 @@ std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
     std::unique_ptr<addrinfo, AddrinfoFree> list(raw);
     if (rc != 0) {
         const std::string why = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-        throw Error(resolve_error_exit(rc), "cannot resolve " + log::escape(host) + ": " + why);
+        const Exit code = resolve_error_exit(rc);
+        throw Error(code, "cannot resolve " + log::escape(host) + ": " + why,
+                    code == Exit::nohost ? Cause::unresolvable : Cause::none);
     }
     std::vector<Endpoint> out;
     for (const addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
@@ -70,7 +73,8 @@ std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
         out.push_back(std::move(ep));
     }
     if (out.empty())
-        throw Error(Exit::nohost, "cannot resolve " + log::escape(host) + ": no address");
+        throw Error(Exit::nohost, "cannot resolve " + log::escape(host) + ": no address",
+                    Cause::unresolvable);
     return out;
 }
 
@@ -89,14 +93,14 @@ int poll_timeout(Clock::time_point until) {
 }  // namespace
 
 Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, std::size_t& winner,
-                std::vector<std::string>& errors) {
+                std::vector<int>& errors) {
     std::vector<Attempt> pending;
     std::size_t next = 0;
     Clock::time_point next_start = Clock::now();
     for (;;) {
         const auto now = Clock::now();
         if (now >= deadline) {
-            for (const auto& a : pending) errors[a.index] = "connection timed out";
+            for (const auto& a : pending) errors[a.index] = attempt_deadline;
             return Fd();
         }
         if (next < eps.size() && (pending.empty() || now >= next_start)) {
@@ -104,7 +108,7 @@ Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, st
             const Endpoint& ep = eps[i];
             Fd fd(::socket(ep.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
             if (!fd) {
-                errors[i] = std::strerror(errno);
+                errors[i] = errno;
                 continue;
             }
             if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) {
@@ -115,7 +119,7 @@ Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, st
                 pending.push_back({std::move(fd), i});
                 next_start = now + connection_attempt_delay;
             } else {
-                errors[i] = std::strerror(errno);
+                errors[i] = errno;
             }
             continue;
         }
@@ -135,11 +139,28 @@ Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, st
                 winner = pending[k].index;
                 return std::move(pending[k].fd);
             }
-            errors[pending[k].index] = std::strerror(err);
+            errors[pending[k].index] = err;
             pending.erase(pending.begin() + std::ptrdiff_t(k));
             next_start = Clock::now();  // RFC 8305 5: a failure starts the next at once
         }
     }
+}
+
+std::string attempt_error_text(int err) {
+    return err == attempt_deadline ? "connection timed out" : std::strerror(err);
+}
+
+Cause connect_failure_cause(const std::vector<int>& errors) {
+    auto any = [&errors](Cause c) {
+        return std::any_of(errors.begin(), errors.end(), [c](int err) {
+            return err != 0 &&
+                   (err == attempt_deadline ? Cause::timed_out : socket_error_cause(err)) == c;
+        });
+    };
+    for (Cause c : {Cause::refused, Cause::timed_out, Cause::unreachable}) {
+        if (any(c)) return c;
+    }
+    return Cause::none;
 }
 
 std::vector<std::size_t> happy_eyeballs_order(std::span<const int> families) {
@@ -188,17 +209,22 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params) {
     std::vector<Endpoint> eps;
     for (std::size_t i : happy_eyeballs_order(families)) eps.push_back(resolved[i]);
 
-    std::vector<std::string> errors(eps.size());
+    std::vector<int> errors(eps.size());
     std::size_t winner = 0;
     Fd fd = connect_race(eps, deadline, winner, errors);
     if (!fd) {
         std::string detail;
         for (std::size_t i = 0; i < eps.size(); ++i) {
-            if (errors[i].empty()) continue;
-            detail += (detail.empty() ? "" : "; ") + eps[i].text + ": " + errors[i];
+            if (errors[i] == 0) continue;
+            detail +=
+                (detail.empty() ? "" : "; ") + eps[i].text + ": " + attempt_error_text(errors[i]);
         }
-        if (detail.empty()) detail = "connection timed out";
-        throw Error(Exit::tempfail, "cannot connect to " + where + ": " + detail);
+        Cause cause = connect_failure_cause(errors);
+        if (detail.empty()) {
+            detail = attempt_error_text(attempt_deadline);
+            cause = Cause::timed_out;
+        }
+        throw Error(Exit::tempfail, "cannot connect to " + where + ": " + detail, cause);
     }
     // Every write is a complete flight (a pipelined group): no Nagle delay.
     const int one = 1;

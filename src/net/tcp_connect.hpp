@@ -23,11 +23,25 @@ struct Endpoint {
 // getaddrinfo (AI_ADDRCONFIG), in resolver order. Throws Error(nohost / tempfail).
 std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port);
 
+// In connect_race's errors: the attempt was still pending when the deadline passed.
+inline constexpr int attempt_deadline = -1;
+
 // Starts attempts in the given order, a new one every connection_attempt_delay (or
 // at once when the previous failed), and returns the first socket to connect
 // (non-blocking); the others are closed. Returns an empty Fd when all fail or the
-// deadline passes; errors[i] then says why endpoint i failed (empty: not tried).
+// deadline passes; errors[i] then says why endpoint i failed: an errno, or
+// attempt_deadline (0: not tried).
 Fd connect_race(const std::vector<Endpoint>& eps, Clock::time_point deadline, std::size_t& winner,
-                std::vector<std::string>& errors);
+                std::vector<int>& errors);
+
+// One entry of connect_race's errors in words ("Connection refused", "connection
+// timed out" for attempt_deadline).
+std::string attempt_error_text(int err);
+
+// The cause of a failed race, from every endpoint's error: refused if any
+// address refused (something is wrong with the port, not the network), else
+// timed_out if any attempt timed out, else unreachable if any had no route, else
+// none.
+Cause connect_failure_cause(const std::vector<int>& errors);
 
 }  // namespace okuru

@@ -17,6 +17,26 @@
 
 namespace okuru {
 
+Cause socket_error_cause(int err) {
+    switch (err) {
+        case ECONNREFUSED:
+            return Cause::refused;
+        case ETIMEDOUT:
+            return Cause::timed_out;
+        case ENETUNREACH:
+        case EHOSTUNREACH:
+        case ENETDOWN:
+        case EHOSTDOWN:
+            return Cause::unreachable;
+        case EPIPE:
+        case ECONNRESET:
+        case ECONNABORTED:
+            return Cause::connection_lost;
+        default:
+            return Cause::none;
+    }
+}
+
 bool wait_fd(int fd, short events, Clock::time_point deadline) {
     if (events & POLLIN) {
         // Acknowledge what arrives at once: the server writes its reply in pieces
@@ -71,10 +91,10 @@ void TcpTransport::write_plain(std::string_view data) {
             data.remove_prefix(std::size_t(n));
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
-                throw Error(Exit::tempfail, "timed out sending to " + peer_);
+                throw Error(Exit::tempfail, "timed out sending to " + peer_, Cause::timed_out);
             }
-        } else if (errno != EINTR) {
-            throw_system(Exit::tempfail, "cannot send to " + peer_, errno);
+        } else if (const int err = errno; err != EINTR) {
+            throw_system(Exit::tempfail, "cannot send to " + peer_, err, socket_error_cause(err));
         }
     }
 }
@@ -90,7 +110,7 @@ void TcpTransport::write_tls(std::string_view data) {
         } else if (n == GNUTLS_E_AGAIN) {
             // Retried with the same arguments, as GnuTLS requires.
             if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
-                throw Error(Exit::tempfail, "timed out sending to " + peer_);
+                throw Error(Exit::tempfail, "timed out sending to " + peer_, Cause::timed_out);
             }
         } else if (n != GNUTLS_E_INTERRUPTED) {
             throw Error(Exit::tempfail, "cannot send to " + peer_ + ": " + gnutls_strerror(int(n)));
@@ -119,12 +139,13 @@ std::size_t TcpTransport::read(std::span<char> buf, Clock::time_point deadline) 
             const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
             if (n >= 0) return std::size_t(n);
             if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                throw_system(Exit::tempfail, "cannot read from " + peer_, errno);
+            if (const int err = errno; err != EAGAIN && err != EWOULDBLOCK) {
+                throw_system(Exit::tempfail, "cannot read from " + peer_, err,
+                             socket_error_cause(err));
             }
         }
         if (!wait_fd(fd_.get(), POLLIN, deadline)) {
-            throw Error(Exit::tempfail, "timed out waiting for " + peer_);
+            throw Error(Exit::tempfail, "timed out waiting for " + peer_, Cause::timed_out);
         }
     }
 }
@@ -135,11 +156,16 @@ void TcpTransport::check_quiet_before_handshake() {
     // "STARTTLS response injection" class of attacks).
     char c;
     const ssize_t n = ::recv(fd_.get(), &c, 1, MSG_PEEK);
-    if (n == 0) throw Error(Exit::tempfail, peer_ + " closed the connection before TLS");
+    if (n == 0) {
+        throw Error(Exit::tempfail, peer_ + " closed the connection before TLS",
+                    Cause::connection_lost);
+    }
     if (n > 0 && !plain_dialogue_) {
-        throw Error(Exit::protocol, peer_ +
-                                        " sent plaintext where a TLS handshake was expected "
-                                        "(is the port meant for STARTTLS, not implicit TLS?)");
+        throw Error(Exit::protocol,
+                    peer_ +
+                        " sent plaintext where a TLS handshake was expected "
+                        "(is the port meant for STARTTLS, not implicit TLS?)",
+                    Cause::not_tls);
     }
     if (n > 0) {
         throw Error(Exit::protocol,
@@ -160,7 +186,8 @@ void TcpTransport::start_tls(Clock::time_point deadline) {
         if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
             const short events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
             if (!wait_fd(fd_.get(), events, deadline)) {
-                throw Error(Exit::tempfail, "TLS handshake with " + peer_ + " timed out");
+                throw Error(Exit::tempfail, "TLS handshake with " + peer_ + " timed out",
+                            Cause::timed_out);
             }
             continue;
         }

@@ -8,11 +8,16 @@
 #include <string>
 #include <utility>
 
+#include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "net/tls_session.hpp"
 #include "net/transport.hpp"
 
 namespace okuru {
+
+// What a socket errno (connect, send, recv) means for a caller deciding on it:
+// refused, timed_out, unreachable, connection_lost, or none for the rest.
+Cause socket_error_cause(int err);
 
 // Waits until `fd` has one of `events` (POLLIN/POLLOUT) or the deadline passes.
 // Returns false on timeout. Throws Error(Exit::tempfail) if poll fails.

@@ -184,29 +184,34 @@ void Session::fail_handshake(int rc, const std::string& peer) const {
             throw Error(Exit::unavailable,
                         what +
                             "the server's TLS version is not acceptable (TLS 1.2 or later "
-                            "is required unless tls_priority allows older ones)");
+                            "is required unless tls_priority allows older ones)",
+                        Cause::tls_version_too_old);
         case GNUTLS_E_FATAL_ALERT_RECEIVED: {
             const auto alert = gnutls_alert_get(session_.get());
             if (alert == GNUTLS_A_PROTOCOL_VERSION) {
                 throw Error(Exit::unavailable,
                             what +
                                 "the server's TLS version is not acceptable (the server "
-                                "refused TLS 1.2 and later: protocol_version alert)");
+                                "refused TLS 1.2 and later: protocol_version alert)",
+                            Cause::tls_version_too_old);
             }
             const char* name = gnutls_alert_get_name(alert);
             throw Error(Exit::unavailable,
-                        what + "the server sent the alert \"" + (name ? name : "unknown") + "\"");
+                        what + "the server sent the alert \"" + (name ? name : "unknown") + "\"",
+                        Cause::tls_alert);
         }
         case GNUTLS_E_PUSH_ERROR:
         case GNUTLS_E_PULL_ERROR:
         case GNUTLS_E_PREMATURE_TERMINATION:
-            throw Error(Exit::tempfail, what + "connection lost: " + gnutls_text(rc));
+            throw Error(Exit::tempfail, what + "connection lost: " + gnutls_text(rc),
+                        Cause::connection_lost);
         case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
         case GNUTLS_E_UNEXPECTED_PACKET:
         case GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET:
             throw Error(Exit::protocol,
                         what + "the server does not speak TLS here (" + gnutls_text(rc) +
-                            "); is the port meant for STARTTLS rather than implicit TLS?");
+                            "); is the port meant for STARTTLS rather than implicit TLS?",
+                        Cause::not_tls);
         case GNUTLS_E_NO_CIPHER_SUITES:
         case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
         case GNUTLS_E_NO_PRIORITIES_WERE_SET:

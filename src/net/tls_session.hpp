@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include "base/errors.hpp"
 #include "net/tls.hpp"
 #include "net/transport.hpp"
 
@@ -85,5 +86,11 @@ std::string peer_certificate_der(gnutls_session_t session);
 
 // The verification status bits in words, "; "-separated, host named where relevant.
 std::string describe_verify_status(unsigned status, const std::string& host);
+
+// The one cause a failed verification status stands for, the most specific
+// first: wrong name, expired, not yet valid, forged (revoked, bad signature,
+// insecure algorithm), untrusted (unknown issuer, or no bit okuru knows), else
+// certificate_rejected. none for status 0.
+Cause verify_status_cause(unsigned status);
 
 }  // namespace okuru::tls

@@ -59,7 +59,9 @@ TlsDetails describe_session(gnutls_session_t session) {
     d.cipher = suite ? suite : "unknown";
 
     const std::string der = peer_certificate_der(session);
-    if (der.empty()) throw Error(Exit::unavailable, "the server sent no certificate");
+    if (der.empty()) {
+        throw Error(Exit::unavailable, "the server sent no certificate", Cause::no_certificate);
+    }
     d.sha256 = colon_hex(sha256(der));
     CertificatePtr crt = import_der(der);
     if (!crt) return d;
@@ -73,32 +75,54 @@ TlsDetails describe_session(gnutls_session_t session) {
     return d;
 }
 
+namespace {
+
+// Our own words for each bit (gnutls_certificate_verification_status_print is
+// vaguer, e.g. about which name was expected).
+const struct {
+    unsigned bit;
+    const char* text;
+} status_words[] = {
+    {GNUTLS_CERT_SIGNER_NOT_FOUND, "the certificate issuer is unknown"},
+    {GNUTLS_CERT_SIGNER_NOT_CA, "the certificate's signer is not a CA"},
+    {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+     "the certificate violates its signer's constraints (name or path length)"},
+    {GNUTLS_CERT_INSECURE_ALGORITHM, "the certificate is signed with an insecure algorithm"},
+    {GNUTLS_CERT_SIGNATURE_FAILURE, "the certificate's signature is invalid"},
+    {GNUTLS_CERT_REVOKED, "the certificate has been revoked"},
+    {GNUTLS_CERT_EXPIRED, "the certificate has expired"},
+    {GNUTLS_CERT_NOT_ACTIVATED, "the certificate is not yet activated"},
+    {GNUTLS_CERT_PURPOSE_MISMATCH, "the certificate is not meant for a TLS server"},
+    {GNUTLS_CERT_MISSING_OCSP_STATUS, "the server did not staple the required OCSP status"},
+    {GNUTLS_CERT_INVALID_OCSP_STATUS, "the stapled OCSP status is invalid"},
+    {GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "the revocation data is outdated"},
+    {GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, "the revocation data is from the future"},
+    {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, "the certificate has an unknown critical extension"},
+};
+
+}  // namespace
+
+Cause verify_status_cause(unsigned status) {
+    if (status == 0) return Cause::none;
+    if (status & GNUTLS_CERT_UNEXPECTED_OWNER) return Cause::certificate_wrong_name;
+    if (status & GNUTLS_CERT_EXPIRED) return Cause::certificate_expired;
+    if (status & GNUTLS_CERT_NOT_ACTIVATED) return Cause::certificate_not_yet_valid;
+    // No advice that would switch the checks off fits these: a pin replaces them all.
+    if (status &
+        (GNUTLS_CERT_REVOKED | GNUTLS_CERT_SIGNATURE_FAILURE | GNUTLS_CERT_INSECURE_ALGORITHM)) {
+        return Cause::certificate_forged;
+    }
+    if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) return Cause::certificate_untrusted;
+    for (const auto& entry : status_words) {
+        if (status & entry.bit) return Cause::certificate_rejected;
+    }
+    return Cause::certificate_untrusted;  // "the certificate is not trusted"
+}
+
 std::string describe_verify_status(unsigned status, const std::string& host) {
-    // Our own words for each bit (gnutls_certificate_verification_status_print is
-    // vaguer, e.g. about which name was expected).
-    static const struct {
-        unsigned bit;
-        const char* text;
-    } table[] = {
-        {GNUTLS_CERT_SIGNER_NOT_FOUND, "the certificate issuer is unknown"},
-        {GNUTLS_CERT_SIGNER_NOT_CA, "the certificate's signer is not a CA"},
-        {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
-         "the certificate violates its signer's constraints (name or path length)"},
-        {GNUTLS_CERT_INSECURE_ALGORITHM, "the certificate is signed with an insecure algorithm"},
-        {GNUTLS_CERT_SIGNATURE_FAILURE, "the certificate's signature is invalid"},
-        {GNUTLS_CERT_REVOKED, "the certificate has been revoked"},
-        {GNUTLS_CERT_EXPIRED, "the certificate has expired"},
-        {GNUTLS_CERT_NOT_ACTIVATED, "the certificate is not yet activated"},
-        {GNUTLS_CERT_PURPOSE_MISMATCH, "the certificate is not meant for a TLS server"},
-        {GNUTLS_CERT_MISSING_OCSP_STATUS, "the server did not staple the required OCSP status"},
-        {GNUTLS_CERT_INVALID_OCSP_STATUS, "the stapled OCSP status is invalid"},
-        {GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "the revocation data is outdated"},
-        {GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE, "the revocation data is from the future"},
-        {GNUTLS_CERT_UNKNOWN_CRIT_EXTENSIONS, "the certificate has an unknown critical extension"},
-    };
     std::string out;
     auto add = [&out](const std::string& text) { out += (out.empty() ? "" : "; ") + text; };
-    for (const auto& entry : table) {
+    for (const auto& entry : status_words) {
         if (status & entry.bit) add(entry.text);
     }
     if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
@@ -124,9 +148,10 @@ void Session::verify() {
             expected += (i ? ":" : "") + pin.substr(i, 2);
         }
         if (!constant_time_equal(pin, got_hex)) {
-            throw Error(Exit::unavailable, "certificate fingerprint mismatch for " +
-                                               log::escape(host) + ": expected " + expected +
-                                               ", got " + got);
+            throw Error(Exit::unavailable,
+                        "certificate fingerprint mismatch for " + log::escape(host) +
+                            ": expected " + expected + ", got " + got,
+                        Cause::pin_mismatch);
         }
         return;  // the pin replaces CA, name and date checks (see TlsParams)
     }
@@ -136,8 +161,10 @@ void Session::verify() {
     // name (RFC 6125; an address literal is matched against iPAddress entries).
     int rc = gnutls_certificate_verify_peers3(session_.get(), host.c_str(), &status);
     if (rc < 0) {
-        throw Error(Exit::unavailable, "certificate verification failed for " + log::escape(host) +
-                                           ": " + gnutls_strerror(rc));
+        throw Error(
+            Exit::unavailable,
+            "certificate verification failed for " + log::escape(host) + ": " + gnutls_strerror(rc),
+            Cause::certificate_rejected);
     }
     if (status != 0) {
         std::string why = describe_verify_status(status, host);
@@ -145,7 +172,8 @@ void Session::verify() {
             why += " (the certificate is self-signed: trust it with ca_file or fingerprint)";
         }
         throw Error(Exit::unavailable,
-                    "certificate verification failed for " + log::escape(host) + ": " + why);
+                    "certificate verification failed for " + log::escape(host) + ": " + why,
+                    verify_status_cause(status));
     }
 }
 

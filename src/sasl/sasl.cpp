@@ -105,9 +105,14 @@ struct SaslClient::Impl {
             if (!config.oauth_token) {
                 throw Error(Exit::config, mechanism + " needs an oauth_token_command");
             }
-            token.emplace(config.oauth_token());
+            try {
+                token.emplace(config.oauth_token());
+            } catch (...) {
+                rethrow_with_cause(Cause::oauth_token_failed);
+            }
             if (token->empty()) {
-                throw Error(Exit::config, "the OAuth token command printed an empty token");
+                throw Error(Exit::config, "the OAuth token command printed an empty token",
+                            Cause::oauth_token_failed);
             }
         }
         return *token;
@@ -295,10 +300,6 @@ SaslClient::~SaslClient() = default;
 
 const std::string& SaslClient::mechanism() const {
     return impl_->mechanism;
-}
-
-bool SaslClient::complete() const {
-    return impl_->done;
 }
 
 void SaslClient::finish() const {

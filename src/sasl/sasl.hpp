@@ -58,9 +58,6 @@ class SaslClient {
     // SCRAM server signature, and whatever the password source throws.
     std::string step(std::string_view challenge_b64);
 
-    // True once this side of the mechanism has finished (for SCRAM: the
-    // server's signature was verified).
-    bool complete() const;
     // Call on 235: throws Error(Exit::protocol) if the server claims success
     // before SCRAM's server signature was verified (RFC 5802 3).
     void finish() const;

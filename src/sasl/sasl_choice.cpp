@@ -29,17 +29,23 @@ std::string offered_text(const std::vector<std::string>& offered) {
     return "server offers AUTH " + log::escape(join(offered, " "));
 }
 
-// Why `mech` cannot be used here, or an empty string when it can.
-std::string unusable_reason(const ChoiceInput& in, const std::string& mech) {
-    if (!contains(known_mechanisms(), mech)) return "okuru does not support " + log::escape(mech);
-    if (!is_builtin(mech) && !in.library_supports(mech)) return "GNU SASL lacks " + mech;
+// Why a mechanism cannot be used here: empty text when it can.
+struct Unusable {
+    std::string text;
+    Cause cause = Cause::no_usable_mechanism;
+};
+
+Unusable unusable_reason(const ChoiceInput& in, const std::string& mech) {
+    if (!contains(known_mechanisms(), mech)) return {"okuru does not support " + log::escape(mech)};
+    if (!is_builtin(mech) && !in.library_supports(mech)) return {"GNU SASL lacks " + mech};
     if (is_plus(mech) && !in.has_channel_binding) {
-        return mech + " needs TLS channel binding (tls-exporter or tls-unique)";
+        return {mech + " needs TLS channel binding (tls-exporter or tls-unique)"};
     }
-    if (needs_password(mech) && !in.has_password) return mech + " needs a password";
-    if (is_builtin(mech) && !in.has_oauth_token) return mech + " needs oauth_token_command";
+    if (needs_password(mech) && !in.has_password) return {mech + " needs a password"};
+    if (is_builtin(mech) && !in.has_oauth_token) return {mech + " needs oauth_token_command"};
     if (mech == "EXTERNAL" && !in.has_client_certificate) {
-        return "EXTERNAL needs a TLS client certificate (client_cert)";
+        return {"EXTERNAL needs a TLS client certificate (client_cert)",
+                Cause::external_without_certificate};
     }
     return {};
 }
@@ -100,36 +106,43 @@ std::string choose_mechanism(const ChoiceInput& in) {
         throw Error(Exit::unavailable,
                     "refusing to send credentials over an unencrypted connection to " +
                         log::escape(in.host) +
-                        " (set insecure_allow_plaintext_auth only for a trusted LAN server)");
+                        " (set insecure_allow_plaintext_auth only for a trusted LAN server)",
+                    Cause::plaintext_auth_refused);
     }
     const std::vector<std::string> offered = upper_all(in.offered);
     const std::vector<std::string> pinned = upper_all(in.pinned);
 
     if (!pinned.empty()) {
         std::vector<std::string> reasons;
+        Cause cause = Cause::no_usable_mechanism;
         bool any_offered = false;
         for (const auto& mech : pinned) {
             if (!contains(offered, mech)) continue;
             any_offered = true;
-            std::string why = unusable_reason(in, mech);
-            if (why.empty()) return mech;
-            reasons.push_back(std::move(why));
+            Unusable why = unusable_reason(in, mech);
+            if (why.text.empty()) return mech;
+            // A missing client certificate is the one reason with its own advice.
+            if (why.cause != Cause::no_usable_mechanism) cause = why.cause;
+            reasons.push_back(std::move(why.text));
         }
         if (!any_offered) {
-            throw Error(Exit::unavailable, offered_text(in.offered) + "; configured mechanisms [" +
-                                               log::escape(join(pinned, ", ")) + "] not offered");
+            throw Error(Exit::unavailable,
+                        offered_text(in.offered) + "; configured mechanisms [" +
+                            log::escape(join(pinned, ", ")) + "] not offered",
+                        Cause::mechanism_not_offered);
         }
-        throw Error(Exit::unavailable, "no usable mechanism: " + join(reasons, "; "));
+        throw Error(Exit::unavailable, "no usable mechanism: " + join(reasons, "; "), cause);
     }
 
     if (!in.has_password && !in.has_oauth_token && !in.has_client_certificate) {
         throw Error(Exit::config,
                     "no credentials for AUTH: the account needs a password, an "
-                    "oauth_token_command or a client certificate");
+                    "oauth_token_command or a client certificate",
+                    Cause::no_credentials);
     }
     const std::vector<std::string> order = automatic_order(in);
     for (const auto& mech : order) {
-        if (contains(offered, mech) && unusable_reason(in, mech).empty()) return mech;
+        if (contains(offered, mech) && unusable_reason(in, mech).text.empty()) return mech;
     }
     std::string msg = offered_text(in.offered) + "; no usable mechanism";
     msg += order.empty() ? std::string(" for this account")
@@ -137,7 +150,11 @@ std::string choose_mechanism(const ChoiceInput& in) {
     if (!in.secure && (contains(offered, "PLAIN") || contains(offered, "LOGIN"))) {
         msg += "; PLAIN and LOGIN are never chosen automatically over an unencrypted connection";
     }
-    throw Error(Exit::unavailable, msg);
+    // A server that offers EXTERNAL expects a client certificate this account lacks.
+    const bool wants_certificate = contains(offered, "EXTERNAL") && !in.has_client_certificate;
+    throw Error(
+        Exit::unavailable, msg,
+        wants_certificate ? Cause::external_without_certificate : Cause::no_usable_mechanism);
 }
 
 }  // namespace okuru::sasl_detail

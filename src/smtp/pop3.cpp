@@ -42,7 +42,8 @@ class Pop3Client {
             const std::size_t n = t_.read(buf, deadline);
             if (n == 0) {
                 throw Error(Exit::tempfail,
-                            "POP3 server " + t_.peer_name() + " closed the connection");
+                            "POP3 server " + t_.peer_name() + " closed the connection",
+                            Cause::connection_lost);
             }
             buffer_.append(buf, n);
         }
@@ -136,7 +137,7 @@ void pop_before_smtp(const Pop3Settings& pop, const std::string& user, const Sec
             return;
         }
     }
-    throw Error(Exit::noperm, "POP3 login failed: " + log::escape(line));
+    throw Error(Exit::noperm, "POP3 login failed: " + log::escape(line), Cause::login_refused);
 }
 
 }  // namespace okuru

@@ -28,11 +28,14 @@ std::string authenticate(Conversation& c) {
                     "refusing to send the credentials of " + auth.user +
                         " over an unencrypted connection to " + c.config.server +
                         " (use tls = \"starttls\" or \"implicit\"; "
-                        "insecure_allow_plaintext_auth is for a trusted LAN only)");
+                        "insecure_allow_plaintext_auth is for a trusted LAN only)",
+                    Cause::plaintext_auth_refused);
     }
     if (c.caps.auth.empty()) {
-        throw Error(Exit::unavailable, "server " + c.config.server +
-                                           " does not offer AUTH; cannot log in as " + auth.user);
+        throw Error(
+            Exit::unavailable,
+            "server " + c.config.server + " does not offer AUTH; cannot log in as " + auth.user,
+            Cause::no_auth_offered);
     }
     SaslClient sasl(auth, c.caps.auth, c.transport);
     const std::string command = "AUTH " + sasl.mechanism();
@@ -68,8 +71,10 @@ std::string authenticate(Conversation& c) {
                 try {
                     reject(r, command, Stage::auth);
                 } catch (const Error& e) {
-                    throw Error(e.code(), std::string(e.what()) +
-                                              " (server said: " + sasl.server_error() + ")");
+                    throw Error(
+                        e.code(),
+                        std::string(e.what()) + " (server said: " + sasl.server_error() + ")",
+                        e.cause());
                 }
             }
             reject(r, command, Stage::auth);

@@ -86,9 +86,4 @@ Capabilities Capabilities::parse(const Reply& ehlo_reply) {
     return caps;
 }
 
-bool Capabilities::offers_auth(std::string_view mechanism) const {
-    const std::string want = upper(mechanism);
-    return std::find(auth.begin(), auth.end(), want) != auth.end();
-}
-
 }  // namespace okuru

@@ -22,7 +22,6 @@ struct Capabilities {
     std::vector<std::string> auth;      // RFC 4954 mechanisms, upper-case
 
     static Capabilities parse(const Reply& ehlo_reply);
-    bool offers_auth(std::string_view mechanism) const;
 };
 
 }  // namespace okuru

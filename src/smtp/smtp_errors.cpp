@@ -51,7 +51,11 @@ void reject(const Reply& reply, std::string_view what, Stage stage) {
     }
     std::string text = stage == Stage::auth ? std::string(what) + ": authentication failed: "
                                             : std::string(what) + " rejected: ";
-    throw Error(exit_for(reply, stage), text + reply.str());
+    const Exit code = exit_for(reply, stage);
+    // The credentials themselves were refused (not a broken or busy server).
+    const Cause cause =
+        stage == Stage::auth && code == Exit::noperm ? Cause::login_refused : Cause::none;
+    throw Error(code, text + reply.str(), cause);
 }
 
 std::string xtext(std::string_view text) {

@@ -98,7 +98,8 @@ std::string ReplyReader::read_line(Clock::time_point deadline) {
             what_.empty() ? "waiting for a reply" : "waiting for reply to " + std::string(what_);
         if (Clock::now() >= deadline) {
             throw Error(Exit::tempfail,
-                        "timed out after " + format_duration(timeout_) + " " + waiting);
+                        "timed out after " + format_duration(timeout_) + " " + waiting,
+                        Cause::timed_out);
         }
         std::size_t n = 0;
         try {
@@ -106,16 +107,18 @@ std::string ReplyReader::read_line(Clock::time_point deadline) {
         } catch (const Error&) {
             if (Clock::now() >= deadline) {
                 throw Error(Exit::tempfail,
-                            "timed out after " + format_duration(timeout_) + " " + waiting);
+                            "timed out after " + format_duration(timeout_) + " " + waiting,
+                            Cause::timed_out);
             }
             rethrow_with_context("while " + waiting);
         }
         if (n == 0) {
-            throw Error(Exit::tempfail, buffer_.empty()
-                                            ? "connection closed by server while " + waiting
-                                            : "connection closed by server in the middle of "
-                                              "a reply line: " +
-                                                  quote(buffer_));
+            throw Error(Exit::tempfail,
+                        buffer_.empty() ? "connection closed by server while " + waiting
+                                        : "connection closed by server in the middle of "
+                                          "a reply line: " +
+                                              quote(buffer_),
+                        Cause::connection_lost);
         }
         buffer_.append(chunk.data(), n);
     }

@@ -22,7 +22,7 @@ bool tls_required(const SessionConfig& config) {
 struct Progress {
     const StepObserver* step = nullptr;
     ProbeReport* report = nullptr;
-    void begin(std::string_view name) const {
+    void begin(Step name) const {
         if (step && *step) (*step)(name);
     }
 };
@@ -34,13 +34,14 @@ Reply greeting(Conversation& c) {
     } catch (const Error& e) {
         // An implicit-TLS port stays silent: it waits for our ClientHello. (The
         // diagnostics, which set their own greeting wait, find out themselves.)
-        if (e.code() != Exit::tempfail || c.config.tls != TlsMode::starttls ||
-            c.config.greeting_timeout ||
-            std::string_view(e.what()).find("timed out") == std::string_view::npos)
+        if (cause_of(e) != Cause::timed_out || c.config.tls != TlsMode::starttls ||
+            c.config.greeting_timeout)
             throw;
-        throw Error(e.code(), std::string(e.what()) +
-                                  " (a silent server may expect implicit TLS on this port; "
-                                  "okuru --check tells)");
+        throw Error(e.code(),
+                    std::string(e.what()) +
+                        " (a silent server may expect implicit TLS on this port; "
+                        "okuru --check tells)",
+                    Cause::timed_out);
     }
     if (r.code == 220) return r;
     if (r.permanent()) c.quit_quietly();  // RFC 5321 3.1: a 554 greeting still wants QUIT
@@ -81,9 +82,10 @@ Reply hello(Conversation& c, bool allow_helo) {
 
 Reply start_tls(Conversation& c, const Progress& progress) {
     if (!c.caps.starttls) {
-        throw Error(Exit::unavailable, "server " + c.config.server +
-                                           " does not offer STARTTLS; refusing to continue "
-                                           "without TLS");
+        throw Error(Exit::unavailable,
+                    "server " + c.config.server +
+                        " does not offer STARTTLS; refusing to continue without TLS",
+                    Cause::no_starttls);
     }
     std::string flight;
     Conversation::add(flight, "STARTTLS");
@@ -104,7 +106,7 @@ Reply start_tls(Conversation& c, const Progress& progress) {
                     "STARTTLS response injection: server sent " + c.reader.buffered_excerpt() +
                         " after its 220 reply, before the TLS handshake; refusing to continue");
     }
-    progress.begin("TLS handshake");
+    progress.begin(Step::tls_handshake);
     try {
         c.transport.start_tls(Clock::now() + c.config.command_timeout);
     } catch (...) {
@@ -114,7 +116,7 @@ Reply start_tls(Conversation& c, const Progress& progress) {
     log_tls_details(c.transport);
     // RFC 3207 4.2: forget everything learnt before TLS, ask again.
     c.caps = Capabilities{};
-    progress.begin("EHLO");
+    progress.begin(Step::ehlo);
     return hello(c, false);
 }
 
@@ -144,14 +146,14 @@ std::string establish(Conversation& c, const Progress& progress) {
                                         c.transport.peer_name() + " is not encrypted");
     }
     ProbeReport* report = progress.report;
-    progress.begin("greeting");
+    progress.begin(Step::greeting);
     const Reply greeted = greeting(c);
     if (report) report->greeting = greeted;
-    progress.begin("EHLO");
+    progress.begin(Step::ehlo);
     Reply ehlo = hello(c, cfg.tls == TlsMode::none && !cfg.auth);
     if (cfg.tls == TlsMode::starttls) {
         if (report) report->ehlo_before_tls = ehlo;
-        progress.begin("STARTTLS");
+        progress.begin(Step::starttls);
         ehlo = start_tls(c, progress);
     }
     if (tls_required(cfg) && !c.transport.secure()) {
@@ -163,7 +165,7 @@ std::string establish(Conversation& c, const Progress& progress) {
         report->caps = c.caps;
     }
     if (!cfg.auth) return {};
-    progress.begin("AUTH");
+    progress.begin(Step::auth);
     return smtp::authenticate(c);
 }
 
@@ -179,6 +181,32 @@ SessionConfig checked(const SessionConfig& config) {
 }
 
 }  // namespace
+
+std::string_view step_name(Step step) {
+    switch (step) {
+        case Step::setup:
+            return "setup";
+        case Step::password:
+            return "password";
+        case Step::pop_before_smtp:
+            return "POP-before-SMTP";
+        case Step::connect:
+            return "connect";
+        case Step::tls_handshake:
+            return "TLS handshake";
+        case Step::greeting:
+            return "greeting";
+        case Step::ehlo:
+            return "EHLO";
+        case Step::starttls:
+            return "STARTTLS";
+        case Step::auth:
+            return "AUTH";
+        case Step::quit:
+            return "QUIT";
+    }
+    return "setup";
+}
 
 void log_tls_details(const Transport& transport) {
     const auto d = transport.tls_details();
@@ -196,7 +224,7 @@ void probe(Transport& transport, const SessionConfig& config, ProbeReport& repor
     Conversation c(transport, cfg);
     const Progress progress{&step, &report};
     report.mechanism = establish(c, progress);
-    progress.begin("QUIT");
+    progress.begin(Step::quit);
     std::string flight;
     Conversation::add(flight, "QUIT");
     c.write(flight, "QUIT");

@@ -55,7 +55,6 @@ struct Content {
 struct SubmitResult {
     Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
     std::string mechanism;  // AUTH mechanism used, empty if none
-    bool used_chunking = false;
 };
 
 // Runs one whole transaction. Throws Error with the exit code the failure deserves
@@ -87,9 +86,29 @@ struct ProbeReport {
     std::optional<Reply> quit;  // the answer to QUIT, if one came (not checked)
 };
 
-// Called as each step of the session begins: "greeting", "EHLO", "STARTTLS",
-// "TLS handshake", "AUTH", "QUIT". A failure belongs to the last step announced.
-using StepObserver = std::function<void(std::string_view step)>;
+// The steps of a session, in order, as the diagnostics name them. The session
+// announces greeting to QUIT (EHLO twice with STARTTLS, the TLS handshake after
+// STARTTLS); --check and --serverinfo add the ones before it.
+enum class Step {
+    setup,            // anything before the first step (e.g. the TLS settings)
+    password,         // reading the password from its source
+    pop_before_smtp,  // the POP3 login (RFC 1939) some ISPs want first
+    connect,
+    tls_handshake,  // after STARTTLS, or at once for implicit TLS
+    greeting,
+    ehlo,
+    starttls,
+    auth,
+    quit,
+};
+
+// The words --check prints: "setup", "password", "POP-before-SMTP", "connect",
+// "TLS handshake", "greeting", "EHLO", "STARTTLS", "AUTH", "QUIT".
+std::string_view step_name(Step step);
+
+// Called as each step of the session begins. A failure belongs to the last step
+// announced.
+using StepObserver = std::function<void(Step step)>;
 
 // Greeting, EHLO, STARTTLS and EHLO again, AUTH when config.auth is set, then
 // QUIT: the same checks as submit() (TLS never optional), without a transaction.

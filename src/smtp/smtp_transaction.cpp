@@ -61,8 +61,8 @@ class Transaction {
     SubmitResult run() {
         check_limits();
         SubmitResult result;
-        result.used_chunking = c_.caps.chunking && c_.config.use_chunking;
-        result.final_reply = result.used_chunking ? run_bdat() : run_data();
+        const bool bdat = c_.caps.chunking && c_.config.use_chunking;  // RFC 3030
+        result.final_reply = bdat ? run_bdat() : run_data();
         return result;
     }
 
