@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <unordered_set>
 
 #include "base/errors.hpp"
 #include "base/text.hpp"
@@ -92,6 +93,7 @@ std::vector<std::string> header_recipients(const HeaderBlock& headers) {
             return h.name.size() > 7 && ascii_iequals(h.name.substr(0, 7), "Resent-");
         });
     std::vector<std::string> out;
+    std::unordered_set<std::string> seen;  // linear in the number of addresses, not quadratic
     for (const auto& f : headers.fields()) {
         if (resent ? !is_one_of(f.name, {"Resent-To", "Resent-Cc", "Resent-Bcc"})
                    : !is_one_of(f.name, {"To", "Cc", "Bcc"}))
@@ -105,7 +107,7 @@ std::vector<std::string> header_recipients(const HeaderBlock& headers) {
         for (const auto& m : list) {
             std::string a =
                 parse_envelope_address(m.addr_spec(), "recipient in the " + f.name + ": header");
-            if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+            if (seen.insert(a).second) out.push_back(std::move(a));
         }
     }
     return out;

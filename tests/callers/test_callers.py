@@ -45,6 +45,11 @@ CASES = [
      ["account:   isp", "MAIL FROM:<admin@example.org>", "RCPT TO:<admin@example.org>",
       "From: Cron Daemon <admin@example.org>",
       "To: admin@example.org", "Date: ", "Message-ID: <"], []),
+    # cron's MAILTO="a@x.example,b@y.example" reaches sendmail as ONE argument.
+    ("debian cron, MAILTO list", ["-i", "-FCronDaemon", "-B8BITMIME", "-oem",
+                                  "a@x.example,b@y.example, Bob <bob@lan.example>"], CRON_MSG,
+     ["RCPT TO:<a@x.example>", "RCPT TO:<b@y.example>", "RCPT TO:<bob@lan.example>"],
+     ["RCPT TO:<a@x.example,"]),
     ("cronie", ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "user"], CRON_MSG,
      ["MAIL FROM:<user@host.example>", "RCPT TO:<admin@example.org>"], []),
     ("anacron (no -i: a lone dot ends input)", ["-FAnacron", "-odi", "root"], CRON_MSG,
