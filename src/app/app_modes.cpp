@@ -82,6 +82,7 @@ Exit mailq_mode(const Options& opt) {
         config = load(opt, preloaded);
     } else if (is_privileged()) {
         drop_privileges();
+        restore_caller_environment();
     }
     const std::string dir = dead_letter_dir(config);
     const std::vector<SavedMessage> saved = list_failed(dir);
@@ -113,7 +114,10 @@ Exit probe_mode(const Options& opt) {
     Preloaded preloaded;
     if (opt.host) {
         // A server named on the command line: no configuration is read at all.
-        if (is_privileged()) drop_privileges();
+        if (is_privileged()) {
+            drop_privileges();
+            restore_caller_environment();
+        }
         if (opt.log_file) log::open_file(*opt.log_file);
         targets.from_config = false;
         targets.accounts.push_back(adhoc_account(*opt.host, opt.port, opt.tls));

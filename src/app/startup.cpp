@@ -24,7 +24,11 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     const std::string path = find_config_path(opt.config_file);
     // Only the system file may be read with privilege: a user's own file (and the
     // password files it names) is read with the user's rights alone.
-    if (is_privileged() && path != system_config_path) drop_privileges();
+    // The caller's environment comes back with the user's rights alone.
+    if (is_privileged() && path != system_config_path) {
+        drop_privileges();
+        restore_caller_environment();
+    }
     const Privilege privilege = current_privilege();
     Config config = load_config(path, privilege);
     if (privilege.held) {

@@ -18,9 +18,11 @@ OKURU = sys.argv[1]
 GROUP = "okuru-test"
 SECRET = "s3tgid-secret-Pa55"
 failures = []
+checks = []
 
 
 def check(cond, what, detail=""):
+    checks.append(what)
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
@@ -138,6 +140,93 @@ def system_wide(d, binary, secret, log_path, server):
           "/etc/okuru.toml: no secret in the log or the output")
 
 
+def in_namespace(system_cfg, binary, args, env, stdin=b"Subject: s\n\nx\n"):
+    """okuru run as nobody with system_cfg bound over /etc/okuru.toml (which must
+    exist) in a private mount namespace, with exactly `env`."""
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         'mount --bind "$0" /etc/okuru.toml && exec setpriv --reuid=nobody '
+         '--regid=nogroup --clear-groups "$@"', system_cfg, binary] + args,
+        input=stdin, capture_output=True, timeout=30, env=env)
+
+
+def read_env(path):
+    """A file written by `env`: its variables, without what the shell adds."""
+    out = {}
+    with open(path) as f:
+        for line in f.read().splitlines():
+            name, _, value = line.partition("=")
+            if name not in ("PWD", "SHLVL", "_", "OLDPWD"):
+                out[name] = value
+    return out
+
+
+def clean_environment(d, binary, server):
+    """Issue 12: with the privilege the caller's environment is reduced to the
+    allow-list of okuru(8) before anything runs (a GSSAPI_MECH_CONF or similar
+    naming the caller's code is gone). The proof comes from outside: the
+    password_command of a system account runs with okuru's environment and
+    writes it down. A user's own configuration gets the caller's environment
+    back (after the drop: its password_command needs the user's agent)."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    seen = os.path.join(d, "env-system")
+    system_cfg = os.path.join(d, "system-env.toml")
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
+                % (os.path.join(d, "failed-env"), server.port, seen, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    home = tempfile.mkdtemp(prefix="okuru-setgid-home-")
+    os.chmod(home, 0o755)
+    hostile = {"PATH": "/tmp/evil:/usr/bin:/bin", "HOME": home, "USER": "root",
+               "LOGNAME": "root", "GSSAPI_MECH_CONF": os.path.join(d, "mech.conf"),
+               "KRB5_CONFIG": os.path.join(d, "krb5.conf"), "LD_PRELOAD": "",
+               "LANG": "C.UTF-8", "LC_ALL": "C", "XDG_CONFIG_HOME": home,
+               "GNUTLS_DEBUG_LEVEL": "9", "TZ": "Europe/Paris", "FOO": "bar"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"], hostile)
+        got = read_env(seen) if os.path.exists(seen) else {}
+        want = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": nobody.pw_dir,
+                "USER": "nobody", "LOGNAME": "nobody", "TZ": "Europe/Paris"}
+        check(p.returncode == 0 and got == want,
+              "setgid: the environment after start-up is the allow-list (exit %d)" % p.returncode,
+              "got %r\n     %s" % (got, p.stderr.decode(errors="replace")[-300:]))
+        # A TZ that names a file is not a zone: dropped.
+        os.unlink(seen)
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"],
+                         dict(hostile, TZ=":/etc/okuru.toml"))
+        got = read_env(seen) if os.path.exists(seen) else {}
+        check(p.returncode == 0 and "TZ" not in got and "OKURU_CONFIG" not in got,
+              "setgid: a TZ naming a file is dropped", repr(got))
+        # OKURU_CONFIG is the caller's choice and stays; a user's own file drops the
+        # privilege first and gets the caller's environment back.
+        user_seen = os.path.join(d, "env-user")
+        user_cfg = os.path.join(d, "user-env.toml")
+        with open(user_cfg, "w") as f:
+            f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+                    'tls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\n'
+                    'auth = ["PLAIN"]\npassword_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
+                    % (os.path.join(d, "failed-env"), server.port, user_seen, SECRET))
+        os.chmod(user_cfg, 0o644)
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"],
+                         dict(hostile, OKURU_CONFIG=user_cfg))
+        got = read_env(user_seen) if os.path.exists(user_seen) else {}
+        check(p.returncode == 0 and got.get("FOO") == "bar" and got.get("HOME") == home
+              and got.get("OKURU_CONFIG") == user_cfg,
+              "setgid: a user's own configuration gets the caller's environment back (exit %d)"
+              % p.returncode, "got %r\n     %s" % (got, p.stderr.decode(errors="replace")[-300:]))
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -225,9 +314,10 @@ def main():
               p.stderr.decode(errors="replace")[-400:])
 
         system_wide(d, binary, secret, syslog_path, server)
+        clean_environment(d, binary, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (11 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
     return 1 if failures else 0
 
 
