@@ -227,6 +227,63 @@ def clean_environment(d, binary, server):
         shutil.rmtree(home, ignore_errors=True)
 
 
+def no_redirection(d, binary, server):
+    """Issue 12: with the privilege, --port and --tls cannot move an account of
+    /etc/okuru.toml (and its login) to a listener the caller chose; a user's own
+    configuration may be redirected."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.5)
+    lport = listener.getsockname()[1]
+    system_cfg = os.path.join(d, "system-redirect.toml")
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password = "%s"\n' % (os.path.join(d, "failed-redirect"), server.port, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    env = {"PATH": "/usr/bin:/bin"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        for args in (["--check", "-a", "a", "--port", str(lport)],
+                     ["--check", "--tls", "implicit"],
+                     ["--serverinfo", "-a", "a", "--port", str(lport)],
+                     ["-C", "/etc/okuru.toml", "--check", "--port=%d" % lport]):
+            p = in_namespace(system_cfg, binary, args, env, stdin=b"")
+            try:
+                conn, _ = listener.accept()
+                conn.close()
+                connected = True
+            except socket.timeout:
+                connected = False
+            check(p.returncode == 77 and b"cannot change where an account of /etc/okuru.toml"
+                  in p.stderr and not connected,
+                  "setgid: %s refused for the system configuration (exit %d)"
+                  % (" ".join(args), p.returncode), p.stderr.decode(errors="replace")[-300:])
+        # The same account in the system file without an override still works.
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "a"], env, stdin=b"")
+        check(p.returncode == 0, "setgid: --check of the system account itself (exit %d)"
+              % p.returncode, (p.stdout + p.stderr).decode(errors="replace")[-300:])
+        # A user's own configuration may go anywhere: --port moves it to the server.
+        user_cfg = os.path.join(d, "user-redirect.toml")
+        with open(user_cfg, "w") as f:
+            f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n' % lport)
+        os.chmod(user_cfg, 0o644)
+        server.received = b""
+        p = in_namespace(system_cfg, binary,
+                         ["-C", user_cfg, "--check", "--port", str(server.port)], env, stdin=b"")
+        check(p.returncode == 0 and b"EHLO" in server.received,
+              "setgid: --port still moves an account of the user's own configuration (exit %d)"
+              % p.returncode, (p.stdout + p.stderr).decode(errors="replace")[-300:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -315,6 +372,7 @@ def main():
 
         system_wide(d, binary, secret, syslog_path, server)
         clean_environment(d, binary, server)
+        no_redirection(d, binary, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
