@@ -6,6 +6,7 @@ file are used with the user's rights only. Runs okuru as `nobody` from a
 setgid copy; needs root (skips with 77 outside CI, fails in CI)."""
 import base64
 import grp
+import pwd
 import os
 import shutil
 import socket
@@ -132,9 +133,12 @@ def system_wide(d, binary, secret, log_path, server):
           p.stderr.decode(errors="replace")[-400:])
     with open(log_path, "rb") as f:
         logged = f.read()
-    check(logged.count(b"\n") == 1 and b" account=a relay=127.0.0.1:%d " % server.port in logged
+    check(logged.count(b"\n") == 1
+          and b"Z uid=%d user=nobody account=a relay=127.0.0.1:%d " % (
+              pwd.getpwnam("nobody").pw_uid, server.port) in logged
           and b" status=sent " in logged,
-          "/etc/okuru.toml: its log_file, writable by the group only, gets the line",
+          "/etc/okuru.toml: its log_file, writable by the group only, gets the line, with the "
+          "submitting user's uid and name",
           logged.decode(errors="replace"))
     check(SECRET.encode() not in logged + p.stdout + p.stderr and plain not in logged,
           "/etc/okuru.toml: no secret in the log or the output")
