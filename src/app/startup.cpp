@@ -17,6 +17,34 @@ bool reads_config(Mode mode) {
            mode == Mode::list_accounts;
 }
 
+namespace {
+
+// Client certificates and keys of the system configuration, read while the
+// privilege allows (a key kept like the password file, root:okuru 0640). A file
+// that cannot be read now is left for later: GnuTLS then reads it with the
+// user's rights and reports it for that account alone, as without privilege.
+void preload_client_identities(Config& config) {
+    for (Account& a : config.accounts) {
+        if (a.client_cert.empty()) continue;
+        try {
+            const std::string what = "client certificate of account " + a.name;
+            Secret cert = read_pem_file(a.client_cert, what);
+            if (a.client_key.empty() || a.client_key == a.client_cert) {
+                a.client_identity = std::make_shared<const Secret>(std::move(cert));
+                continue;
+            }
+            const Secret key = read_pem_file(a.client_key, what);
+            std::string both;
+            both.reserve(cert.reveal().size() + key.reveal().size() + 1);
+            both.append(cert.reveal()).append("\n").append(key.reveal());
+            a.client_identity = std::make_shared<const Secret>(Secret(std::move(both)));
+        } catch (const std::exception&) {
+        }
+    }
+}
+
+}  // namespace
+
 // Secrets that live in files of the system configuration are read now, while they
 // still can be (password commands and $CREDENTIALS_DIRECTORY belong to the user
 // and wait); then privileges are dropped for good.
@@ -36,6 +64,7 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.emplace(
                     a.name, load_secret(a.password, "password of account " + a.name, privilege));
+        preload_client_identities(config);
         // The administrator's log file may be writable by the group alone. Only a
         // file root made is opened with the privilege (the path may come from the
         // caller's $HOME); anything else is opened later with the user's rights.

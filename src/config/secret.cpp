@@ -255,6 +255,26 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     return s;
 }
 
+Secret read_pem_file(const std::string& path, const std::string& what) {
+    const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+    if (!fd) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
+    WipedBuffer buf(max_secret);
+    std::size_t len = 0;
+    while (len < buf.bytes.size()) {
+        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
+        if (n == 0) break;
+        len += std::size_t(n);
+    }
+    if (len == buf.bytes.size())
+        throw Error(Exit::config, what + ": " + log::escape(path) + " is larger than 64 KiB");
+    std::string value;
+    value.reserve(len + 1);
+    value.append(buf.bytes.data(), len);
+    return Secret(std::move(value));
+}
+
 Secret load_secret(const PasswordSource& source, const std::string& what,
                    const Privilege& privilege) {
     switch (source.kind) {

@@ -67,6 +67,10 @@ Secret load_secret(const PasswordSource& source, const std::string& what,
 Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
                           std::chrono::milliseconds timeout, const Privilege& privilege);
 
+// The whole of a PEM file holding a key (a client certificate and its key),
+// read as it is, at most 64 KiB. Throws Error(Exit::config) naming the file.
+Secret read_pem_file(const std::string& path, const std::string& what);
+
 // Refuses a file that holds secrets but is readable or writable by group/others
 // or not owned by the real user. The one exception is the system-wide file of the
 // setgid design: owned by root, group = `group` (the process's effective group,

@@ -288,6 +288,90 @@ def no_redirection(d, binary, server):
             os.unlink("/etc/okuru.toml")
 
 
+def client_certificate(d, binary):
+    """Issue 12: the client certificate and key of a system account, kept like its
+    password file (root:okuru 0640), are read with the privilege and presented."""
+    import hashlib
+    import ssl
+    gid = grp.getgrnam(GROUP).gr_gid
+    pems = {}
+    for name in ("server", "client"):
+        key, cert = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=okuru-%s" % name], check=True,
+                       capture_output=True)
+        pems[name] = (cert, key)
+    for path in pems["client"]:
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o640)
+    with open(pems["server"][0]) as f:
+        pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*pems["server"])
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(pems["client"][0])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    peers = []
+
+    def serve():
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                conn = context.wrap_socket(raw, server_side=True)
+                peers.append(dict(x[0] for x in conn.getpeercert()["subject"]).get("commonName"))
+                conn.sendall(b"220 test ESMTP\r\n")
+                for line in conn.makefile("rb"):
+                    if line.upper().startswith(b"EHLO"):
+                        conn.sendall(b"250 test\r\n")
+                    elif line.upper().startswith(b"QUIT"):
+                        conn.sendall(b"221 bye\r\n")
+                        break
+                    else:
+                        conn.sendall(b"500 5.5.1 no\r\n")
+                conn.close()
+            except (OSError, ssl.SSLError) as e:
+                peers.append("error: %s" % e)
+                raw.close()
+    threading.Thread(target=serve, daemon=True).start()
+    system_cfg = os.path.join(d, "system-cert.toml")
+    with open(system_cfg, "w") as f:
+        f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "implicit"\n'
+                'fingerprint = "%s"\nclient_cert = "%s"\nclient_key = "%s"\n'
+                % (listener.getsockname()[1], pin, pems["client"][0], pems["client"][1]))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, gid)
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "a"], {"PATH": "/usr/bin:/bin"},
+                         stdin=b"")
+        check(p.returncode == 0 and peers == ["okuru-client"],
+              "setgid: a system account's client key (root:%s 0640) is read with the privilege "
+              "and presented (exit %d)" % (GROUP, p.returncode),
+              "peers %r\n     %s" % (peers, (p.stdout + p.stderr).decode(errors="replace")[-400:]))
+        # Without the privilege the same key is out of reach (the test's baseline).
+        user_cfg = os.path.join(d, "user-cert.toml")
+        with open(system_cfg) as f, open(user_cfg, "w") as g:
+            g.write(f.read())
+        os.chmod(user_cfg, 0o644)
+        p = in_namespace(system_cfg, binary, ["-C", user_cfg, "--check", "-a", "a"],
+                         {"PATH": "/usr/bin:/bin"}, stdin=b"")
+        check(p.returncode == 78 and b"client certificate" in p.stdout + p.stderr,
+              "setgid: a user's configuration cannot load that key (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-400:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -377,6 +461,7 @@ def main():
         system_wide(d, binary, secret, syslog_path, server)
         clean_environment(d, binary, server)
         no_redirection(d, binary, server)
+        client_certificate(d, binary)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
