@@ -372,6 +372,47 @@ def client_certificate(d, binary):
             os.unlink("/etc/okuru.toml")
 
 
+def system_only(d, binary, server):
+    """Issue 12: --system reads /etc/okuru.toml whatever the caller's
+    OKURU_CONFIG or HOME say (sudo's mailer runs as the invoking user with their
+    environment)."""
+    system_cfg = os.path.join(d, "system-only.toml")
+    with open(system_cfg, "w") as f:
+        f.write('domain = "example.org"\n'
+                'dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password = "%s"\n' % (os.path.join(d, "failed-sys-only"), server.port, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]  # bound, never listening: connections refused
+    user_cfg = os.path.join(d, "user-redirected.toml")
+    with open(user_cfg, "w") as f:
+        f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\n'
+                'port = %d\ntls = "none"\n' % (os.path.join(d, "failed-user-only"), dead_port))
+    os.chmod(user_cfg, 0o644)
+    env = {"PATH": "/usr/bin:/bin", "OKURU_CONFIG": user_cfg, "HOME": d,
+           "XDG_CONFIG_HOME": d}
+    message = b"To: root@example.org\nFrom: sudo\nSubject: *** SECURITY information ***\n\nx\n"
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-t"], env, stdin=message)
+        check(p.returncode == 75, "setgid: without --system the caller's OKURU_CONFIG decides "
+              "(exit %d)" % p.returncode, p.stderr.decode(errors="replace")[-300:])
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["-t", "--system"], env, stdin=message)
+        check(p.returncode == 0 and b"SECURITY information" in server.received,
+              "setgid: --system sends through /etc/okuru.toml whatever OKURU_CONFIG says "
+              "(exit %d)" % p.returncode, p.stderr.decode(errors="replace")[-300:])
+    finally:
+        closed.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -462,6 +503,7 @@ def main():
         clean_environment(d, binary, server)
         no_redirection(d, binary, server)
         client_certificate(d, binary)
+        system_only(d, binary, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
