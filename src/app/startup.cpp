@@ -6,6 +6,20 @@
 
 namespace okuru {
 
+void Preloaded::add(const std::string& account, Fd file, std::string path) {
+    opened_[account] = Opened{std::move(file), std::move(path)};
+}
+
+Preloaded::Map::const_iterator Preloaded::find(const std::string& account) const {
+    if (auto it = read_.find(account); it != read_.end()) return it;
+    auto it = opened_.find(account);
+    if (it == opened_.end()) return read_.end();
+    Secret secret = read_opened_secret(it->second.file, it->second.path,
+                                       "password of account " + account, "password_file");
+    opened_.erase(it);
+    return read_.emplace(account, std::move(secret)).first;
+}
+
 const Secret* preloaded_for(const Preloaded& preloaded, const Account& account) {
     auto it = preloaded.find(account.name);
     return it == preloaded.end() ? nullptr : &it->second;
@@ -45,9 +59,10 @@ void preload_client_identities(Config& config) {
 
 }  // namespace
 
-// Secrets that live in files of the system configuration are read now, while they
-// still can be (password commands and $CREDENTIALS_DIRECTORY belong to the user
-// and wait); then privileges are dropped for good.
+// Password files of the system configuration are opened (and checked) now, while
+// they still can be, and read only when their account is used; client
+// certificates are read now (password commands and $CREDENTIALS_DIRECTORY belong
+// to the user and wait); then privileges are dropped for good.
 Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     const std::string path = find_config_path(opt.config_file);
     // Only the system file may be read with privilege: a user's own file (and the
@@ -62,8 +77,10 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     if (privilege.held) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
-                preloaded.emplace(
-                    a.name, load_secret(a.password, "password of account " + a.name, privilege));
+                preloaded.add(a.name,
+                              open_private_file(a.password.text, "password of account " + a.name,
+                                                "password_file", privilege.group),
+                              a.password.text);
         preload_client_identities(config);
         // The administrator's log file may be writable by the group alone. Only a
         // file root made is opened with the privilege (the path may come from the

@@ -413,6 +413,43 @@ def system_only(d, binary, server):
             os.unlink("/etc/okuru.toml")
 
 
+def one_secret_at_a_time(d, binary, secret, server):
+    """Issue 12: only the secret of the account used is read. The password file
+    of account b is empty: if okuru read it while sending through a, it would
+    fail (as it did when every file was read at start-up)."""
+    gid = grp.getgrnam(GROUP).gr_gid
+    empty = os.path.join(d, "secret-b")
+    open(empty, "w").close()
+    os.chown(empty, 0, gid)
+    os.chmod(empty, 0o640)
+    system_cfg = os.path.join(d, "system-two.toml")
+    account = ('[accounts.%s]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+               'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+               'password_file = "%s"\n')
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n' % os.path.join(d, "failed-two")
+                + account % ("a", server.port, secret) + account % ("b", server.port, empty))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, gid)
+    env = {"PATH": "/usr/bin:/bin"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["-a", "a", "-i", "x@example.org"], env)
+        check(p.returncode == 0 and base64.b64encode(b"\0u\0" + SECRET.encode()) in server.received,
+              "setgid: sending through a never reads b's password file (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-300:])
+        p = in_namespace(system_cfg, binary, ["-a", "b", "-i", "x@example.org"], env)
+        check(p.returncode == 78 and b"is empty" in p.stderr,
+              "setgid: b's password file is read when b is used (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-300:])
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -504,6 +541,7 @@ def main():
         no_redirection(d, binary, server)
         client_certificate(d, binary)
         system_only(d, binary, server)
+        one_secret_at_a_time(d, binary, secret, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
