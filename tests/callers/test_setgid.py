@@ -450,6 +450,84 @@ def one_secret_at_a_time(d, binary, secret, server):
             os.unlink("/etc/okuru.toml")
 
 
+def gssapi_mech_conf(d, binary, secret):
+    """Issue 12, the attack itself: libgssglue dlopens the library GSSAPI_MECH_CONF
+    names. Its constructor writes a marker file. Through a user's own configuration
+    it runs (the caller's environment, no secret of the system: the baseline);
+    through /etc/okuru.toml, with a system secret about, it must not."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        print("skip GSSAPI_MECH_CONF: no C compiler")
+        return
+    marker = os.path.join(d, "mech-ran")
+    source = os.path.join(d, "mech.c")
+    with open(source, "w") as f:
+        f.write('#include <stdio.h>\n__attribute__((constructor)) static void ran(void) {\n'
+                '    FILE* f = fopen("%s", "a");\n    if (f) { fputs("ran\\n", f); fclose(f); }\n}\n'
+                % marker)
+    library = os.path.join(d, "mech.so")
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", library, source], check=True)
+    os.chmod(library, 0o755)
+    conf = os.path.join(d, "mech.conf")
+    with open(conf, "w") as f:
+        f.write(library + "\n")
+    os.chmod(conf, 0o644)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.sendall(b"220 test ESMTP\r\n")
+            for line in conn.makefile("rb"):
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250-test\r\n250 AUTH GSSAPI\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"535 5.7.8 no\r\n")
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    account = ('[accounts.g]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+               'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["GSSAPI"]\n'
+               % listener.getsockname()[1])
+    system_cfg = os.path.join(d, "system-gss.toml")
+    with open(system_cfg, "w") as f:
+        f.write(account + 'password_file = "%s"\n' % secret)
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    user_cfg = os.path.join(d, "user-gss.toml")
+    with open(user_cfg, "w") as f:
+        f.write(account)
+    os.chmod(user_cfg, 0o644)
+    env = {"PATH": "/usr/bin:/bin", "GSSAPI_MECH_CONF": conf}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-C", user_cfg, "--check", "-a", "g"], env,
+                         stdin=b"")
+        check(os.path.exists(marker), "baseline: a user's own configuration loads the "
+              "GSSAPI_MECH_CONF library (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-300:])
+        if os.path.exists(marker):
+            os.unlink(marker)
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "g"], env, stdin=b"")
+        check(p.returncode != 0 and b"AUTH" in p.stdout and not os.path.exists(marker),
+              "setgid: GSSAPI_MECH_CONF never loads the caller's library with the system "
+              "configuration (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-300:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -542,6 +620,7 @@ def main():
         client_certificate(d, binary)
         system_only(d, binary, server)
         one_secret_at_a_time(d, binary, secret, server)
+        gssapi_mech_conf(d, binary, secret)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
