@@ -4,8 +4,12 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "base/privilege.hpp"
 
 int main(int argc, char** argv) {
+    // Setgid: the caller's environment goes before anything can read it (see
+    // base/privilege.hpp for what is kept and why).
+    okuru::clean_environment();
     std::vector<std::string> args(argv, argv + argc);
     return okuru::run(args);
 }

@@ -2,6 +2,9 @@
 // to log line. What it promises: a sent message is never kept, a failed one is
 // kept once (or stays where --resend-failed found it), and every attempt writes
 // one record naming the relay tried last.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -74,6 +77,14 @@ TEST_CASE("attempt - a sent message is logged and never kept") {
     CHECK(a.record.size == run.msg.size());
     CHECK(run.kept().empty());
     CHECK(run.log().find(" " + format_record(a.record) + "\n") != std::string::npos);
+    // Accountability: the real uid and its name, first in the line.
+    REQUIRE(a.record.uid);
+    CHECK(*a.record.uid == getuid());
+    const passwd* pw = getpwuid(getuid());
+    REQUIRE(pw);
+    CHECK(a.record.user == pw->pw_name);
+    CHECK(run.log().find("Z uid=" + std::to_string(getuid()) + " user=" + pw->pw_name +
+                         " account=isp ") != std::string::npos);
     CHECK(peer.errors().empty());
 }
 

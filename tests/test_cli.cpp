@@ -28,9 +28,10 @@ struct StringMaker<Options> {
         s << "{mode=" << int(o.mode) << " as=" << o.invoked_as << " t=" << o.recipients_from_headers
           << " dot=" << o.dot_ends_input << " f=" << opt(o.sender) << " F=" << opt(o.full_name)
           << " N=" << opt(o.dsn_notify) << " R=" << opt(o.dsn_ret) << " V=" << opt(o.dsn_envid)
-          << " B=" << opt(o.body_type) << " C=" << opt(o.config_file) << " a=" << opt(o.account)
-          << " X=" << opt(o.log_file) << " v=" << o.verbose << " pretend=" << o.pretend
-          << " rcpt=" << list(o.recipients) << " ignored=" << list(o.ignored) << "}";
+          << " B=" << opt(o.body_type) << " C=" << opt(o.config_file) << " system=" << o.system_only
+          << " a=" << opt(o.account) << " X=" << opt(o.log_file) << " v=" << o.verbose
+          << " pretend=" << o.pretend << " rcpt=" << list(o.recipients)
+          << " ignored=" << list(o.ignored) << "}";
         return s.str();
     }
 };
@@ -237,6 +238,12 @@ TEST_CASE("cli - glued and separate values, clusters and long options") {
         c({"sendmail", "-C", "x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
         c({"sendmail", "--config=x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
         c({"sendmail", "--config", "x.toml"}, [](Options& o) { o.config_file = "x.toml"; }),
+        c({"sendmail", "--system", "root"},
+          [](Options& o) {
+              o.system_only = true;
+              o.config_file = "/etc/okuru.toml";
+              o.recipients = {"root"};
+          }),
         c({"sendmail", "-alan"}, [](Options& o) { o.account = "lan"; }),
         c({"sendmail", "-a", "lan"}, [](Options& o) { o.account = "lan"; }),
         c({"sendmail", "--account=lan"}, [](Options& o) { o.account = "lan"; }),
@@ -394,6 +401,8 @@ TEST_CASE("cli - usage errors name what was wrong") {
         {{"sendmail", "-V", "a b"}, "a b"},
         {{"sendmail", "-F", "Me\nBcc: x@y"}, "Me\\x0aBcc"},
         {{"sendmail", "-C", ""}, "-C"},
+        {{"sendmail", "--system", "-C", "x.toml"}, "-C cannot be combined with --system"},
+        {{"sendmail", "--config=x.toml", "--system"}, "--system cannot be combined with -C"},
         {{"sendmail", "--account="}, "--account"},
         {{"sendmail", "-X", ""}, "-X"},
         {{"sendmail", "-\x1b[31m"}, "\\x1b"},  // escaped, never raw on the terminal

@@ -18,6 +18,8 @@ using okuru::test::TempDir;
 
 TEST_CASE("maillog - the per-submission line") {
     SubmissionRecord r;
+    r.uid = 1000;
+    r.user = "me";
     r.account = "gmail";
     r.relay = "smtp.gmail.com:587";
     r.tls = "starttls";
@@ -28,7 +30,8 @@ TEST_CASE("maillog - the per-submission line") {
     r.status = "sent";
     r.reply = "250 2.0.0 OK \"queued\" as 4Zx1";
     CHECK(format_record(r) ==
-          "account=gmail relay=smtp.gmail.com:587 tls=starttls auth=PLAIN from=<me@example.com> "
+          "uid=1000 user=me account=gmail relay=smtp.gmail.com:587 tls=starttls auth=PLAIN "
+          "from=<me@example.com> "
           "to=<a@example.net>,<b@example.org> size=1234 status=sent "
           "reply=\"250 2.0.0 OK \\\"queued\\\" as 4Zx1\" exit=0");
 
@@ -45,6 +48,12 @@ TEST_CASE("maillog - the per-submission line") {
         "size=0 status=failed exit=69");
     forged.sender_known = false;
     CHECK(format_record(forged).find("from=") == std::string::npos);
+    // A login name is one word too; a uid without a name says so.
+    forged.uid = 4242;
+    forged.user = "a b";
+    CHECK(format_record(forged).rfind("uid=4242 user=a\\x20b account=a ", 0) == 0);
+    forged.user.clear();
+    CHECK(format_record(forged).rfind("uid=4242 user=? account=a ", 0) == 0);
 
     SubmissionRecord f;
     f.account = "isp";

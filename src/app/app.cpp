@@ -279,7 +279,10 @@ int run(std::span<const std::string> args) {
         log::set_verbosity(opt.verbose);
         // Only the modes that read the configuration may need the group privilege
         // (setgid system-wide use); every other one gives it up at once.
-        if (!reads_config(opt.mode) && is_privileged()) drop_privileges();
+        if (!reads_config(opt.mode) && is_privileged()) {
+            drop_privileges();
+            restore_caller_environment();
+        }
         switch (opt.mode) {
             case Mode::version:
                 print_version();

@@ -49,6 +49,20 @@ std::vector<Account> chosen_accounts(const Config& config, const Options& opt) {
     return out;
 }
 
+// With the group privilege the accounts of /etc/okuru.toml are the
+// administrator's: a caller who moved one to another port or TLS mode would have
+// its login sent to a listener of their own (issue 12). Refused before anything
+// is read; a user's own configuration is read without the privilege and may be
+// redirected at will. --host reads no configuration and sends no credentials.
+void refuse_redirection(const Options& opt) {
+    if (!opt.port && !opt.tls) return;
+    if (!is_privileged() || find_config_path(opt.config_file) != system_config_path) return;
+    throw Error(Exit::noperm, std::string(opt.port ? "--port" : "--tls") +
+                                  " cannot change where an account of " + system_config_path +
+                                  " connects (okuru runs with its group privilege); "
+                                  "use --host to look at another server");
+}
+
 }  // namespace
 
 void print_version() {
@@ -82,6 +96,7 @@ Exit mailq_mode(const Options& opt) {
         config = load(opt, preloaded);
     } else if (is_privileged()) {
         drop_privileges();
+        restore_caller_environment();
     }
     const std::string dir = dead_letter_dir(config);
     const std::vector<SavedMessage> saved = list_failed(dir);
@@ -113,7 +128,10 @@ Exit probe_mode(const Options& opt) {
     Preloaded preloaded;
     if (opt.host) {
         // A server named on the command line: no configuration is read at all.
-        if (is_privileged()) drop_privileges();
+        if (is_privileged()) {
+            drop_privileges();
+            restore_caller_environment();
+        }
         if (opt.log_file) log::open_file(*opt.log_file);
         targets.from_config = false;
         targets.accounts.push_back(adhoc_account(*opt.host, opt.port, opt.tls));
@@ -123,6 +141,7 @@ Exit probe_mode(const Options& opt) {
         const bool steps = opt.mode == Mode::check;
         std::string step = "config";
         try {
+            refuse_redirection(opt);
             const Config config = load(opt, preloaded);
             if (steps) {
                 print_step(step, config.path + ": OK (" + std::to_string(config.accounts.size()) +

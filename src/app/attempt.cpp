@@ -1,5 +1,8 @@
 #include "app/attempt.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "app/app_internal.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
@@ -36,6 +39,10 @@ std::string keep(const Config& config, const SavedEnvelope& envelope, const std:
 // The log record of one attempt, before its outcome is known.
 SubmissionRecord record_for(const Planned& p, const Spool& body) {
     SubmissionRecord r;
+    // Accountability (issue 12): who submitted, by the real uid, whatever the
+    // account or the From: claims.
+    r.uid = getuid();
+    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) r.user = pw->pw_name;
     r.account = p.envelope.account;
     if (p.account) {
         r.relay = p.account->host + ":" + std::to_string(p.account->port);

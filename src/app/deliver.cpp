@@ -40,6 +40,7 @@ TlsParams tls_params(const Account& a, const std::string& host) {
     p.priority = a.tls_priority;
     p.client_cert = a.client_cert;
     p.client_key = a.client_key;
+    if (a.client_identity) p.client_pem = a.client_identity->reveal();
     return p;
 }
 

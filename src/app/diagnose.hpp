@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "config/config.hpp"
 #include "config/secret.hpp"
@@ -24,7 +25,7 @@ struct ProbeTargets {
     std::vector<Account> accounts;
     bool from_config = true;
     // Secrets read while privileged (setgid system-wide use), by account name.
-    const std::map<std::string, Secret>* preloaded = nullptr;
+    const Preloaded* preloaded = nullptr;
 };
 
 // An account for --host/--port/--tls: no name, no credentials, system trust. Port

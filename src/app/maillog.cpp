@@ -52,7 +52,13 @@ std::string utc_now() {
 }  // namespace
 
 std::string format_record(const SubmissionRecord& r) {
-    std::string line = "account=" + log::escape(r.account);
+    std::string line;
+    if (r.uid) {
+        line += "uid=" + std::to_string(*r.uid) + " user=";
+        line += r.user.empty() ? std::string("?") : address(r.user);
+        line += " ";
+    }
+    line += "account=" + log::escape(r.account);
     if (!r.relay.empty()) line += " relay=" + log::escape(r.relay);
     if (!r.tls.empty()) line += " tls=" + r.tls;
     if (!r.auth.empty()) line += " auth=" + r.auth;

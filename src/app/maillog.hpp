@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace okuru {
 struct Config;
 
 struct SubmissionRecord {
+    // The local user who submitted (the real uid, as Postfix's pickup logs it)
+    // and their login name (empty: not in the password database). attempt()
+    // always fills them; a record without uid is one built by a test.
+    std::optional<std::uint32_t> uid;
+    std::string user;
     std::string account;
     std::string relay;  // "host:port"
     std::string tls;    // "starttls", "implicit", "none"
@@ -30,7 +36,7 @@ struct SubmissionRecord {
     std::string saved;  // where the message was kept (failed), if it was
 };
 
-// "account=... relay=... ... exit=N": fields in a fixed order, values quoted
+// "uid=N user=NAME account=... relay=... ... exit=N": fields in a fixed order, values quoted
 // where they may hold spaces, control bytes escaped (the reply came from the
 // network).
 std::string format_record(const SubmissionRecord& record);

@@ -14,8 +14,27 @@
 
 namespace okuru {
 
-// Secrets read while privileged (setgid system-wide use), by account name.
-using Preloaded = std::map<std::string, Secret>;
+// The password files of /etc/okuru.toml, opened while privileged (setgid
+// system-wide use) and read only when their account is used, by account name:
+// one secret at a time in memory, never the others (issue 12).
+class Preloaded {
+  public:
+    using Map = std::map<std::string, Secret>;
+    // `file` was opened and checked by open_private_file.
+    void add(const std::string& account, Fd file, std::string path);
+    // The password of `account`, read from its file at the first call; end()
+    // when it has no file here. Throws Error(Exit::config) as read_opened_secret.
+    Map::const_iterator find(const std::string& account) const;
+    Map::const_iterator end() const { return read_.end(); }
+
+  private:
+    struct Opened {
+        Fd file;
+        std::string path;
+    };
+    mutable std::map<std::string, Opened> opened_;
+    mutable Map read_;
+};
 
 // The preloaded password of `account`; nullptr when there is none (it is then
 // loaded on demand, with the user's rights).
@@ -26,7 +45,7 @@ bool reads_config(Mode mode);
 
 // Reads the configuration and opens the -X log. With privilege only the system
 // file is read privileged (any other file drops privileges first); its password
-// files are read into `preloaded` and, when log_file is given, its log_file is
+// files are opened into `preloaded` (read when used) and, when log_file is given, its log_file is
 // opened into *log_file (see open_system_log_file); then privileges are dropped.
 // Throws Error.
 Config load(const Options& opt, Preloaded& preloaded, Fd* log_file = nullptr);

@@ -1,12 +1,83 @@
 #include "base/privilege.hpp"
 
+#include <pwd.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/errors.hpp"
 
+extern char** environ;
+
 namespace okuru {
+namespace {
+
+// The caller's environment while privileged (clean_environment), or empty.
+std::vector<std::string>& set_aside() {
+    static std::vector<std::string> saved;
+    return saved;
+}
+bool environment_cleaned = false;
+
+// A time zone name ("Europe/Paris", ":UTC", "CET-1CEST"), not a file the caller
+// points at: glibc reads TZ's file with the process's rights.
+bool sane_tz(std::string_view tz) {
+    if (tz.empty() || tz.size() > 64) return false;
+    if (tz.front() == ':') tz.remove_prefix(1);
+    if (tz.empty() || tz.front() == '/' || tz.find("..") != std::string_view::npos) return false;
+    for (const char c : tz)
+        if (c <= 0x20 || c >= 0x7f) return false;
+    return true;
+}
+
+}  // namespace
+
+void clean_environment() {
+    if (!is_privileged() && getauxval(AT_SECURE) == 0) return;
+    std::vector<std::string>& saved = set_aside();
+    for (char** e = environ; e && *e; ++e) saved.emplace_back(*e);
+    std::string okuru_config, credentials, tz;
+    for (const std::string& kv : saved) {
+        const std::string_view entry = kv;
+        const auto eq = entry.find('=');
+        if (eq == std::string_view::npos) continue;
+        const std::string_view name = entry.substr(0, eq), value = entry.substr(eq + 1);
+        if (name == "OKURU_CONFIG") okuru_config = value;
+        if (name == "CREDENTIALS_DIRECTORY") credentials = value;
+        if (name == "TZ" && sane_tz(value)) tz = value;
+    }
+    clearenv();
+    environment_cleaned = true;
+    setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+    if (const passwd* pw = getpwuid(getuid())) {
+        if (pw->pw_dir && *pw->pw_dir) setenv("HOME", pw->pw_dir, 1);
+        if (pw->pw_name && *pw->pw_name) {
+            setenv("USER", pw->pw_name, 1);
+            setenv("LOGNAME", pw->pw_name, 1);
+        }
+    }
+    if (!okuru_config.empty()) setenv("OKURU_CONFIG", okuru_config.c_str(), 1);
+    if (!credentials.empty()) setenv("CREDENTIALS_DIRECTORY", credentials.c_str(), 1);
+    if (!tz.empty()) setenv("TZ", tz.c_str(), 1);
+}
+
+void restore_caller_environment() {
+    if (!environment_cleaned || is_privileged()) return;
+    clearenv();
+    for (const std::string& kv : set_aside()) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) continue;
+        setenv(kv.substr(0, eq).c_str(), kv.c_str() + eq + 1, 1);
+    }
+    set_aside().clear();
+    environment_cleaned = false;
+}
 
 Privilege current_privilege() {
     return Privilege{is_privileged(), getegid()};

@@ -37,6 +37,30 @@ Privilege current_privilege();
 // True when running with an effective uid/gid different from the real one.
 bool is_privileged();
 
+// The first call of main (before anything reads the environment): when the
+// process is privileged (setgid, or AT_SECURE), the caller's environment is
+// set aside and replaced by a short allow-list, so that no library loads code or
+// reads files named by the caller while secrets are in memory:
+//   PATH    a fixed /usr/local/bin:/usr/bin:/bin (the commands of the
+//           administrator's configuration run after the drop, from it);
+//   HOME, USER, LOGNAME  from the password database for the real uid (the
+//           user's own configuration and dead letters are found in the home the
+//           system gives the user, not a directory the caller names);
+//   OKURU_CONFIG  kept: a file other than /etc/okuru.toml is read only after
+//           the privilege is dropped;
+//   CREDENTIALS_DIRECTORY  kept: only read after the drop, with the user's rights;
+//   TZ      kept when it names a zone (no path, no ".."): the Date: of the message.
+// Everything else (LANG, LC_*, GSSAPI_MECH_CONF, KRB5_CONFIG, XDG_*, TMPDIR...)
+// is removed. Unprivileged, nothing changes. Never throws.
+void clean_environment();
+
+// Gives the caller's environment set aside by clean_environment back, once the
+// privilege is gone and nothing of the system configuration was read (a user's
+// own configuration, a mode that reads none): the user's password_command then
+// sees the user's agent, keyring and so on. Does nothing while privileged or
+// when nothing was set aside.
+void restore_caller_environment();
+
 // Sets real, effective and saved ids to the real ones and verifies it cannot be
 // undone. Idempotent. Throws Error(Exit::oserr) if the kernel refuses.
 void drop_privileges();

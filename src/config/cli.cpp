@@ -10,6 +10,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/privilege.hpp"
 #include "base/text.hpp"
 #include "config/options_table.hpp"
 
@@ -300,7 +301,16 @@ class Parser {
                 opt_.body_type = parse_choice(row, value);
                 break;
             case Action::config_file:
+                if (opt_.system_only) usage(name + " cannot be combined with --system");
                 opt_.config_file = non_empty(name, value);
+                break;
+            case Action::system_only:
+                // The same as -C /etc/okuru.toml, said so that it cannot be mistyped
+                // or combined with another file (see okuru(8), SYSTEM-WIDE USE).
+                if (opt_.config_file && !opt_.system_only)
+                    usage("--system cannot be combined with -C");
+                opt_.system_only = true;
+                opt_.config_file = system_config_path;
                 break;
             case Action::account:
                 opt_.account = non_empty(name, value);

@@ -42,7 +42,8 @@ struct Options {
     std::optional<std::string> dsn_ret;      // -R: "full" or "hdrs"
     std::optional<std::string> dsn_envid;    // -V
     std::optional<std::string> body_type;    // -B: "7BIT" or "8BITMIME"
-    std::optional<std::string> config_file;  // -C / --config
+    std::optional<std::string> config_file;  // -C / --config; --system: /etc/okuru.toml
+    bool system_only = false;                // --system
     std::optional<std::string> account;      // -a / --account
     std::optional<std::string> log_file;     // -X
     int verbose = 0;                         // -v (repeatable)

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,11 @@ struct Account {
     std::string fingerprint;   // SHA-256 pin: 64 lower-case hex digits (colons removed)
     std::string tls_priority;  // GnuTLS priority string; empty: secure default
     std::string client_cert, client_key;
+    // Both files (certificate chain and key, PEM), read at start-up with the group
+    // privilege for an account of /etc/okuru.toml, like its password_file; shared
+    // by the copies of the account, wiped with the last. Null: GnuTLS reads the
+    // files when connecting, with the user's rights.
+    std::shared_ptr<const Secret> client_identity;
 
     std::optional<Pop3Settings> pop_before_smtp;
 };

@@ -38,6 +38,9 @@ constexpr auto table = std::to_array<OptionRow>({
      "configuration file (default: $OKURU_CONFIG, ~/.config/okuru/config.toml, "
      "/etc/okuru.toml)"},
     {"--config", value, "CONFIG", config_file, no_mode, joined, ""},
+    {"--system", nothing, "", system_only, no_mode, line,
+     "use /etc/okuru.toml only, whatever $OKURU_CONFIG, $HOME or $XDG_CONFIG_HOME say "
+     "(for callers such as sudo's mailer)"},
     {"-a", value, "ACCOUNT", account, no_mode, line, "use this account, whatever the routes say"},
     {"--account", value, "ACCOUNT", account, no_mode, joined, ""},
     // Diagnostics.

@@ -33,6 +33,7 @@ enum class Action {
     dsn_envid,                // -V
     body_type,                // -B: one of the row's choices
     config_file,              // -C, --config
+    system_only,              // --system: the system configuration, whatever else says
     account,                  // -a, --account
     log_file,                 // -X
     pretend,                  // --pretend

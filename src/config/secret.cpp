@@ -88,7 +88,15 @@ void check_private_stat(const struct stat& st, const std::string& path, const st
 
 Secret read_private_file(const std::string& path, const std::string& what,
                          const std::string& source_name, gid_t group) {
-    const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+    return read_opened_secret(open_private_file(path, what, source_name, group), path, what,
+                              source_name);
+}
+
+}  // namespace
+
+Fd open_private_file(const std::string& path, const std::string& what,
+                     const std::string& source_name, gid_t group) {
+    Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
     if (!fd)
         throw_system(Exit::config, what + ": cannot read " + source_name + " " + log::escape(path),
                      errno);
@@ -96,6 +104,11 @@ Secret read_private_file(const std::string& path, const std::string& what,
     if (::fstat(fd.get(), &st) != 0)
         throw_system(Exit::config, what + ": " + log::escape(path), errno);
     check_private_stat(st, path, what + ": ", group);
+    return fd;
+}
+
+Secret read_opened_secret(const Fd& fd, const std::string& path, const std::string& what,
+                          const std::string& source_name) {
     WipedBuffer buf(max_secret);
     std::size_t len = 0;
     while (len < buf.bytes.size()) {
@@ -112,6 +125,8 @@ Secret read_private_file(const std::string& path, const std::string& what,
                     what + ": " + source_name + " " + log::escape(path) + " is empty");
     return s;
 }
+
+namespace {
 
 void refuse_privileged(const Privilege& privilege, const std::string& what,
                        const char* source_name) {
@@ -253,6 +268,26 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     Secret s = first_line(buf, len);
     if (s.empty()) throw Error(Exit::config, what + ": " + name + " printed an empty first line");
     return s;
+}
+
+Secret read_pem_file(const std::string& path, const std::string& what) {
+    const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
+    if (!fd) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
+    WipedBuffer buf(max_secret);
+    std::size_t len = 0;
+    while (len < buf.bytes.size()) {
+        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
+        if (n == 0) break;
+        len += std::size_t(n);
+    }
+    if (len == buf.bytes.size())
+        throw Error(Exit::config, what + ": " + log::escape(path) + " is larger than 64 KiB");
+    std::string value;
+    value.reserve(len + 1);
+    value.append(buf.bytes.data(), len);
+    return Secret(std::move(value));
 }
 
 Secret load_secret(const PasswordSource& source, const std::string& what,

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/fd.hpp"
 #include "base/privilege.hpp"
 
 namespace okuru {
@@ -66,6 +67,18 @@ Secret load_secret(const PasswordSource& source, const std::string& what,
 // a non-zero exit, a signal or the timeout (the child is killed); never shows its output.
 Secret run_secret_command(const std::vector<std::string>& argv, const std::string& what,
                           std::chrono::milliseconds timeout, const Privilege& privilege);
+
+// A password file opened now (with whatever rights the process has) and
+// checked as check_private_file does, to be read later: read_opened_secret
+// gives its first line as load_secret would. Both throw Error(Exit::config).
+Fd open_private_file(const std::string& path, const std::string& what,
+                     const std::string& source_name, gid_t group);
+Secret read_opened_secret(const Fd& fd, const std::string& path, const std::string& what,
+                          const std::string& source_name);
+
+// The whole of a PEM file holding a key (a client certificate and its key),
+// read as it is, at most 64 KiB. Throws Error(Exit::config) naming the file.
+Secret read_pem_file(const std::string& path, const std::string& what);
 
 // Refuses a file that holds secrets but is readable or writable by group/others
 // or not owned by the real user. The one exception is the system-wide file of the

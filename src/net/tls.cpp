@@ -127,8 +127,14 @@ Context::Context(const TlsParams& params) : params_(params) {
         throw Error(Exit::config, "client_cert and client_key must be set together");
     }
     if (!params_.client_cert.empty()) {
-        int rc = gnutls_certificate_set_x509_key_file(
-            creds, params_.client_cert.c_str(), params_.client_key.c_str(), GNUTLS_X509_FMT_PEM);
+        const gnutls_datum_t pem{
+            reinterpret_cast<unsigned char*>(const_cast<char*>(params_.client_pem.data())),
+            static_cast<unsigned>(params_.client_pem.size())};
+        int rc = params_.client_pem.empty()
+                     ? gnutls_certificate_set_x509_key_file(creds, params_.client_cert.c_str(),
+                                                            params_.client_key.c_str(),
+                                                            GNUTLS_X509_FMT_PEM)
+                     : gnutls_certificate_set_x509_key_mem(creds, &pem, &pem, GNUTLS_X509_FMT_PEM);
         if (rc < 0) {
             throw Error(Exit::config, "cannot load client certificate " + params_.client_cert +
                                           " with key " + params_.client_key + ": " +

@@ -41,6 +41,9 @@ struct TlsParams {
     std::string fingerprint;
     std::string priority;                 // GnuTLS priority string; empty: default_tls_priority
     std::string client_cert, client_key;  // PEM files; empty: none
+    // Set: the certificate and key (PEM, both in one text) the caller already read
+    // (setgid use: with the privilege); the files are then not opened. Not owned.
+    std::string_view client_pem;
 };
 
 // A pin as 64 lower-case hex digits: colons, spaces and case are ignored, and an

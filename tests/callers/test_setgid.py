@@ -6,6 +6,7 @@ file are used with the user's rights only. Runs okuru as `nobody` from a
 setgid copy; needs root (skips with 77 outside CI, fails in CI)."""
 import base64
 import grp
+import pwd
 import os
 import shutil
 import socket
@@ -18,9 +19,11 @@ OKURU = sys.argv[1]
 GROUP = "okuru-test"
 SECRET = "s3tgid-secret-Pa55"
 failures = []
+checks = []
 
 
 def check(cond, what, detail=""):
+    checks.append(what)
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
@@ -130,12 +133,399 @@ def system_wide(d, binary, secret, log_path, server):
           p.stderr.decode(errors="replace")[-400:])
     with open(log_path, "rb") as f:
         logged = f.read()
-    check(logged.count(b"\n") == 1 and b" account=a relay=127.0.0.1:%d " % server.port in logged
+    check(logged.count(b"\n") == 1
+          and b"Z uid=%d user=nobody account=a relay=127.0.0.1:%d " % (
+              pwd.getpwnam("nobody").pw_uid, server.port) in logged
           and b" status=sent " in logged,
-          "/etc/okuru.toml: its log_file, writable by the group only, gets the line",
+          "/etc/okuru.toml: its log_file, writable by the group only, gets the line, with the "
+          "submitting user's uid and name",
           logged.decode(errors="replace"))
     check(SECRET.encode() not in logged + p.stdout + p.stderr and plain not in logged,
           "/etc/okuru.toml: no secret in the log or the output")
+
+
+def in_namespace(system_cfg, binary, args, env, stdin=b"Subject: s\n\nx\n"):
+    """okuru run as nobody with system_cfg bound over /etc/okuru.toml (which must
+    exist) in a private mount namespace, with exactly `env`."""
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         'mount --bind "$0" /etc/okuru.toml && exec setpriv --reuid=nobody '
+         '--regid=nogroup --clear-groups "$@"', system_cfg, binary] + args,
+        input=stdin, capture_output=True, timeout=30, env=env)
+
+
+def read_env(path):
+    """A file written by `env`: its variables, without what the shell adds."""
+    out = {}
+    with open(path) as f:
+        for line in f.read().splitlines():
+            name, _, value = line.partition("=")
+            if name not in ("PWD", "SHLVL", "_", "OLDPWD"):
+                out[name] = value
+    return out
+
+
+def clean_environment(d, binary, server):
+    """Issue 12: with the privilege the caller's environment is reduced to the
+    allow-list of okuru(8) before anything runs (a GSSAPI_MECH_CONF or similar
+    naming the caller's code is gone). The proof comes from outside: the
+    password_command of a system account runs with okuru's environment and
+    writes it down. A user's own configuration gets the caller's environment
+    back (after the drop: its password_command needs the user's agent)."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    seen = os.path.join(d, "env-system")
+    system_cfg = os.path.join(d, "system-env.toml")
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
+                % (os.path.join(d, "failed-env"), server.port, seen, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    home = tempfile.mkdtemp(prefix="okuru-setgid-home-")
+    os.chmod(home, 0o755)
+    hostile = {"PATH": "/tmp/evil:/usr/bin:/bin", "HOME": home, "USER": "root",
+               "LOGNAME": "root", "GSSAPI_MECH_CONF": os.path.join(d, "mech.conf"),
+               "KRB5_CONFIG": os.path.join(d, "krb5.conf"), "LD_PRELOAD": "",
+               "LANG": "C.UTF-8", "LC_ALL": "C", "XDG_CONFIG_HOME": home,
+               "GNUTLS_DEBUG_LEVEL": "9", "TZ": "Europe/Paris", "FOO": "bar"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"], hostile)
+        got = read_env(seen) if os.path.exists(seen) else {}
+        want = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": nobody.pw_dir,
+                "USER": "nobody", "LOGNAME": "nobody", "TZ": "Europe/Paris"}
+        check(p.returncode == 0 and got == want,
+              "setgid: the environment after start-up is the allow-list (exit %d)" % p.returncode,
+              "got %r\n     %s" % (got, p.stderr.decode(errors="replace")[-300:]))
+        # A TZ that names a file is not a zone: dropped.
+        os.unlink(seen)
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"],
+                         dict(hostile, TZ=":/etc/okuru.toml"))
+        got = read_env(seen) if os.path.exists(seen) else {}
+        check(p.returncode == 0 and "TZ" not in got and "OKURU_CONFIG" not in got,
+              "setgid: a TZ naming a file is dropped", repr(got))
+        # OKURU_CONFIG is the caller's choice and stays; a user's own file drops the
+        # privilege first and gets the caller's environment back.
+        user_seen = os.path.join(d, "env-user")
+        user_cfg = os.path.join(d, "user-env.toml")
+        with open(user_cfg, "w") as f:
+            f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+                    'tls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\n'
+                    'auth = ["PLAIN"]\npassword_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
+                    % (os.path.join(d, "failed-env"), server.port, user_seen, SECRET))
+        os.chmod(user_cfg, 0o644)
+        p = in_namespace(system_cfg, binary, ["-i", "a@example.org"],
+                         dict(hostile, OKURU_CONFIG=user_cfg))
+        got = read_env(user_seen) if os.path.exists(user_seen) else {}
+        check(p.returncode == 0 and got.get("FOO") == "bar" and got.get("HOME") == home
+              and got.get("OKURU_CONFIG") == user_cfg,
+              "setgid: a user's own configuration gets the caller's environment back (exit %d)"
+              % p.returncode, "got %r\n     %s" % (got, p.stderr.decode(errors="replace")[-300:]))
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def no_redirection(d, binary, server):
+    """Issue 12: with the privilege, --port and --tls cannot move an account of
+    /etc/okuru.toml (and its login) to a listener the caller chose; a user's own
+    configuration may be redirected."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.5)
+    lport = listener.getsockname()[1]
+    system_cfg = os.path.join(d, "system-redirect.toml")
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password = "%s"\n' % (os.path.join(d, "failed-redirect"), server.port, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    env = {"PATH": "/usr/bin:/bin"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        for args in (["--check", "-a", "a", "--port", str(lport)],
+                     ["--check", "--tls", "implicit"],
+                     ["--serverinfo", "-a", "a", "--port", str(lport)],
+                     ["-C", "/etc/okuru.toml", "--check", "--port=%d" % lport]):
+            p = in_namespace(system_cfg, binary, args, env, stdin=b"")
+            try:
+                conn, _ = listener.accept()
+                conn.close()
+                connected = True
+            except socket.timeout:
+                connected = False
+            check(p.returncode == 77 and b"cannot change where an account of /etc/okuru.toml"
+                  in p.stderr and not connected,
+                  "setgid: %s refused for the system configuration (exit %d)"
+                  % (" ".join(args), p.returncode), p.stderr.decode(errors="replace")[-300:])
+        # The same account in the system file without an override still works.
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "a"], env, stdin=b"")
+        check(p.returncode == 0, "setgid: --check of the system account itself (exit %d)"
+              % p.returncode, (p.stdout + p.stderr).decode(errors="replace")[-300:])
+        # A user's own configuration may go anywhere: --port moves it to the server.
+        user_cfg = os.path.join(d, "user-redirect.toml")
+        with open(user_cfg, "w") as f:
+            f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n' % lport)
+        os.chmod(user_cfg, 0o644)
+        server.received = b""
+        p = in_namespace(system_cfg, binary,
+                         ["-C", user_cfg, "--check", "--port", str(server.port)], env, stdin=b"")
+        check(p.returncode == 0 and b"EHLO" in server.received,
+              "setgid: --port still moves an account of the user's own configuration (exit %d)"
+              % p.returncode, (p.stdout + p.stderr).decode(errors="replace")[-300:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
+def client_certificate(d, binary):
+    """Issue 12: the client certificate and key of a system account, kept like its
+    password file (root:okuru 0640), are read with the privilege and presented."""
+    import hashlib
+    import ssl
+    gid = grp.getgrnam(GROUP).gr_gid
+    pems = {}
+    for name in ("server", "client"):
+        key, cert = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=okuru-%s" % name], check=True,
+                       capture_output=True)
+        pems[name] = (cert, key)
+    for path in pems["client"]:
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o640)
+    with open(pems["server"][0]) as f:
+        pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*pems["server"])
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(pems["client"][0])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    peers = []
+
+    def serve():
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                conn = context.wrap_socket(raw, server_side=True)
+                peers.append(dict(x[0] for x in conn.getpeercert()["subject"]).get("commonName"))
+                conn.sendall(b"220 test ESMTP\r\n")
+                for line in conn.makefile("rb"):
+                    if line.upper().startswith(b"EHLO"):
+                        conn.sendall(b"250 test\r\n")
+                    elif line.upper().startswith(b"QUIT"):
+                        conn.sendall(b"221 bye\r\n")
+                        break
+                    else:
+                        conn.sendall(b"500 5.5.1 no\r\n")
+                conn.close()
+            except (OSError, ssl.SSLError) as e:
+                peers.append("error: %s" % e)
+                raw.close()
+    threading.Thread(target=serve, daemon=True).start()
+    system_cfg = os.path.join(d, "system-cert.toml")
+    with open(system_cfg, "w") as f:
+        f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "implicit"\n'
+                'fingerprint = "%s"\nclient_cert = "%s"\nclient_key = "%s"\n'
+                % (listener.getsockname()[1], pin, pems["client"][0], pems["client"][1]))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, gid)
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "a"], {"PATH": "/usr/bin:/bin"},
+                         stdin=b"")
+        check(p.returncode == 0 and peers == ["okuru-client"],
+              "setgid: a system account's client key (root:%s 0640) is read with the privilege "
+              "and presented (exit %d)" % (GROUP, p.returncode),
+              "peers %r\n     %s" % (peers, (p.stdout + p.stderr).decode(errors="replace")[-400:]))
+        # Without the privilege the same key is out of reach (the test's baseline).
+        user_cfg = os.path.join(d, "user-cert.toml")
+        with open(system_cfg) as f, open(user_cfg, "w") as g:
+            g.write(f.read())
+        os.chmod(user_cfg, 0o644)
+        p = in_namespace(system_cfg, binary, ["-C", user_cfg, "--check", "-a", "a"],
+                         {"PATH": "/usr/bin:/bin"}, stdin=b"")
+        check(p.returncode == 78 and b"client certificate" in p.stdout + p.stderr,
+              "setgid: a user's configuration cannot load that key (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-400:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
+def system_only(d, binary, server):
+    """Issue 12: --system reads /etc/okuru.toml whatever the caller's
+    OKURU_CONFIG or HOME say (sudo's mailer runs as the invoking user with their
+    environment)."""
+    system_cfg = os.path.join(d, "system-only.toml")
+    with open(system_cfg, "w") as f:
+        f.write('domain = "example.org"\n'
+                'dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+                'password = "%s"\n' % (os.path.join(d, "failed-sys-only"), server.port, SECRET))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    dead_port = closed.getsockname()[1]  # bound, never listening: connections refused
+    user_cfg = os.path.join(d, "user-redirected.toml")
+    with open(user_cfg, "w") as f:
+        f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\n'
+                'port = %d\ntls = "none"\n' % (os.path.join(d, "failed-user-only"), dead_port))
+    os.chmod(user_cfg, 0o644)
+    env = {"PATH": "/usr/bin:/bin", "OKURU_CONFIG": user_cfg, "HOME": d,
+           "XDG_CONFIG_HOME": d}
+    message = b"To: root@example.org\nFrom: sudo\nSubject: *** SECURITY information ***\n\nx\n"
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-t"], env, stdin=message)
+        check(p.returncode == 75, "setgid: without --system the caller's OKURU_CONFIG decides "
+              "(exit %d)" % p.returncode, p.stderr.decode(errors="replace")[-300:])
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["-t", "--system"], env, stdin=message)
+        check(p.returncode == 0 and b"SECURITY information" in server.received,
+              "setgid: --system sends through /etc/okuru.toml whatever OKURU_CONFIG says "
+              "(exit %d)" % p.returncode, p.stderr.decode(errors="replace")[-300:])
+    finally:
+        closed.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
+def one_secret_at_a_time(d, binary, secret, server):
+    """Issue 12: only the secret of the account used is read. The password file
+    of account b is empty: if okuru read it while sending through a, it would
+    fail (as it did when every file was read at start-up)."""
+    gid = grp.getgrnam(GROUP).gr_gid
+    empty = os.path.join(d, "secret-b")
+    open(empty, "w").close()
+    os.chown(empty, 0, gid)
+    os.chmod(empty, 0o640)
+    system_cfg = os.path.join(d, "system-two.toml")
+    account = ('[accounts.%s]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+               'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+               'password_file = "%s"\n')
+    with open(system_cfg, "w") as f:
+        f.write('dead_letter = "%s"\n' % os.path.join(d, "failed-two")
+                + account % ("a", server.port, secret) + account % ("b", server.port, empty))
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, gid)
+    env = {"PATH": "/usr/bin:/bin"}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["-a", "a", "-i", "x@example.org"], env)
+        check(p.returncode == 0 and base64.b64encode(b"\0u\0" + SECRET.encode()) in server.received,
+              "setgid: sending through a never reads b's password file (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-300:])
+        p = in_namespace(system_cfg, binary, ["-a", "b", "-i", "x@example.org"], env)
+        check(p.returncode == 78 and b"is empty" in p.stderr,
+              "setgid: b's password file is read when b is used (exit %d)" % p.returncode,
+              p.stderr.decode(errors="replace")[-300:])
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
+def gssapi_mech_conf(d, binary, secret):
+    """Issue 12, the attack itself: libgssglue dlopens the library GSSAPI_MECH_CONF
+    names. Its constructor writes a marker file. Through a user's own configuration
+    it runs (the caller's environment, no secret of the system: the baseline);
+    through /etc/okuru.toml, with a system secret about, it must not."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        print("skip GSSAPI_MECH_CONF: no C compiler")
+        return
+    marker = os.path.join(d, "mech-ran")
+    source = os.path.join(d, "mech.c")
+    with open(source, "w") as f:
+        f.write('#include <stdio.h>\n__attribute__((constructor)) static void ran(void) {\n'
+                '    FILE* f = fopen("%s", "a");\n    if (f) { fputs("ran\\n", f); fclose(f); }\n}\n'
+                % marker)
+    library = os.path.join(d, "mech.so")
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", library, source], check=True)
+    os.chmod(library, 0o755)
+    conf = os.path.join(d, "mech.conf")
+    with open(conf, "w") as f:
+        f.write(library + "\n")
+    os.chmod(conf, 0o644)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.sendall(b"220 test ESMTP\r\n")
+            for line in conn.makefile("rb"):
+                if line.upper().startswith(b"EHLO"):
+                    conn.sendall(b"250-test\r\n250 AUTH GSSAPI\r\n")
+                elif line.upper().startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    break
+                else:
+                    conn.sendall(b"535 5.7.8 no\r\n")
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    account = ('[accounts.g]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+               'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["GSSAPI"]\n'
+               % listener.getsockname()[1])
+    system_cfg = os.path.join(d, "system-gss.toml")
+    with open(system_cfg, "w") as f:
+        f.write(account + 'password_file = "%s"\n' % secret)
+    os.chmod(system_cfg, 0o640)
+    os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
+    user_cfg = os.path.join(d, "user-gss.toml")
+    with open(user_cfg, "w") as f:
+        f.write(account)
+    os.chmod(user_cfg, 0o644)
+    env = {"PATH": "/usr/bin:/bin", "GSSAPI_MECH_CONF": conf}
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        p = in_namespace(system_cfg, binary, ["-C", user_cfg, "--check", "-a", "g"], env,
+                         stdin=b"")
+        check(os.path.exists(marker), "baseline: a user's own configuration loads the "
+              "GSSAPI_MECH_CONF library (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-300:])
+        if os.path.exists(marker):
+            os.unlink(marker)
+        p = in_namespace(system_cfg, binary, ["--check", "-a", "g"], env, stdin=b"")
+        check(p.returncode != 0 and b"AUTH" in p.stdout and not os.path.exists(marker),
+              "setgid: GSSAPI_MECH_CONF never loads the caller's library with the system "
+              "configuration (exit %d)" % p.returncode,
+              (p.stdout + p.stderr).decode(errors="replace")[-300:])
+    finally:
+        listener.close()
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
 
 
 def main():
@@ -225,9 +615,15 @@ def main():
               p.stderr.decode(errors="replace")[-400:])
 
         system_wide(d, binary, secret, syslog_path, server)
+        clean_environment(d, binary, server)
+        no_redirection(d, binary, server)
+        client_certificate(d, binary)
+        system_only(d, binary, server)
+        one_secret_at_a_time(d, binary, secret, server)
+        gssapi_mech_conf(d, binary, secret)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (11 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
     return 1 if failures else 0
 
 

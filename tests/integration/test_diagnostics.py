@@ -215,10 +215,10 @@ def t_test_message_and_log_file(env):
         logged = f.read().splitlines()
     check(len(logged) == 1, "one line per submission", logged)
     check(re.fullmatch(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ account=test relay=localhost:%d tls=starttls "
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ uid=%d user=\S+ account=test relay=localhost:%d tls=starttls "
         r"auth=SCRAM-SHA-256 from=<\S+@example\.test> to=<rcpt@example\.test> size=\d+ "
         r"status=sent reply=\"250 2\.0\.0 Ok: \d+ bytes queued as %s\" exit=0"
-        % (env.pf.services["sub"].port, qid), logged[0]), "log line", logged[0])
+        % (os.getuid(), env.pf.services["sub"].port, qid), logged[0]), "log line", logged[0])
     check(oct(os.stat(logfile).st_mode & 0o777) == "0o600", "log file mode", oct(os.stat(logfile).st_mode))
 
 
@@ -310,10 +310,10 @@ def t_syslog(env):
     finally:
         sl.close()
     # RFC 3164 framing from glibc: <PRI>, PRI = facility * 8 + severity.
-    check(len(got) == 1 and re.match(r"<22>.*okuru\[\d+\]: account=test relay=localhost:\d+ "
+    check(len(got) == 1 and re.match(r"<22>.*okuru\[\d+\]: uid=\d+ user=\S+ account=test relay=localhost:\d+ "
                                       r"tls=starttls auth=SCRAM-SHA-256 .* status=sent .* exit=0$",
                                       got[0]), "mail.info record", got)
-    check(len(got2) == 1 and re.match(r"<155>.*okuru\[\d+\]: account=test .* status=failed .* exit=77",
+    check(len(got2) == 1 and re.match(r"<155>.*okuru\[\d+\]: uid=\d+ user=\S+ account=test .* status=failed .* exit=77",
                                       got2[0]), "local3.err record", got2)
     check(not common.leaks(env.pf.PASSWORD, "".join(got + got2).encode()), "password in syslog")
 
