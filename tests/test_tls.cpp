@@ -7,10 +7,13 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "net/net.hpp"
+#include "net/tls_roots.hpp"
 #include "net/tls_session.hpp"
 #include "net_fixture.hpp"
 #include "tls_fixture.hpp"
@@ -30,11 +33,41 @@ struct Outcome {
     std::optional<std::string> server_got;  // first line the client sent over TLS
 };
 
-TlsParams trusting_test_ca(const std::string& verify_host = "localhost") {
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A stand-in for the system bundle: the real one (if installed) with the test CA
+// in the middle, so the root is found by name among ~150, as a system root is.
+const std::string& bundle_with_test_ca() {
+    static const std::string path = [] {
+        const auto& pki = test::test_pki();
+        const std::string system = read_all(tls::system_bundle_path);
+        const std::size_t half = system.find("-----BEGIN", system.size() / 2);
+        std::string text = system.substr(0, half) + read_all(pki.ca.cert) +
+                           (half == std::string::npos ? "" : system.substr(half));
+        const std::string file = pki.dir + "/bundle-with-test-ca.pem";
+        std::ofstream(file, std::ios::binary) << text;
+        return file;
+    }();
+    return path;
+}
+
+// The test CA as ca_file, or (via_bundle) as a root in the system bundle with
+// system_trust on: the same checks must hold either way.
+TlsParams trusting_test_ca(const std::string& verify_host = "localhost", bool via_bundle = false) {
     TlsParams tls;
     tls.verify_host = verify_host;
-    tls.ca_file = test::test_pki().ca.cert;
-    tls.system_trust = false;
+    if (via_bundle) {
+        tls.system_trust = true;
+        tls.system_bundle = bundle_with_test_ca();
+    } else {
+        tls.ca_file = test::test_pki().ca.cert;
+        tls.system_trust = false;
+    }
     return tls;
 }
 
@@ -151,9 +184,10 @@ TEST_CASE("tls - every bad certificate fails before application data, naming the
          "the certificate does not match the host name example.test",
          Cause::certificate_wrong_name},
     };
+    const bool via_bundle = GENERATE(false, true);
     for (const Case& c : cases) {
         SECTION(c.name) {
-            Outcome out = run_tls(*c.cert, trusting_test_ca(c.verify_host));
+            Outcome out = run_tls(*c.cert, trusting_test_ca(c.verify_host, via_bundle));
             REQUIRE(out.error);
             CHECK(out.error->code() == Exit::unavailable);
             CHECK_THAT(out.error->what(), Catch::StartsWith("certificate verification failed for " +
@@ -167,7 +201,9 @@ TEST_CASE("tls - every bad certificate fails before application data, naming the
 }
 
 TEST_CASE("tls - a wildcard matches one label") {
-    Outcome out = run_tls(test::test_pki().wildcard, trusting_test_ca("mx.example.test"));
+    const bool via_bundle = GENERATE(false, true);
+    Outcome out =
+        run_tls(test::test_pki().wildcard, trusting_test_ca("mx.example.test", via_bundle));
     CHECK_FALSE(out.error);
     CHECK(out.greeting == "220 ready\r\n");
 }
@@ -285,6 +321,87 @@ TEST_CASE("tls - system trust store loads when enabled") {
     Outcome out = run_tls(test::test_pki().server, tls);
     CHECK_FALSE(out.error);
     CHECK(out.greeting == "220 ready\r\n");
+}
+
+TEST_CASE("tls - system trust finds a root by name in the bundle, and only there") {
+    const auto& pki = test::test_pki();
+    SECTION("a chain to a root in the bundle verifies with no ca_file") {
+        Outcome out = run_tls(pki.server, trusting_test_ca("localhost", true));
+        CHECK_FALSE(out.error);
+        CHECK(out.greeting == "220 ready\r\n");
+    }
+    SECTION("the system bundle alone does not trust the test CA") {
+        TlsParams tls = trusting_test_ca("localhost", true);
+        tls.system_bundle = tls::system_bundle_path;
+        Outcome out = run_tls(pki.server, tls);
+        REQUIRE(out.error);
+        CHECK(out.error->cause() == Cause::certificate_untrusted);
+        CHECK_FALSE(out.server_got);
+    }
+    SECTION("a bundle with no certificate leaves nothing to trust") {
+        const std::string empty = pki.dir + "/empty-bundle.pem";
+        std::ofstream(empty) << "no certificates here\n";
+        TlsParams tls = trusting_test_ca("localhost", true);
+        tls.system_bundle = empty;
+        CHECK_THROWS_WITH(tls::Context(tls), Catch::StartsWith("no trusted CA certificates"));
+    }
+}
+
+TEST_CASE("tls - the bundle index names every system root exactly as GnuTLS does") {
+    // What is provable offline about real system roots: no test can be signed by
+    // one, but every root GnuTLS would load is indexed, under the very bytes
+    // GnuTLS looks issuers up by; the lookup itself is proven with the test CA.
+    const std::string text = read_all(tls::system_bundle_path);
+    if (text.empty()) {
+        WARN("no system CA bundle at " << tls::system_bundle_path);
+        return;
+    }
+    const auto ders = tls::pem_certificates(text);
+    gnutls_certificate_credentials_t creds = nullptr;
+    REQUIRE(gnutls_certificate_allocate_credentials(&creds) == 0);
+    const int loaded = gnutls_certificate_set_x509_system_trust(creds);
+    gnutls_certificate_free_credentials(creds);
+    CHECK(ders.size() > 100);
+    CHECK(int(ders.size()) == loaded);
+    for (const std::string& der : ders) {
+        const auto names = tls::raw_names(der);
+        REQUIRE(names);
+        gnutls_x509_crt_t crt = nullptr;
+        REQUIRE(gnutls_x509_crt_init(&crt) == 0);
+        tls::CertificatePtr owned(crt);
+        gnutls_datum_t d{reinterpret_cast<unsigned char*>(const_cast<char*>(der.data())),
+                         static_cast<unsigned>(der.size())};
+        REQUIRE(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0);
+        gnutls_datum_t subject{}, issuer{};
+        REQUIRE(gnutls_x509_crt_get_raw_dn(crt, &subject) == 0);
+        REQUIRE(gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) == 0);
+        CHECK(names->subject ==
+              std::string_view(reinterpret_cast<const char*>(subject.data), subject.size));
+        CHECK(names->issuer ==
+              std::string_view(reinterpret_cast<const char*>(issuer.data), issuer.size));
+        gnutls_free(subject.data);
+        gnutls_free(issuer.data);
+    }
+    const auto bundle = tls::RootBundle::load(tls::system_bundle_path);
+    REQUIRE(bundle);
+    CHECK(bundle->size() == ders.size());
+}
+
+TEST_CASE("tls - PEM blocks and DER names: malformed input is skipped") {
+    const std::string pem = read_all(test::test_pki().ca.cert);
+    CHECK(tls::pem_certificates(pem).size() == 1);
+    CHECK(tls::pem_certificates("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE "
+                                "KEY-----\n")
+              .empty());
+    CHECK(tls::pem_certificates("-----BEGIN CERTIFICATE-----\n!!!!\n-----END "
+                                "CERTIFICATE-----\n")
+              .empty());
+    CHECK(tls::pem_certificates("-----BEGIN CERTIFICATE-----\nAAAA\n").empty());
+    const std::string der = tls::pem_certificates(pem).at(0);
+    CHECK(tls::raw_names(der));
+    CHECK_FALSE(tls::raw_names(der.substr(0, 40)));
+    CHECK_FALSE(tls::raw_names(""));
+    CHECK_FALSE(tls::raw_names(std::string("\x30\x84\xff\xff\xff\xff", 6)));
 }
 
 TEST_CASE("tls - handshake is bounded by the deadline") {

@@ -4,6 +4,7 @@
 #include "app/diagnose.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "app/deliver.hpp"
@@ -186,6 +187,40 @@ bool greets_in_plaintext(const Account& a, const HostPort& hp) {
     }
 }
 
+// The port RFC 8314 assigns to submission over implicit TLS. OKURU_IMPLICIT_TLS_PORT
+// moves it, for tests only: a test server cannot own port 465.
+std::uint16_t implicit_tls_port() {
+    if (const char* env = std::getenv("OKURU_IMPLICIT_TLS_PORT"); env && *env) {
+        char* end = nullptr;
+        const unsigned long n = std::strtoul(env, &end, 10);
+        if (*end == '\0' && n > 0 && n < 65536) return static_cast<std::uint16_t>(n);
+    }
+    return 465;
+}
+
+// Does hp's host also serve submission over implicit TLS, with a certificate that
+// verifies as this account's would, and an SMTP greeting? RFC 8314 3.3 prefers
+// it, and it saves the plaintext greeting, EHLO and STARTTLS of every message.
+// One connection with short timeouts; any failure just means "no".
+std::optional<std::uint16_t> offers_implicit_tls(const Account& a, const HostPort& hp) {
+    const std::uint16_t port = implicit_tls_port();
+    if (hp.port == port) return std::nullopt;
+    constexpr std::chrono::milliseconds wait{3'000};
+    Account probe = a;
+    probe.tls = TlsMode::implicit;
+    probe.connect_timeout = std::min(a.connect_timeout, wait);
+    try {
+        auto t = connect_plain(probe, {hp.host, port});
+        handshake(*t, probe);  // the full certificate checks of a submission
+        ReplyReader reader(*t);
+        if (reader.read(wait, "greeting").code != 220) return std::nullopt;
+        t->write("QUIT\r\n");
+        return port;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 // The hint for a failed step: the wrong TLS mode for the port is checked with a
 // second connection, everything else is read off the error.
 std::optional<std::string> hint(const Account& a, const HostPort& hp, Step step,
@@ -316,6 +351,16 @@ class AccountCheck {
                 step_ = next;
             });
             done(report, *t, hp);
+            t.reset();
+            if (a_.tls == TlsMode::starttls) {
+                if (auto port = offers_implicit_tls(a_, hp)) {
+                    const std::string p = std::to_string(*port);
+                    print_step("hint", hp.host + " also offers implicit TLS on port " + p +
+                                           " (certificate verified): port = " + p +
+                                           " and tls = \"implicit\" save a round trip and a "
+                                           "half per message (RFC 8314 prefers it)");
+                }
+            }
             return Exit::ok;
         } catch (const std::exception& e) {
             return failed(e, hp, t.get());

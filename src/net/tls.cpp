@@ -99,8 +99,19 @@ Context::Context(const TlsParams& params) : params_(params) {
 
     int anchors = 0;
     if (params_.system_trust) {
-        int n = gnutls_certificate_set_x509_system_trust(creds);
-        if (n > 0) anchors += n;
+        // Parsing every root costs more CPU than the rest of a submission; the
+        // bundle is only indexed here and the roots a chain needs are parsed in
+        // add_system_roots_for(). Where the bundle is not at Debian's path, GnuTLS
+        // loads its own system store (a file elsewhere, or p11-kit) as before.
+        const bool own = !params_.system_bundle.empty();
+        bundle_ = RootBundle::load(own ? params_.system_bundle : system_bundle_path);
+        if (bundle_) {
+            anchors += int(bundle_->size());
+            added_.assign(bundle_->size(), false);
+        } else if (!own) {
+            int n = gnutls_certificate_set_x509_system_trust(creds);
+            if (n > 0) anchors += n;
+        }
     }
     if (!params_.ca_file.empty()) {
         int n = gnutls_certificate_set_x509_trust_file(creds, params_.ca_file.c_str(),
@@ -157,6 +168,48 @@ Context::Context(const TlsParams& params) : params_(params) {
                                       where + ": " + gnutls_text(rc));
     }
     priority_.reset(prio);
+}
+
+void Context::add_system_roots_for(gnutls_session_t session) const {
+    if (!bundle_) return;
+    unsigned count = 0;
+    const gnutls_datum_t* peers = gnutls_certificate_get_peers(session, &count);
+    gnutls_x509_trust_list_t list = nullptr;
+    gnutls_certificate_get_trust_list(creds_.get(), &list);
+    auto add_named = [&](const gnutls_datum_t& name) {
+        const std::string_view raw(reinterpret_cast<const char*>(name.data), name.size);
+        for (std::size_t i : bundle_->with_subject(raw)) {
+            if (added_[i]) continue;
+            gnutls_x509_crt_t crt = nullptr;
+            if (gnutls_x509_crt_init(&crt) < 0) throw Error(Exit::software, "out of memory");
+            CertificatePtr owned(crt);
+            const std::string der = bundle_->der(i);
+            gnutls_datum_t d{reinterpret_cast<unsigned char*>(const_cast<char*>(der.data())),
+                             static_cast<unsigned>(der.size())};
+            if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) continue;
+            // On success the list owns the certificate.
+            if (gnutls_x509_trust_list_add_cas(list, &crt, 1, 0) == 1) owned.release();
+            added_[i] = true;
+        }
+    };
+    // The names GnuTLS looks anchors up by (RFC 5280 6.1: the issuer of each
+    // certificate; and a chain that includes a trusted certificate is cut there):
+    // taken from GnuTLS's own parse, so they are the exact bytes it compares.
+    for (unsigned i = 0; peers && i < count; ++i) {
+        gnutls_x509_crt_t crt = nullptr;
+        if (gnutls_x509_crt_init(&crt) < 0) throw Error(Exit::software, "out of memory");
+        CertificatePtr owned(crt);
+        if (gnutls_x509_crt_import(crt, &peers[i], GNUTLS_X509_FMT_DER) < 0) continue;
+        gnutls_datum_t name{};
+        if (gnutls_x509_crt_get_raw_issuer_dn(crt, &name) >= 0) {
+            add_named(name);
+            gnutls_free(name.data);
+        }
+        if (gnutls_x509_crt_get_raw_dn(crt, &name) >= 0) {
+            add_named(name);
+            gnutls_free(name.data);
+        }
+    }
 }
 
 Session::Session(std::shared_ptr<const Context> context, int fd) : context_(std::move(context)) {

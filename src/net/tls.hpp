@@ -34,6 +34,9 @@ struct TlsParams {
     std::string verify_host;
     std::string ca_file;  // extra PEM trust anchors
     bool system_trust = true;
+    // The PEM bundle system_trust reads; empty: the system's (tls_roots.hpp). Only
+    // tests set it, to prove the root lookup with a CA of their own.
+    std::string system_bundle;
     // SHA-256 pin of the leaf certificate (hex, colons optional); empty: none.
     // A pin REPLACES the CA, host name and validity-period checks, as in msmtp: the
     // user has named the exact certificate (the usual case is a self-signed LAN

@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "base/errors.hpp"
 #include "net/tls.hpp"
+#include "net/tls_roots.hpp"
 #include "net/transport.hpp"
 
 namespace okuru::tls {
@@ -44,11 +46,21 @@ class Context {
     const TlsParams& params() const { return params_; }
     const std::string& pin() const { return pin_; }  // normalised; empty: none
 
+    // Before the chain is verified: moves the system roots whose subject is the
+    // subject or issuer of a certificate the server presented into the trust list.
+    // GnuTLS finds anchors only by those names, so this is the whole system store
+    // as far as this chain is concerned, parsed for a handful of roots instead of
+    // ~150. Mutates the credentials (logically const: the set of roots that can
+    // verify a chain is unchanged).
+    void add_system_roots_for(gnutls_session_t session) const;
+
   private:
     TlsParams params_;
     CredentialsPtr creds_;
     PriorityPtr priority_;
     std::string pin_;
+    std::optional<RootBundle> bundle_;  // system_trust read lazily; nullopt: GnuTLS's own
+    mutable std::vector<bool> added_;   // per bundle root: already in the trust list
 };
 
 // A client session over a connected socket; the caller drives the handshake

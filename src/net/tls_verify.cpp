@@ -156,6 +156,7 @@ void Session::verify() {
         return;  // the pin replaces CA, name and date checks (see TlsParams)
     }
 
+    context_->add_system_roots_for(session_.get());
     unsigned status = 0;
     // Checks the chain against the trust store, the validity period and the host
     // name (RFC 6125; an address literal is matched against iPAddress entries).

@@ -107,6 +107,31 @@ def t_check_implicit_on_starttls_port(env):
           'tls = "starttls"', "hint", out(r))
 
 
+def t_check_suggests_implicit_tls(env):
+    """RFC 8314: --check of a STARTTLS account says where the same server offers implicit
+    TLS with a certificate that verifies; never for a port that is not that."""
+    def run(account_label, implicit_label):
+        cfg = env.client.config(env.account(account_label))
+        port = env.pf.services[implicit_label].port
+        r = env.client.run(cfg, ["--check"], b"",
+                           extra_env={"OKURU_IMPLICIT_TLS_PORT": str(port)})
+        check(r.rc == 0, "--check failed", r)
+        return r, port
+
+    r, port = run("sub", "smtps")
+    want = ('localhost also offers implicit TLS on port %d (certificate verified): port = %d '
+            'and tls = "implicit" save a round trip and a half per message (RFC 8314 prefers '
+            'it)' % (port, port))
+    check(step(r, "hint") == want, "no implicit TLS hint", out(r))
+    check(lines_of(r)[-1] == "OK", "no closing OK", out(r))
+    # A certificate that would fail, a plaintext port, or an account already on
+    # implicit TLS: no hint.
+    for account_label, implicit_label in (("sub", "smtps-expired"), ("sub", "smtps-wronghost"),
+                                          ("sub", "sub-data"), ("smtps", "smtps-data")):
+        r, _ = run(account_label, implicit_label)
+        check(step(r, "hint") is None, "hint for %s" % implicit_label, out(r))
+
+
 def t_check_expired(env):
     r, log = env.submit("sub-expired", b"", args=["--check"])
     check(r.rc == 69, "expired certificate must exit 69", r)
@@ -336,6 +361,7 @@ def main(argv):
         tests += [
             ("--check: STARTTLS on the implicit-TLS port", t_check_starttls_on_implicit_port, env),
             ("--check: implicit TLS on the STARTTLS port", t_check_implicit_on_starttls_port, env),
+            ("--check: implicit TLS offered too", t_check_suggests_implicit_tls, env),
             ("--check: expired certificate", t_check_expired, env),
             ("--check: nothing listening", t_check_refused_port, env),
             ("--check: configuration error", t_check_config_error, env),

@@ -1,0 +1,183 @@
+// Finding roots in the CA bundle by subject, without an X.509 parser.
+#include "net/tls_roots.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+
+namespace okuru::tls {
+namespace {
+
+constexpr std::array<signed char, 256> base64_table = [] {
+    std::array<signed char, 256> t{};
+    t.fill(-1);
+    const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i)
+        t[static_cast<unsigned char>(digits[i])] = static_cast<signed char>(i);
+    for (char c : {'\n', '\r', ' ', '\t'}) t[static_cast<unsigned char>(c)] = -2;
+    t['='] = -3;
+    return t;
+}();
+
+// Decodes text (line breaks allowed, '=' only at the end); nullopt if broken.
+std::optional<std::string> base64_decode(std::string_view text) {
+    std::string out(text.size() / 4 * 3 + 3, '\0');
+    std::size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0, pad = 0;
+    for (char c : text) {
+        const int v = base64_table[static_cast<unsigned char>(c)];
+        if (v >= 0) {
+            if (pad) return std::nullopt;
+            acc = (acc << 6) | unsigned(v);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                out[n++] = char((acc >> bits) & 0xff);
+            }
+        } else if (v == -3) {
+            ++pad;
+        } else if (v == -1) {
+            return std::nullopt;
+        }
+    }
+    if (pad > 2) return std::nullopt;
+    out.resize(n);
+    return out;
+}
+
+// One DER TLV at the front of in: its header length and content length.
+struct Tlv {
+    unsigned char tag;
+    std::size_t header, length;
+};
+
+// complete = false: the content may run past the end of in.
+std::optional<Tlv> read_tlv(std::string_view in, bool complete = true) {
+    if (in.size() < 2) return std::nullopt;
+    Tlv t{static_cast<unsigned char>(in[0]), 2, 0};
+    if ((t.tag & 0x1f) == 0x1f) return std::nullopt;  // no multi-byte tags in a certificate
+    const unsigned char first = static_cast<unsigned char>(in[1]);
+    if (first < 0x80) {
+        t.length = first;
+    } else {
+        const std::size_t n = first & 0x7f;
+        if (n == 0 || n > 4 || in.size() < 2 + n) return std::nullopt;  // DER: definite only
+        for (std::size_t i = 0; i < n; ++i) {
+            t.length = (t.length << 8) | static_cast<unsigned char>(in[2 + i]);
+        }
+        t.header += n;
+    }
+    if (t.length > in.size() - t.header) {
+        if (complete) return std::nullopt;
+        t.length = in.size() - t.header;
+    }
+    return t;
+}
+
+// Calls f(body) with the base64 of every "CERTIFICATE" / "X509 CERTIFICATE" PEM
+// block in text, in order.
+template <typename F>
+void for_each_certificate(std::string_view text, F f) {
+    static constexpr std::string_view begin = "-----BEGIN ", dashes = "-----";
+    std::size_t pos = 0;
+    while ((pos = text.find(begin, pos)) != std::string_view::npos) {
+        const std::size_t label_at = pos + begin.size();
+        const std::size_t label_end = text.find(dashes, label_at);
+        if (label_end == std::string_view::npos) break;
+        const std::string_view label = text.substr(label_at, label_end - label_at);
+        const std::string end = "-----END " + std::string(label) + "-----";
+        const std::size_t body_at = label_end + dashes.size();
+        const std::size_t end_at = text.find(end, body_at);
+        if (end_at == std::string_view::npos) break;
+        pos = end_at + end.size();
+        if (label == "CERTIFICATE" || label == "X509 CERTIFICATE") {
+            f(text.substr(body_at, end_at - body_at));
+        }
+    }
+}
+
+// The names of a certificate, or (whole = false) of the first bytes of one: the two
+// outer SEQUENCEs may then run past the end, the names themselves may not.
+std::optional<RawNames> names_in(std::string_view der, bool whole) {
+    // RFC 5280 4.1: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version
+    // OPTIONAL, serialNumber, signature, issuer, validity, subject, ... }, ... }
+    std::string_view in = der;
+    for (int level = 0; level < 2; ++level) {
+        auto outer = read_tlv(in, whole);
+        if (!outer || outer->tag != 0x30) return std::nullopt;
+        in = in.substr(outer->header, outer->length);
+    }
+    auto next = [&in](unsigned char tag) -> std::optional<std::string_view> {
+        auto t = read_tlv(in);
+        if (!t || t->tag != tag) return std::nullopt;
+        std::string_view whole = in.substr(0, t->header + t->length);
+        in.remove_prefix(whole.size());
+        return whole;
+    };
+    if (!in.empty() && static_cast<unsigned char>(in[0]) == 0xa0 && !next(0xa0)) {
+        return std::nullopt;
+    }
+    if (!next(0x02) || !next(0x30)) return std::nullopt;  // serialNumber, signature
+    auto issuer = next(0x30);
+    if (!issuer || !next(0x30)) return std::nullopt;  // validity
+    auto subject = next(0x30);
+    if (!subject) return std::nullopt;
+    return RawNames{*issuer, *subject};
+}
+
+}  // namespace
+
+std::optional<RawNames> raw_names(std::string_view der) {
+    return names_in(der, true);
+}
+
+std::vector<std::string> pem_certificates(std::string_view text) {
+    std::vector<std::string> out;
+    for_each_certificate(text, [&out](std::string_view body) {
+        if (auto der = base64_decode(body)) out.push_back(std::move(*der));
+    });
+    return out;
+}
+
+std::optional<RootBundle> RootBundle::load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return std::nullopt;
+    RootBundle bundle;
+    bundle.text_.resize(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)));
+    in.seekg(0);
+    if (!in.read(bundle.text_.data(), std::streamsize(bundle.text_.size()))) return std::nullopt;
+    const std::string_view text = bundle.text_;
+    for_each_certificate(text, [&](std::string_view body) {
+        // The subject ends within the first few hundred bytes of a certificate:
+        // only a prefix is decoded, unless the names run past it.
+        constexpr std::size_t prefix = 1024;
+        std::optional<std::string> der = base64_decode(body.substr(0, prefix));
+        std::optional<RawNames> names;
+        if (der) names = names_in(*der, body.size() <= prefix);
+        if (!names && body.size() > prefix) {
+            der = base64_decode(body);
+            if (der) names = names_in(*der, true);
+        }
+        if (!names) return;  // GnuTLS could not use it either
+        const auto at = static_cast<std::size_t>(body.data() - text.data());
+        bundle.roots_.push_back(Root{at, body.size(), std::string(names->subject)});
+    });
+    if (bundle.roots_.empty()) return std::nullopt;
+    return bundle;
+}
+
+std::vector<std::size_t> RootBundle::with_subject(std::string_view name) const {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < roots_.size(); ++i) {
+        if (roots_[i].subject == name) out.push_back(i);
+    }
+    return out;
+}
+
+std::string RootBundle::der(std::size_t i) const {
+    const Root& r = roots_[i];
+    return base64_decode(std::string_view(text_).substr(r.body_at, r.body_size)).value_or("");
+}
+
+}  // namespace okuru::tls
