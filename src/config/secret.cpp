@@ -52,6 +52,22 @@ Secret first_line(const WipedBuffer& buf, std::size_t len) {
     return Secret(std::move(value));
 }
 
+// Reads `fd` into `buf` until end of file, a full buffer or, with `first_line_only`,
+// the first newline; returns the length. Throws Error(Exit::config).
+std::size_t read_into(const Fd& fd, WipedBuffer& buf, bool first_line_only, const std::string& path,
+                      const std::string& what) {
+    std::size_t len = 0;
+    while (len < buf.bytes.size()) {
+        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
+        if (n == 0) break;
+        len += std::size_t(n);
+        if (first_line_only && std::memchr(buf.bytes.data(), '\n', len)) break;
+    }
+    return len;
+}
+
 std::string mode_text(mode_t m) {
     char out[8];
     std::snprintf(out, sizeof out, "%04o", unsigned(m & 07777));
@@ -110,15 +126,7 @@ Fd open_private_file(const std::string& path, const std::string& what,
 Secret read_opened_secret(const Fd& fd, const std::string& path, const std::string& what,
                           const std::string& source_name) {
     WipedBuffer buf(max_secret);
-    std::size_t len = 0;
-    while (len < buf.bytes.size()) {
-        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
-        if (n == 0) break;
-        len += std::size_t(n);
-        if (std::memchr(buf.bytes.data(), '\n', len)) break;
-    }
+    const std::size_t len = read_into(fd, buf, true, path, what);
     Secret s = first_line(buf, len);
     if (s.empty())
         throw Error(Exit::config,
@@ -274,14 +282,7 @@ Secret read_pem_file(const std::string& path, const std::string& what) {
     const Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
     if (!fd) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
     WipedBuffer buf(max_secret);
-    std::size_t len = 0;
-    while (len < buf.bytes.size()) {
-        const ssize_t n = ::read(fd.get(), buf.bytes.data() + len, buf.bytes.size() - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_system(Exit::config, what + ": cannot read " + log::escape(path), errno);
-        if (n == 0) break;
-        len += std::size_t(n);
-    }
+    const std::size_t len = read_into(fd, buf, false, path, what);
     if (len == buf.bytes.size())
         throw Error(Exit::config, what + ": " + log::escape(path) + " is larger than 64 KiB");
     std::string value;
