@@ -82,7 +82,7 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         const Content content{planned.headers, body, planned.eight_bit, needs_smtputf8(env)};
         DeliveryOptions options;
         options.dsn = context.dsn;
-        options.preloaded_password = preloaded_for(context.preloaded, account);
+        options.preloaded_password = context.preloaded.password(account.name);
         options.connect = context.connect;
 
         const InterruptGuard interrupts;

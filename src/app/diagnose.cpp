@@ -319,10 +319,10 @@ class AccountCheck {
     // and hands it to the session. nullptr when the account has none.
     const Secret* load_password(Secret& holder) {
         if (targets_.preloaded) {
-            auto it = targets_.preloaded->find(a_.name);
-            if (it != targets_.preloaded->end()) {
-                print_step(step_name(Step::password), "read at start (system configuration): OK");
-                return &it->second;
+            step_ = Step::password;
+            if (const Secret* p = targets_.preloaded->password(a_.name)) {
+                print_step(step_name(Step::password), "opened at start (system configuration): OK");
+                return p;
             }
         }
         if (a_.user.empty() || a_.password.kind == PasswordSource::Kind::none) return nullptr;

@@ -10,19 +10,14 @@ void Preloaded::add(const std::string& account, Fd file, std::string path) {
     opened_[account] = Opened{std::move(file), std::move(path)};
 }
 
-Preloaded::Map::const_iterator Preloaded::find(const std::string& account) const {
-    if (auto it = read_.find(account); it != read_.end()) return it;
+const Secret* Preloaded::password(const std::string& account) const {
+    if (auto it = read_.find(account); it != read_.end()) return &it->second;
     auto it = opened_.find(account);
-    if (it == opened_.end()) return read_.end();
+    if (it == opened_.end()) return nullptr;
     Secret secret = read_opened_secret(it->second.file, it->second.path,
                                        "password of account " + account, "password_file");
     opened_.erase(it);
-    return read_.emplace(account, std::move(secret)).first;
-}
-
-const Secret* preloaded_for(const Preloaded& preloaded, const Account& account) {
-    auto it = preloaded.find(account.name);
-    return it == preloaded.end() ? nullptr : &it->second;
+    return &read_.emplace(account, std::move(secret)).first->second;
 }
 
 bool reads_config(Mode mode) {

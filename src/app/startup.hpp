@@ -19,13 +19,12 @@ namespace okuru {
 // one secret at a time in memory, never the others (issue 12).
 class Preloaded {
   public:
-    using Map = std::map<std::string, Secret>;
     // `file` was opened and checked by open_private_file.
     void add(const std::string& account, Fd file, std::string path);
-    // The password of `account`, read from its file at the first call; end()
-    // when it has no file here. Throws Error(Exit::config) as read_opened_secret.
-    Map::const_iterator find(const std::string& account) const;
-    Map::const_iterator end() const { return read_.end(); }
+    // The password of `account`, read from its file at the first call; nullptr
+    // when it has no file here (it is then loaded on demand, with the user's
+    // rights). Throws Error(Exit::config) as read_opened_secret.
+    const Secret* password(const std::string& account) const;
 
   private:
     struct Opened {
@@ -33,12 +32,8 @@ class Preloaded {
         std::string path;
     };
     mutable std::map<std::string, Opened> opened_;
-    mutable Map read_;
+    mutable std::map<std::string, Secret> read_;
 };
-
-// The preloaded password of `account`; nullptr when there is none (it is then
-// loaded on demand, with the user's rights).
-const Secret* preloaded_for(const Preloaded& preloaded, const Account& account);
 
 // Whether `mode` reads the configuration, and so may need the group privilege.
 bool reads_config(Mode mode);
