@@ -92,7 +92,8 @@ from = ["me@example.org", "me+exact@example.org"]
 
 [accounts.lists]
 host = "smtp.lists.example"
-from = ["list-*@example.org", "bot?@example.org", "ops[0-9]@example.org"]
+from = ["list-*@example.org", "bot?@example.org", "ops[0-9]@example.org",
+        "dev[!]0-9]@example.org"]
 
 [accounts.any]
 host = "smtp.any.example"
@@ -114,6 +115,9 @@ from = ["*@example.org", "*@*.example.org"]
         {"list-dev@example.org", "lists", "matches from pattern list-*@example.org"},
         {"bot1@example.org", "lists", "matches from pattern bot?@example.org"},
         {"ops7@example.org", "lists", "matches from pattern ops[0-9]@example.org"},
+        // "[!...]" negates; a ']' right after "[" or "[!" is literal.
+        {"devz@example.org", "lists", "matches from pattern dev[!]0-9]@example.org"},
+        {"dev]@example.org", "any", "matches from pattern *@example.org"},
         {"opsx@example.org", "any", "matches from pattern *@example.org"},
         {"bot12@example.org", "any", "matches from pattern *@example.org"},
         {"a@sub.example.org", "any", "matches from pattern *@*.example.org"},

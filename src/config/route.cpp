@@ -64,7 +64,12 @@ std::size_t glob_rank(std::string_view pattern) {
         for (std::size_t i = 0; i < part.size(); ++i) {
             if (part[i] == '*' || part[i] == '?') continue;
             if (part[i] == '.' && i > 0 && part[i - 1] == '*') continue;
-            if (part[i] == '[') i = part.find(']', i + 2);  // a bracket is one character
+            // A bracket expression is one character ("[]x]" and "[!]x]" start
+            // with a literal ']'); the loader has checked that it closes.
+            if (part[i] == '[') {
+                const std::size_t first = i + (i + 1 < part.size() && part[i + 1] == '!' ? 2 : 1);
+                i = std::min(part.find(']', first + 1), part.size());
+            }
             ++n;
         }
         return n;
