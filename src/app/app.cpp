@@ -13,6 +13,7 @@
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
+#include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
@@ -39,11 +40,6 @@ std::vector<std::string> this_host_names() {
     if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return {};
     const std::string name = host;
     return {name, name.substr(0, name.find('.'))};
-}
-
-std::string login_name() {
-    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
-    throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
 }
 
 }  // namespace app_detail
@@ -98,61 +94,6 @@ void print_pretend(const Submission& s, const Planned& p, const InputMessage& ms
     }
     std::cout << "body:      " << msg.body.size() << " bytes" << (msg.eight_bit ? ", 8-bit" : "")
               << "\n";
-}
-
-// What one message needs beyond the configuration: from the command line, or
-// from the envelope saved with a failed message.
-struct Request {
-    std::optional<std::string> account;   // -a, or the account tried before
-    std::optional<std::string> sender;    // validated -f ("" = null sender)
-    std::vector<std::string> recipients;  // validated, possibly bare names
-};
-
-struct Prepared {
-    std::string sender;  // qualified envelope sender before any account rewrite
-    std::vector<Submission> plan;
-};
-
-// Qualification and routing, shared by a new message and a resent one (both
-// steps are idempotent, so a saved message goes through them again safely).
-Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
-    Qualifier qualify(config, {}, this_host_names());
-    std::vector<std::string> expanded;
-    for (const auto& r : req.recipients)
-        for (auto& x : qualify.expand_recipient(r)) expanded.push_back(std::move(x));
-
-    Prepared p;
-    if (req.sender) {
-        p.sender = req.sender->empty() ? "" : qualify.qualify_sender(*req.sender);
-    } else if (auto from = header_sender(msg.headers)) {
-        p.sender = qualify.qualify_sender(*from);
-    } else {
-        p.sender = qualify.qualify_sender(login_name());
-    }
-    qualify_headers(msg.headers,
-                    [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
-    p.plan = plan_submissions(config, req.account, p.sender, expanded);
-    return p;
-}
-
-// One submission of a prepared message, final: its envelope and header block.
-Planned planned(const Submission& s, const std::string& sender, const InputMessage& msg,
-                const std::optional<std::string>& full_name) {
-    const Account& a = *s.account;
-    Planned p;
-    p.account = &a;
-    p.envelope.account = a.name;
-    p.envelope.sender = a.envelope_from.empty() ? sender : a.envelope_from;
-    p.envelope.recipients = s.recipients;
-    HeaderFinish finish;
-    finish.envelope_sender = p.envelope.sender;
-    finish.full_name = full_name;
-    finish.from_rewrite = a.from_header;
-    finish.message_id_domain = domain_of(p.envelope.sender);
-    if (finish.message_id_domain.empty()) finish.message_id_domain = "localhost";
-    p.headers = finish_headers(msg.headers, finish);
-    p.eight_bit = msg.eight_bit;
-    return p;
 }
 
 // The message of --test-message, as if a caller had piped it in.
@@ -220,52 +161,6 @@ Exit send_mode(const Options& opt) {
         p.eight_bit = p.eight_bit || (opt.body_type && *opt.body_type == "8BITMIME");
         result = worst(result, attempt(context, p, msg.body).exit);
     }
-    return result;
-}
-
-// Sends one saved message; true when every part was accepted.
-bool resend_one(const AttemptContext& context, ClaimedMessage& m, Exit& result) {
-    InputMessage msg = read_message(m.fd, ReadOptions{false});
-    Request req;
-    if (context.config.find_account(m.envelope.account)) req.account = m.envelope.account;
-    if (m.envelope.sender_known) req.sender = m.envelope.sender;
-    req.recipients = m.envelope.recipients;
-    const Prepared prepared = prepare(context.config, req, msg);
-    bool ok = true;
-    for (const Submission& s : prepared.plan) {
-        Planned p = planned(s, prepared.sender, msg, std::nullopt);
-        p.kept_at = m.path;
-        const Exit exit = attempt(context, p, msg.body).exit;
-        result = worst(result, exit);
-        ok = ok && exit == Exit::ok;
-    }
-    return ok;
-}
-
-Exit resend_mode(const Options& opt) {
-    Preloaded preloaded;
-    Fd log_file;
-    const Config config = load(opt, preloaded, &log_file);
-    const MailLog maillog(config, std::move(log_file));
-    const AttemptContext context{config, maillog, preloaded, DsnOptions{}, {}};
-    const std::string dir = dead_letter_dir(config);
-    std::size_t sent = 0;
-    Exit result = Exit::ok;
-    const std::size_t left = for_each_failed(dir, [&](ClaimedMessage& m) {
-        bool ok = false;
-        try {
-            ok = resend_one(context, m, result);
-        } catch (const std::exception& e) {
-            say(m.path + ": " + describe(e));
-            result = worst(result, exit_code(e));
-        }
-        if (ok) {
-            ++sent;
-            say("resent " + m.path);
-        }
-        return ok;
-    });
-    say(std::to_string(sent) + " message(s) resent, " + std::to_string(left) + " left in " + dir);
     return result;
 }
 

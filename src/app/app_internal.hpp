@@ -1,5 +1,5 @@
-// Shared by app.cpp (sending), app_modes.cpp (the modes that send nothing) and
-// attempt.cpp: small helpers and the mode entry points. Start-up (configuration,
+// Shared by app.cpp (sending), resend.cpp, app_modes.cpp (the modes that send
+// nothing) and attempt.cpp: small helpers and the mode entry points. Start-up (configuration,
 // privilege, log files) is app/startup.hpp.
 #pragma once
 
@@ -22,6 +22,8 @@ void print_version();
 Exit list_accounts_mode(const Options& opt);
 // mailq / -bp: the messages kept after failed submissions (there is no queue).
 Exit mailq_mode(const Options& opt);
+// --resend-failed: every kept message, tried again (app/resend.cpp).
+Exit resend_mode(const Options& opt);
 // --serverinfo and --check.
 Exit probe_mode(const Options& opt);
 // The message --test-message sends (headers and body, LF line ends).

@@ -1,0 +1,56 @@
+#include "app/prepare.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include "app/app_internal.hpp"
+#include "base/errors.hpp"
+#include "message/address.hpp"
+
+namespace okuru {
+
+std::string login_name() {
+    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
+    throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
+}
+
+Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
+    Qualifier qualify(config, {}, app_detail::this_host_names());
+    std::vector<std::string> expanded;
+    for (const auto& r : req.recipients)
+        for (auto& x : qualify.expand_recipient(r)) expanded.push_back(std::move(x));
+
+    Prepared p;
+    if (req.sender) {
+        p.sender = req.sender->empty() ? "" : qualify.qualify_sender(*req.sender);
+    } else if (auto from = header_sender(msg.headers)) {
+        p.sender = qualify.qualify_sender(*from);
+    } else {
+        p.sender = qualify.qualify_sender(login_name());
+    }
+    qualify_headers(msg.headers,
+                    [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
+    p.plan = plan_submissions(config, req.account, p.sender, expanded);
+    return p;
+}
+
+Planned planned(const Submission& s, const std::string& sender, const InputMessage& msg,
+                const std::optional<std::string>& full_name) {
+    const Account& a = *s.account;
+    Planned p;
+    p.account = &a;
+    p.envelope.account = a.name;
+    p.envelope.sender = a.envelope_from.empty() ? sender : a.envelope_from;
+    p.envelope.recipients = s.recipients;
+    HeaderFinish finish;
+    finish.envelope_sender = p.envelope.sender;
+    finish.full_name = full_name;
+    finish.from_rewrite = a.from_header;
+    finish.message_id_domain = domain_of(p.envelope.sender);
+    if (finish.message_id_domain.empty()) finish.message_id_domain = "localhost";
+    p.headers = finish_headers(msg.headers, finish);
+    p.eight_bit = msg.eight_bit;
+    return p;
+}
+
+}  // namespace okuru
