@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,33 @@ TEST_CASE("secret - password_command: first line of stdout, no shell") {
     // A large output is read to the end (the child never blocks) and cut to the first line.
     const std::string big = dir.script("big", "echo first; head -c 300000 /dev/zero | tr '\\0' y");
     CHECK(load_secret(command({big}), "t", current_privilege()).reveal() == "first");
+}
+
+TEST_CASE("secret - password_command starts with default signal actions, none blocked") {
+    // okuru ignores SIGPIPE and blocks SIGTERM while delivering; neither may reach
+    // the program it runs (both would survive execve otherwise).
+    TempDir dir;
+    const std::string sigs =
+        dir.script("sigs", "awk '/^Sig(Ign|Blk):/ { printf \"%s \", $2 }' /proc/self/status");
+    struct sigaction ignore {
+    }, old_pipe{};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &old_pipe);
+    sigset_t term, old_mask;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old_mask);
+    const std::string got = load_secret(command({sigs}), "t", current_privilege()).reveal();
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    sigaction(SIGPIPE, &old_pipe, nullptr);
+    // "SigIgn SigBlk " in hex; the bits of signals 1-31 only (glibc keeps its
+    // own real-time signals for threads, 32 and 33, as it likes).
+    const auto standard = [](const std::string& hex) {
+        return std::stoull(hex, nullptr, 16) & 0x7fffffffULL;
+    };
+    REQUIRE(got.size() == 34);
+    CHECK(standard(got.substr(0, 16)) == 0);   // SIGPIPE back at its default
+    CHECK(standard(got.substr(17, 16)) == 0);  // SIGTERM not blocked
 }
 
 TEST_CASE("secret - password_command failures never show its output") {

@@ -17,6 +17,7 @@
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
+#include "base/interrupt.hpp"
 #include "base/log.hpp"
 #include "base/privilege.hpp"
 #include "config/cli.hpp"
@@ -169,6 +170,7 @@ Exit send_mode(const Options& opt) {
 int run(std::span<const std::string> args) {
     // A dead peer must surface as an error from write(), not kill us mid-message.
     signal(SIGPIPE, SIG_IGN);
+    absorb_stray_signals();
     try {
         const Options opt = parse_command_line(args);
         log::set_verbosity(opt.verbose);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <string>
 
 #include "base/errors.hpp"
@@ -10,7 +11,8 @@
 namespace okuru {
 namespace {
 
-constexpr int held_signals[3] = {SIGTERM, SIGINT, SIGHUP};
+constexpr int held_signals[6] = {SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGVTALRM, SIGPROF};
+constexpr int stray_signals[5] = {SIGUSR1, SIGUSR2, SIGIO, SIGPWR, SIGXFSZ};
 volatile sig_atomic_t caught = 0;
 bool armed = false;
 sigset_t wait_mask;  // the mask to use inside ppoll: the signals let through
@@ -19,7 +21,17 @@ void on_signal(int sig) {
     caught = sig;
 }
 
+void on_stray_signal(int) {}
+
 }  // namespace
+
+void absorb_stray_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stray_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int s : stray_signals) sigaction(s, &sa, nullptr);
+}
 
 InterruptGuard::InterruptGuard() {
     sigset_t block;
@@ -31,14 +43,16 @@ InterruptGuard::InterruptGuard() {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) sigaction(held_signals[i], &sa, &old_actions_[i]);
+    for (std::size_t i = 0; i < std::size(held_signals); ++i)
+        sigaction(held_signals[i], &sa, &old_actions_[i]);
     caught = 0;
     armed = true;
 }
 
 InterruptGuard::~InterruptGuard() {
     armed = false;
-    for (int i = 0; i < 3; ++i) sigaction(held_signals[i], &old_actions_[i], nullptr);
+    for (std::size_t i = 0; i < std::size(held_signals); ++i)
+        sigaction(held_signals[i], &old_actions_[i], nullptr);
     sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 

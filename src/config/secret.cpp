@@ -177,6 +177,25 @@ struct SpawnActions {
     ~SpawnActions() { posix_spawn_file_actions_destroy(&fa); }
 };
 
+// The child starts as a program run from a shell would: every signal at its
+// default action and none blocked. okuru ignores SIGPIPE (inherited through
+// execve) and blocks SIGTERM and its kind while it delivers (inherited too).
+struct SpawnAttributes {
+    posix_spawnattr_t attr;
+    SpawnAttributes() {
+        posix_spawnattr_init(&attr);
+        sigset_t all, none;
+        sigfillset(&all);
+        sigemptyset(&none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    }
+    SpawnAttributes(const SpawnAttributes&) = delete;
+    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+    ~SpawnAttributes() { posix_spawnattr_destroy(&attr); }
+};
+
 }  // namespace
 
 Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
@@ -220,10 +239,11 @@ Secret run_secret_command(const std::vector<std::string>& argv, const std::strin
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
+    const SpawnAttributes attributes;
     Child child;
     // No shell: argv[0] is looked up in $PATH and run directly.
-    const int rc =
-        ::posix_spawnp(&child.pid, argv[0].c_str(), &actions.fa, nullptr, args.data(), environ);
+    const int rc = ::posix_spawnp(&child.pid, argv[0].c_str(), &actions.fa, &attributes.attr,
+                                  args.data(), environ);
     in.reset();
     if (rc != 0) {
         child.pid = -1;

@@ -137,6 +137,25 @@ def main():
         check(b"interrupted by SIGTERM" in err, "stderr says it was interrupted")
         check(len(saved(d)) == 2, "the interrupted message was saved")
 
+        # 2b. Stray signals (issue 10, part 7): SIGUSR1, SIGUSR2 and SIGXFSZ are
+        # absorbed (the session goes on); SIGALRM is a deadline and is treated
+        # like SIGTERM: exit 75, saved.
+        p = subprocess.Popen([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "d@x.example"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdin.write(msg)
+        p.stdin.close()
+        time.sleep(0.5)
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGXFSZ):
+            p.send_signal(sig)
+        time.sleep(0.5)
+        check(p.poll() is None, "SIGUSR1, SIGUSR2 and SIGXFSZ do not end the submission")
+        p.send_signal(signal.SIGALRM)
+        p.wait(timeout=10)
+        err = p.stderr.read()
+        check(p.returncode == 75, "SIGALRM mid-session exits 75 (got %d)" % p.returncode)
+        check(b"interrupted by SIGALRM" in err, "stderr says SIGALRM interrupted it")
+        check(len(saved(d)) == 3, "the message interrupted by SIGALRM was saved")
+
         # 3. Two concurrent --resend-failed runs: each message delivered exactly once.
         sink = Sink()
         cfg = write_config(d, sink.port)
@@ -145,7 +164,8 @@ def main():
         codes = [r.wait(timeout=60) for r in runs]
         check(codes == [0, 0], "both resend runs exit 0 (got %s)" % codes)
         got = sorted(r for rcpts, _ in sink.messages for r in rcpts)
-        check(got == ["<a@x.example>", "<b@x.example>"], "each saved message sent exactly once (got %s)" % got)
+        check(got == ["<a@x.example>", "<b@x.example>", "<d@x.example>"],
+              "each saved message sent exactly once (got %s)" % got)
         check(all(b"important body" in data for _, data in sink.messages), "resent bodies intact")
         check(saved(d) == [], "resent messages removed from the dead-letter Maildir")
         check(sink.partial == 0, "no partial transaction at the sink")
