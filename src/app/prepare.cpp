@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include "app/app_internal.hpp"
 #include "base/errors.hpp"
 #include "message/address.hpp"
@@ -31,6 +33,18 @@ Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
     qualify_headers(msg.headers,
                     [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
     p.plan = plan_submissions(config, req.account, p.sender, expanded);
+    // One message, one identity: the parts of a message split over accounts or
+    // routes carry the same Date and Message-ID (RFC 5322 3.6.4: one message,
+    // one identifier), so they are generated here once, not per part.
+    if (p.plan.size() > 1) {
+        if (!msg.headers.find("Date"))
+            msg.headers.add("Date", " " + rfc5322_date(std::time(nullptr)));
+        if (!msg.headers.find("Message-ID")) {
+            std::string domain = domain_of(p.sender);
+            msg.headers.add("Message-ID",
+                            " " + make_message_id(domain.empty() ? "localhost" : domain));
+        }
+    }
     return p;
 }
 
