@@ -308,7 +308,11 @@ class SyslogSocket:
         self.sock.settimeout(10)
         while True:
             try:
-                data.append(self.sock.recv(65536).decode(errors="replace"))
+                record = self.sock.recv(65536).decode(errors="replace")
+                # Bound directly to /dev/log, the socket also hears the rest of
+                # the system (a package being installed, say): okuru's only.
+                if re.match(r"<\d+>.*? okuru\[\d+\]: ", record):
+                    data.append(record)
                 self.sock.settimeout(0.5)
             except socket.timeout:
                 return data
