@@ -135,7 +135,7 @@ TEST_CASE("address - envelope addresses that are accepted") {
         {"<a@x.example>", "a@x.example"},
         {"root", "root"},
         {"user+tag@sub.example.org", "user+tag@sub.example.org"},
-        {"\"a b\"@x.example", "\"a b\"@x.example"},
+        {"\"a,b\"@x.example", "\"a,b\"@x.example"},
         {"\"a\\\"b\"@x", "\"a\\\"b\"@x"},
         {"a@[192.0.2.1]", "a@[192.0.2.1]"},
         {"a@[IPv6:2001:db8::1]", "a@[IPv6:2001:db8::1]"},
@@ -179,6 +179,20 @@ TEST_CASE("address - envelope addresses that are refused") {
         {"a@[1.2.3.4(x)]", "address literal"},
         {"a@[]", "address literal"},
         {"\"a\\>b\"@x", "'>'"},
+        // One validator: what the SMTP envelope check would refuse after
+        // connecting is refused here, before any connection.
+        {"\"a b\"@x.example", "space inside its quoted local part"},
+        {"\"a\\ b\"@x.example", "space inside its quoted local part"},
+        {"j\xf6rg@x.example", "not valid UTF-8"},       // Latin-1, not UTF-8
+        {"a@b\xc3", "not valid UTF-8"},                 // cut short
+        {"\xc0\xaf@x.example", "not valid UTF-8"},      // overlong '/'
+        {"\xed\xa0\x80@x.example", "not valid UTF-8"},  // a surrogate
+        {"a\xc2\x85"
+         "b@x.example",
+         "C1 control"},  // U+0085 NEL
+        {"a@x\xc2\x9b"
+         "31m.example",
+         "C1 control"},  // U+009B CSI
     }));
     CAPTURE(in);
     try {

@@ -2,6 +2,7 @@
 // paths (what -f and recipient arguments may contain). Pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,7 +49,8 @@ std::string format_address_list(const std::vector<Address>& list, std::size_t na
 
 // Validates an envelope address taken from argv or from headers (-t): accepts
 // "addr" or "<addr>", returns the addr-spec. Refuses (naming `what`) a leading
-// '-', CR, LF, NUL, other controls, spaces outside quotes, '<' '>' inside, an
+// '-', CR, LF, NUL, other controls (C1 too), invalid UTF-8, spaces (inside
+// quotes too: the one rule for the parser, --pretend and the SMTP envelope), '<' '>' inside, an
 // empty local part, more than 256 octets. `allow_empty` permits "<>" (-f <>).
 // Throws Error(Exit::dataerr).
 std::string parse_envelope_address(std::string_view arg, std::string_view what,
@@ -60,6 +62,10 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what,
 // parse_envelope_address does; line breaks and controls are refused before the
 // list is parsed (no folding on the command line). Throws Error(Exit::dataerr).
 std::vector<std::string> parse_recipient_argument(std::string_view arg);
+
+// Why `s` is not well-formed UTF-8 (RFC 3629: overlong forms, surrogates,
+// truncated characters), or holds a C1 control (U+0080..U+009F); nullopt if fine.
+std::optional<std::string> utf8_problem(std::string_view s);
 
 // True if the address holds non-ASCII octets (needs SMTPUTF8, RFC 6531).
 bool needs_smtputf8(std::string_view address);

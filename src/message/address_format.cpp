@@ -2,6 +2,8 @@
 // that come from argv or -t headers (the PHPMailer CVE-2016-10033 class of bugs).
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/errors.hpp"
@@ -44,6 +46,47 @@ std::string render_phrase(std::string_view name) {
 }
 
 }  // namespace
+
+std::optional<std::string> utf8_problem(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        // RFC 3629 4: the lead octet fixes the length and the smallest value
+        // (no overlong forms); no surrogates, nothing past U+10FFFF.
+        std::size_t n = 0;
+        std::uint32_t v = 0, min = 0;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            v = c & 0x1Fu;
+            min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            v = c & 0x0Fu;
+            min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            v = c & 0x07u;
+            min = 0x10000;
+        } else {
+            return "is not valid UTF-8 (octet " + std::to_string(c) + ")";
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            if (i + k >= s.size()) return "is not valid UTF-8 (a character is cut short)";
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return "is not valid UTF-8 (a character is cut short)";
+            v = (v << 6) | (cc & 0x3F);
+        }
+        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return "is not valid UTF-8";
+        // C1 controls (U+0080..U+009F) are controls as much as C0 ones (RFC 6532 3.1
+        // leaves them out of what a header may usefully carry).
+        if (v <= 0x9F) return "contains a C1 control character";
+        i += n + 1;
+    }
+    return std::nullopt;
+}
 
 std::string format_mailbox(const Mailbox& m) {
     if (m.display_name.empty()) return m.addr_spec();
@@ -111,6 +154,9 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
             fail("contains a line break or NUL byte, refused (header/command injection)");
         if (uc < 0x20 || uc == 0x7f) fail("contains a control character");
     }
+    // Non-ASCII addresses go out with SMTPUTF8 (RFC 6531), which carries UTF-8
+    // and nothing else.
+    if (const auto bad = utf8_problem(arg)) fail(*bad);
     std::string_view a = arg;
     if (!a.empty() && a.front() == '<') {
         if (a.size() < 2 || a.back() != '>') fail("has an unbalanced '<'");
@@ -132,11 +178,14 @@ std::string parse_envelope_address(std::string_view arg, std::string_view what, 
     if (a.front() == '"') {
         for (i = 1;; ++i) {
             if (i >= a.size()) fail("has an unterminated quoted local part");
-            if (a[i] == '\\') {
+            if (a[i] == '\\' && i + 1 < a.size() && a[i + 1] != ' ' && a[i + 1] != '\t') {
                 ++i;
                 continue;
             }
             if (a[i] == '"') break;
+            // RFC 5321 4.1.2 allows it, but no mailbox needs it, relays refuse it,
+            // and the SMTP envelope check would only say so after connecting.
+            if (a[i] == ' ' || a[i] == '\t') fail("contains a space inside its quoted local part");
         }
         ++i;
         if (i < a.size() && a[i] != '@') fail("has text after the quoted local part");

@@ -5,6 +5,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "message/address.hpp"
 #include "smtp/smtp_internal.hpp"
 
 namespace okuru {
@@ -122,17 +123,16 @@ Reply start_tls(Conversation& c, const Progress& progress) {
 
 void check_envelope(const Envelope& envelope) {
     if (envelope.recipients.empty()) throw Error(Exit::usage, "no recipients");
+    // Defence in depth, with the one validator the command line and the headers
+    // go through (address.cpp): prepare() has refused a bad address before any
+    // connection, so this only fires for a caller that skipped it. The address
+    // goes between the brackets of MAIL/RCPT as it is: "<a@x>" is refused too.
     auto check = [](const std::string& address, const char* what) {
-        for (unsigned char ch : address) {
-            // Defence in depth: address.cpp validates, but nothing that could end
-            // or extend the command line may reach the wire (RFC 5321 4.1.2).
-            if (ch < 0x20 || ch == 0x7f || ch == '<' || ch == '>' || ch == ' ') {
-                throw Error(Exit::dataerr, std::string("invalid ") + what + " address \"" +
-                                               log::escape(address) + "\"");
-            }
-        }
+        if (parse_envelope_address(address, what) != address)
+            throw Error(Exit::dataerr, std::string("invalid ") + what + " address \"" +
+                                           log::escape(address) + "\" (angle brackets)");
     };
-    check(envelope.sender, "sender");
+    if (!envelope.sender.empty()) check(envelope.sender, "sender");
     for (const auto& r : envelope.recipients) check(r, "recipient");
 }
 
