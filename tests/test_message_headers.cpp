@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -42,6 +43,25 @@ std::vector<std::string> expand_root(std::string_view name) {
     if (name == "team") return {"a@example.org", "b@example.org"};
     if (name == "nobody") return {};
     return {std::string(name) + "@example.org"};
+}
+
+// Rewrites bare names and addresses at localhost, as the Qualifier does.
+HeaderQualifier qualifier_root() {
+    HeaderQualifier q;
+    auto local = [](std::string_view a) -> std::optional<std::string_view> {
+        if (a.find('@') == std::string_view::npos) return a;
+        if (a.ends_with("@localhost")) return a.substr(0, a.find('@'));
+        return std::nullopt;
+    };
+    q.recipient = [local](std::string_view a) {
+        const auto bare = local(a);
+        return bare ? expand_root(*bare) : std::vector<std::string>{std::string(a)};
+    };
+    q.sender = [local](std::string_view a) {
+        const auto bare = local(a);
+        return bare ? expand_root(*bare).front() : std::string(a);
+    };
+    return q;
 }
 
 }  // namespace
@@ -111,6 +131,10 @@ TEST_CASE("message headers - bare names are qualified, everything else is byte-i
         {"Reply-To: Logwatch", "Reply-To: Logwatch@example.org\r\n"},
         {"Resent-From: root", "Resent-From: admin@example.org\r\n"},
         {"Sender: \"Doe, J\" <jd>", "Sender: \"Doe, J\" <jd@example.org>\r\n"},
+        // Addresses at this host are rewritten as the envelope's are.
+        {"From: <root@localhost>", "From: admin@example.org\r\n"},
+        {"To: Admin <root@localhost>, a@x", "To: Admin <admin@example.org>, a@x\r\n"},
+        {"Resent-Reply-To: jd", "Resent-Reply-To: jd@example.org\r\n"},
         // Untouched: already qualified (odd spacing and folding kept), not an
         // address field, or unparsable.
         {"To:   a@x ,\n\t b@y (c)", "To:   a@x ,\r\n\t b@y (c)\r\n"},
@@ -121,7 +145,7 @@ TEST_CASE("message headers - bare names are qualified, everything else is byte-i
     }));
     CAPTURE(text);
     HeaderBlock h = headers_of(text);
-    qualify_headers(h, expand_root);
+    qualify_headers(h, qualifier_root());
     CHECK(h.render() == after);
 }
 

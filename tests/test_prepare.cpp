@@ -1,6 +1,9 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "app/prepare.hpp"
+#include "base/errors.hpp"
 #include "config/config.hpp"
 #include "message_test_util.hpp"
 
@@ -73,4 +76,92 @@ host = "192.0.2.10"
     for (const Submission& s : p.plan)
         CHECK(field(planned(s, p.sender, msg, std::nullopt).headers, "Message-ID") ==
               "<given@x.example>");
+}
+
+TEST_CASE("prepare - a bare From: name is qualified by the sender rule, as the envelope is") {
+    // The "*" alias is a recipient catch-all: it must not become the From: of
+    // a sender the domain qualifies.
+    const Config cfg = parse_config(R"(
+domain = "example.org"
+
+[accounts.isp]
+host = "smtp.isp.example"
+default = true
+
+[aliases]
+"*" = "catchall@example.org"
+)",
+                                    "t.toml");
+    InputMessage msg = read_string(
+        "From: Web App <webapp>\nReply-To: help\nTo: x@y.example\n\nbody\n", ReadOptions{});
+    Request req;
+    req.recipients = {"x@y.example"};
+    const Prepared p = prepare(cfg, req, msg);
+    CHECK(p.sender == "webapp@example.org");
+    const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt).headers;
+    CHECK(field(headers, "From") == "Web App <webapp@example.org>");
+    CHECK(field(headers, "Reply-To") == "help@example.org");
+    CHECK(field(headers, "To") == "x@y.example");
+}
+
+TEST_CASE("prepare - addresses at this host are rewritten in the headers as in the envelope") {
+    const Config cfg = parse_config(R"(
+[accounts.isp]
+host = "smtp.isp.example"
+default = true
+
+[aliases]
+root = "admin@example.org"
+)",
+                                    "t.toml");
+    char host[256] = {};
+    REQUIRE(gethostname(host, sizeof host - 1) == 0);
+    const std::string me = host;
+    for (const std::string& at :
+         {me, std::string("localhost"), std::string("localhost.localdomain")}) {
+        CAPTURE(at);
+        InputMessage msg =
+            read_string("From: <root@" + at + ">\nTo: root@" + at + ", other@x.example\n\nbody\n",
+                        ReadOptions{});
+        Request req;
+        req.recipients = {"root@" + at};
+        const Prepared p = prepare(cfg, req, msg);
+        CHECK(p.sender == "admin@example.org");
+        REQUIRE(p.plan.size() == 1);
+        CHECK(p.plan[0].recipients == std::vector<std::string>{"admin@example.org"});
+        const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt).headers;
+        CHECK(field(headers, "From") == "admin@example.org");
+        CHECK(field(headers, "To") == "admin@example.org, other@x.example");
+    }
+}
+
+TEST_CASE("prepare - a bare sender with no domain and no alias is refused like a recipient") {
+    const Config cfg = parse_config(R"(
+[accounts.isp]
+host = "smtp.isp.example"
+default = true
+)",
+                                    "t.toml");
+    InputMessage msg = read_string("Subject: s\n\nbody\n", ReadOptions{});
+    Request req;
+    req.sender = "root";
+    req.recipients = {"x@y.example"};
+    try {
+        (void)prepare(cfg, req, msg);
+        FAIL("a bare sender was accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::nouser);
+        CHECK_THAT(e.what(), Catch::Contains("sender \"root\" has no domain and no alias"));
+        CHECK_THAT(e.what(), Catch::Contains("[aliases] root ="));
+    }
+    // An account's envelope_from replaces it: nothing unqualified goes out.
+    const Config rewritten = parse_config(R"(
+[accounts.isp]
+host = "smtp.isp.example"
+default = true
+envelope_from = "box@isp.example"
+)",
+                                          "t.toml");
+    const Prepared p = prepare(rewritten, req, msg);
+    CHECK(planned(p.plan[0], p.sender, msg, std::nullopt).envelope.sender == "box@isp.example");
 }

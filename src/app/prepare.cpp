@@ -30,9 +30,36 @@ Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
     } else {
         p.sender = qualify.qualify_sender(login_name());
     }
-    qualify_headers(msg.headers,
-                    [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
+    // The header fields are rewritten by the envelope's rules: a bare name or an
+    // address at this host in From:/Sender:/Reply-To: as the envelope sender, in
+    // To:/Cc: as a recipient (okuru(8), "Qualification").
+    HeaderQualifier hq;
+    hq.sender = [&qualify](std::string_view a) { return qualify.qualify_sender(a); };
+    hq.recipient = [&qualify](std::string_view a) {
+        try {
+            return qualify.expand_recipient(a);
+        } catch (const Error&) {
+            // root@localhost in a To: of a message not sent with -t: not an
+            // envelope address, so it stays as written rather than failing.
+            if (a.find('@') == std::string_view::npos) throw;
+            return std::vector<std::string>{std::string(a)};
+        }
+    };
+    qualify_headers(msg.headers, hq);
     p.plan = plan_submissions(config, req.account, p.sender, expanded);
+    // A bare sender that nothing qualified is refused like a bare recipient:
+    // relays refuse (or worse, qualify with their own domain) MAIL FROM:<root>.
+    // An account's envelope_from replaces it, so only the accounts without one
+    // are concerned.
+    // One validator (address.cpp) for every address that reaches the envelope,
+    // alias targets included: refused here, before the first connection, never
+    // by the SMTP envelope check after connecting.
+    if (!p.sender.empty()) (void)parse_envelope_address(p.sender, "sender");
+    for (const Submission& s : p.plan)
+        for (const std::string& r : s.recipients) (void)parse_envelope_address(r, "recipient");
+    if (!p.sender.empty() && p.sender.find('@') == std::string::npos)
+        for (const Submission& s : p.plan)
+            if (s.account->envelope_from.empty()) qualify.refuse_bare("sender", p.sender);
     // One message, one identity: the parts of a message split over accounts or
     // routes carry the same Date and Message-ID (RFC 5322 3.6.4: one message,
     // one identifier), so they are generated here once, not per part.

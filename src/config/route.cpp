@@ -179,12 +179,17 @@ std::vector<std::string> Qualifier::expand_recipient(std::string_view address) c
     const std::string& domain = config_.qualify_domain;
     if (const auto* alias = find_alias(config_, *bare, true)) return targets(*alias, domain);
     if (!domain.empty()) return {std::string(*bare) + "@" + domain};
-    const std::string name = log::escape(*bare);
+    refuse_bare("recipient", address);
+}
+
+void Qualifier::refuse_bare(std::string_view what, std::string_view address) const {
+    const auto bare = bare_name(address);
+    const std::string name = log::escape(bare ? *bare : address);
     throw Error(Exit::nouser,
-                "recipient \"" + log::escape(address) + "\" has no domain and no alias, and a " +
-                    "relay would refuse it: add [aliases] " + name + " = \"you@example.org\" " +
-                    "(or \"*\" = ... for every local name), or domain = \"example.org\", to " +
-                    "the configuration");
+                std::string(what) + " \"" + log::escape(address) +
+                    "\" has no domain and no alias, and a relay would refuse it: add [aliases] " +
+                    name + " = \"you@example.org\" (or \"*\" = ... for every local name), or " +
+                    "domain = \"example.org\", to the configuration");
 }
 
 std::string Qualifier::qualify_sender(std::string_view address) const {

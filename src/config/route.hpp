@@ -32,6 +32,10 @@ class Qualifier {
     // (never throws: an account's envelope_from may still make it acceptable).
     std::string qualify_sender(std::string_view address) const;
 
+    // Throws the error of a bare name with no alias and no domain; `what` is
+    // "recipient" or "sender".
+    [[noreturn]] void refuse_bare(std::string_view what, std::string_view address) const;
+
   private:
     std::optional<std::string_view> bare_name(std::string_view address) const;
     const Config& config_;

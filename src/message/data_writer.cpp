@@ -40,7 +40,7 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
     while (p != end) {
         const char* brk = find_break(p, end);
         while (p != brk) {
-            if (column_ == max_line) {
+            if (column_ == limit_) {
                 // RFC 5322 2.1.1: split rather than reject (Postfix does the same).
                 ending(true);
                 if (one_line) {
@@ -48,7 +48,7 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
                     return r;
                 }
             }
-            const std::size_t n = std::min(std::size_t(brk - p), max_line - column_);
+            const std::size_t n = std::min(std::size_t(brk - p), limit_ - column_);
             out.append(p, n);
             column_ += n;
             p += n;

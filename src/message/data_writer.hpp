@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,10 @@ class LineNormalizer {
   public:
     // RFC 5322 2.1.1: lines are at most 998 octets; longer lines are split.
     static constexpr std::size_t max_line = 998;
+
+    // Lines longer than `limit` octets are split (0: never split). The header
+    // reader keeps whole lines, which it folds at token boundaries instead.
+    void set_limit(std::size_t limit) { limit_ = limit == 0 ? SIZE_MAX : limit; }
 
     // Appends the normalised form of `in` to `out`. Line state is kept across calls
     // (a CR at the end of one chunk and LF at the start of the next are one ending).
@@ -39,6 +44,7 @@ class LineNormalizer {
 
     bool pending_cr_ = false;  // a CR ended the last chunk: LF may follow
     std::size_t column_ = 0;   // octets written on the current output line
+    std::size_t limit_ = max_line;
     std::size_t split_ = 0;
 };
 

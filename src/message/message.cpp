@@ -14,6 +14,7 @@
 
 #include "base/errors.hpp"
 #include "base/text.hpp"
+#include "message/header_fold.hpp"
 
 namespace okuru {
 namespace {
@@ -82,7 +83,9 @@ void HeaderBlock::add(std::string name, std::string value) {
 
 std::string HeaderBlock::render() const {
     std::string out;
-    for (const auto& f : fields_) out.append(f.name).append(":").append(f.value).append("\r\n");
+    // Fields that fit keep their bytes; an over-long one is refolded (RFC 5322
+    // 2.1.1: at most 998 octets a line).
+    for (const auto& f : fields_) out.append(fold_field(f.name, f.value)).append("\r\n");
     return out;
 }
 
@@ -125,11 +128,11 @@ std::optional<std::string> header_sender(const HeaderBlock& headers) {
     }
 }
 
-void qualify_headers(HeaderBlock& headers,
-                     const std::function<std::vector<std::string>(std::string_view)>& expand) {
+void qualify_headers(HeaderBlock& headers, const HeaderQualifier& q) {
     for (auto& f : headers.fields()) {
-        if (!is_one_of(f.name, {"From", "To", "Cc", "Reply-To", "Sender", "Resent-From",
-                                "Resent-To", "Resent-Cc", "Resent-Sender"}))
+        const bool to = is_one_of(f.name, {"To", "Cc", "Resent-To", "Resent-Cc"});
+        if (!to && !is_one_of(f.name, {"From", "Reply-To", "Sender", "Resent-From", "Resent-Sender",
+                                       "Resent-Reply-To"}))
             continue;
         std::vector<Address> list;
         try {
@@ -137,22 +140,22 @@ void qualify_headers(HeaderBlock& headers,
         } catch (const Error&) {
             continue;  // not ours to fix: leave an unparsable field as written
         }
-        bool bare = false;
-        for (const auto& a : list)
-            for (const auto& m : a.mailboxes) bare = bare || m.domain.empty();
-        if (!bare) continue;  // byte-identical unless a bare name needs qualifying
+        bool changed = false;
         for (auto& a : list) {
             std::vector<Mailbox> done;
             for (auto& m : a.mailboxes) {
-                if (!m.domain.empty()) {
-                    done.push_back(std::move(m));
-                    continue;
-                }
-                for (const auto& e : expand(m.local_part))
-                    done.push_back(split_address(m.display_name, e));
+                const std::string spec = m.addr_spec();
+                std::vector<std::string> out;
+                if (to)
+                    out = q.recipient(spec);
+                else
+                    out.push_back(q.sender(spec));
+                changed = changed || out.size() != 1 || out.front() != spec;
+                for (const auto& e : out) done.push_back(split_address(m.display_name, e));
             }
             a.mailboxes = std::move(done);
         }
+        if (!changed) continue;  // byte-identical unless an address is rewritten
         std::erase_if(list, [](const Address& a) { return !a.is_group && a.mailboxes.empty(); });
         f.value = list.empty() ? " undisclosed-recipients:;"
                                : format_address_list(list, f.name.size() + 1);

@@ -45,9 +45,9 @@ struct ReadOptions {
 
 struct InputMessage {
     HeaderBlock headers;
-    Spool body;              // wire form, ends with CR LF (or empty)
-    bool eight_bit = false;  // any octet >= 0x80 in headers or body
-    std::size_t lines_split = 0;
+    Spool body;                   // wire form, ends with CR LF (or empty), lines <= 998
+    bool eight_bit = false;       // any octet >= 0x80 in headers or body
+    bool body_reencoded = false;  // lines over 998 octets: see encode_long_lines
 };
 
 // Reads the whole message from fd in 64 KiB chunks, in constant memory. Line
@@ -59,7 +59,9 @@ struct InputMessage {
 //    later line, as sendmail and Postfix do; so a first line like that means an
 //    empty header block;
 //  - a leading mbox "From " line is dropped (as Postfix's sendmail does);
-//  - a header line over 998 octets is folded (CR LF SP, like Postfix);
+//  - lines are kept whole: HeaderBlock::render folds an over-long header field
+//    at token boundaries (fold_field), and a body with a line over 998 octets
+//    is re-encoded (encode_long_lines, body_encode.hpp);
 //  - without -i (dot_ends_input), a line "." ends input; stdin is not read further.
 // Throws Error(Exit::dataerr) for an empty input, NUL bytes (naming the line),
 // or a header block over the limit; Error(Exit::ioerr) on read errors.
@@ -72,12 +74,22 @@ std::vector<std::string> header_recipients(const HeaderBlock& headers);
 // The first From: mailbox's address, if any.
 std::optional<std::string> header_sender(const HeaderBlock& headers);
 
-// Rewrites every bare address in From/To/Cc/Reply-To/Sender (and Resent-) via
-// `expand` (which may fan one name out to several addresses; each result keeps
-// the display name). Only fields holding a bare address are re-rendered; others,
-// and fields that do not parse, keep their bytes.
-void qualify_headers(HeaderBlock& headers,
-                     const std::function<std::vector<std::string>(std::string_view)>& expand);
+// How the address fields of a header block are rewritten: each gets a whole
+// addr-spec (bare "root", or "root@localhost", or "a@x.example") and returns
+// it rewritten (or unchanged).
+struct HeaderQualifier {
+    // To/Cc/Resent-To/Resent-Cc: may fan one name out to several addresses
+    // (aliases) or to none.
+    std::function<std::vector<std::string>(std::string_view)> recipient;
+    // From/Sender/Reply-To/Resent-From/Resent-Sender/Resent-Reply-To: the
+    // envelope sender's rule, so that From: and MAIL FROM agree.
+    std::function<std::string(std::string_view)> sender;
+};
+
+// Rewrites the addresses of the address fields through `q` (each result keeps
+// the display name). Only fields where some address changes are re-rendered;
+// others, and fields that do not parse, keep their bytes.
+void qualify_headers(HeaderBlock& headers, const HeaderQualifier& q);
 
 struct HeaderFinish {
     std::string envelope_sender;           // qualified

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/errors.hpp"
+#include "message/body_encode.hpp"
 #include "message/data_writer.hpp"
 #include "message/message.hpp"
 
@@ -39,7 +40,12 @@ std::string describe_limit(std::size_t n) {
 
 class Reader {
   public:
-    Reader(const ReadOptions& o, InputMessage& m) : opt_(o), msg_(m) {}
+    Reader(const ReadOptions& o, InputMessage& m) : opt_(o), msg_(m) {
+        // Lines are kept whole: header fields are folded at token boundaries
+        // when rendered (fold_field), a body with long lines is re-encoded
+        // (encode_long_lines); a line is never cut inside a word or character.
+        norm_.set_limit(0);
+    }
 
     // Returns false once input has ended (a lone dot without -i).
     bool feed(std::string_view raw) {
@@ -50,7 +56,7 @@ class Reader {
                 if (header_bytes_ + line_.size() > opt_.max_header_bytes) too_big();
                 return true;  // a partial line: wait for more input
             }
-            header_line(r.inserted);
+            header_line();
             if (done_) return false;
         }
         if (!raw.empty()) {
@@ -64,13 +70,12 @@ class Reader {
     void finish() {
         if (in_headers_) {
             norm_.finish(line_);
-            if (!line_.empty()) header_line(false);
+            if (!line_.empty()) header_line();
         } else if (!done_) {
             out_.clear();
             norm_.finish(out_);
             body(out_);
         }
-        msg_.lines_split = norm_.lines_split();
     }
 
   private:
@@ -97,18 +102,11 @@ class Reader {
     }
 
     // One complete normalised line (with its CR LF) of the header section.
-    void header_line(bool ending_inserted) {
-        const bool continued = prev_inserted_;
-        prev_inserted_ = ending_inserted;
+    void header_line() {
         scan(line_);
         const std::string_view text(line_.data(), line_.size() - 2);
         auto& fields = msg_.headers.fields();
-        if (continued && !fields.empty()) {
-            // The previous line was over 998 octets and got split: fold it
-            // (CR LF SP, as Postfix's smtp_line_length_limit does) so the piece
-            // stays in its field instead of becoming a broken header line.
-            fields.back().value.append("\r\n ").append(text);
-        } else if (opt_.dot_ends_input && text == ".") {
+        if (opt_.dot_ends_input && text == ".") {
             if (first_line_) throw Error(Exit::dataerr, "empty message on standard input");
             done_ = true;  // sendmail without -i: the rest of stdin is not read
         } else if (first_line_ && text.starts_with("From ")) {
@@ -192,7 +190,6 @@ class Reader {
     std::string out_;   // normalised body chunk
     bool in_headers_ = true;
     bool first_line_ = true;
-    bool prev_inserted_ = false;
     bool at_line_start_ = true;
     bool held_dot_ = false;
     bool done_ = false;
@@ -219,6 +216,7 @@ InputMessage read_message(int fd, const ReadOptions& options) {
     }
     if (total == 0) throw Error(Exit::dataerr, "empty message on standard input");
     reader.finish();
+    msg.body_reencoded = encode_long_lines(msg);
     return msg;
 }
 

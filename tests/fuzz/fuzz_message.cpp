@@ -19,9 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (void)okuru::header_recipients(m.headers);
         } catch (const okuru::Error&) {
         }
-        okuru::qualify_headers(m.headers, [](std::string_view a) {
+        okuru::HeaderQualifier q;
+        q.recipient = [](std::string_view a) {
             return std::vector<std::string>{std::string(a) + "@example.org"};
-        });
+        };
+        q.sender = [](std::string_view a) { return std::string(a) + "@example.org"; };
+        okuru::qualify_headers(m.headers, q);
         okuru::HeaderFinish finish;
         finish.envelope_sender = "me@example.org";
         finish.message_id_domain = "example.org";

@@ -9,6 +9,8 @@ CI is unset (okuru's own exit codes are compared here, never passed through).
 okuru-only features are then expected to fail).
 """
 
+import email
+import email.policy
 import hashlib
 import os
 import re
@@ -288,6 +290,56 @@ def t_caller(env, argv, stdin, expect):
           env.pf.log_since(off)[-2000:])
 
 
+def parsed(raw):
+    """A delivered message as a recipient's program reads it (Python's email)."""
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def t_long_lines(env):
+    """Issue 11 parts 4 and 5: a 1,600-octet To: line (PHP mail() with 50
+    recipients) and a body written as one long UTF-8 line arrive intact."""
+    env.pf.clear_mail()
+    addrs = ["recipient-number-%d@example.test" % i for i in range(50)]
+    text = ("\u65e5\u672c\u8a9e\u306e\u6587\u7ae0 " * 400).strip()  # ~7,600 octets
+    msg = (b"From: Me <me@example.test>\nTo: " + ",".join(addrs).encode()
+           + b"\nSubject: " + b" ".join(b"word%d" % i for i in range(300))
+           + b"\n\nfirst line\n" + text.encode() + b"\nlast line\n")
+    off = env.pf.log_size()
+    r, _ = env.submit("sub", msg, args=["rcpt@example.test"])
+    check(r.rc == 0, "okuru failed", r)
+    raw = delivered(env, 1, off)[0]
+    for line in raw.split(b"\n"):
+        check(len(line.rstrip(b"\r")) <= 998, "a line over 998 octets", line[:200])
+    m = parsed(raw)
+    check([a.addr_spec for a in m["To"].addresses] == addrs, "To: addresses changed", m["To"])
+    check(str(m["Subject"]) == " ".join("word%d" % i for i in range(300)), "Subject changed",
+          m["Subject"])
+    check(m.get_content_type() == "text/plain", "content type", m["Content-Type"])
+    check(m["Content-Transfer-Encoding"] == "quoted-printable", "encoding", raw[:2000])
+    body = m.get_content()
+    check(body == "first line\n" + text + "\nlast line\n", "decoded body differs",
+          body[:300])
+
+
+def t_bare_from_with_catchall(env):
+    """Issue 11 part 6: From: Web App <webapp> with a "*" alias: the header and
+    the envelope sender are both webapp@domain, not the catch-all target."""
+    env.pf.clear_mail()
+    off = env.pf.log_size()
+    r, _ = env.submit("sub", b"From: Web App <webapp>\nSubject: bare from\n\nbody\n",
+                      args=["rcpt@example.test"],
+                      top={"aliases": {"*": "catchall@example.test"}})
+    check(r.rc == 0, "okuru failed", r)
+    raw = delivered(env, 1, off)[0]
+    env.pf.wait_for_log(r"status=sent", off)
+    senders = re.findall(r"from=<([^>]*)>", env.pf.log_since(off))
+    check(senders and set(senders) == {"webapp@example.test"}, "envelope sender", senders)
+    m = parsed(raw)
+    check([a.addr_spec for a in m["From"].addresses] == ["webapp@example.test"],
+          "From: differs from the envelope sender", m["From"])
+    check(m["From"].addresses[0].display_name == "Web App", "display name", m["From"])
+
+
 def main(argv):
     pos = common.positional(argv[1:])
     client_kind = common.arg_value(argv, "--client", "okuru")
@@ -321,6 +373,8 @@ def main(argv):
         tests.append(("-t with Bcc", t_bcc_t, env))
         for name, a, stdin, expect in CALLERS:
             tests.append(("caller: %s" % name, t_caller, env, a, stdin, expect))
+        tests.append(("long header and body lines arrive intact", t_long_lines, env))
+        tests.append(("bare From: name with a \"*\" alias", t_bare_from_with_catchall, env))
         for label in ("sub", "smtps-data"):
             tests.append(("50 MiB message via %s intact" % label,
                           t_large, env, label, 50 * 1024 * 1024))
