@@ -226,3 +226,26 @@ TEST_CASE("body encode - a long line outside any part's content is broken, not l
     check_wire(body);
     CHECK(body.starts_with(std::string(998, 'p') + "\r\n" + std::string(502, 'p') + "\r\n--b\r\n"));
 }
+
+TEST_CASE("body encode - lines longer than a read piece stream through, characters whole") {
+    // 300 KiB lines: several 64 KiB pieces each, cut at character boundaries.
+    const std::string text = japanese_line(300 * 1024);
+    const std::string blob(200 * 1024, 'k');
+    const std::string in =
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+        "--b\nContent-Type: text/plain; charset=utf-8\n\n" +
+        text + "\n--b\nContent-Type: application/octet-stream\n\n" + blob + "\n--b--\n" +
+        std::string(70 * 1024, 'e') + "\n";
+    InputMessage m = read_string(in, ReadOptions{});
+    CHECK(m.body_reencoded);
+    const std::string body = body_of(m);
+    check_wire(body);
+    const auto t0 = body.find("quoted-printable\r\n\r\n") + 20;
+    const auto t1 = body.find("\r\n--b\r\n", t0) + 2;
+    CHECK(qp_decode(body.substr(t0, t1 - t0)) == text + "\r\n");
+    const auto b0 = body.find("base64\r\n\r\n") + 10;
+    const auto b1 = body.find("--b--", b0);
+    CHECK(b64_decode(body.substr(b0, b1 - b0)) == blob);
+    // The epilogue is no part's content: broken at 998 octets.
+    CHECK(body.ends_with(std::string(70 * 1024 % 998, 'e') + "\r\n"));
+}
