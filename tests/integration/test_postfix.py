@@ -14,6 +14,7 @@ import email.policy
 import hashlib
 import os
 import re
+import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -340,6 +341,41 @@ def t_bare_from_with_catchall(env):
     check(m["From"].addresses[0].display_name == "Web App", "display name", m["From"])
 
 
+def t_this_host_names(env):
+    """Issue 11 part 6: mdadm/smartd write From: <root@HOSTNAME>, To: root@HOSTNAME;
+    the headers are rewritten through [aliases] exactly as the envelope is."""
+    env.pf.clear_mail()
+    host = socket.gethostname()
+    off = env.pf.log_size()
+    msg = ("From: <root@%s>\nTo: root@%s\nCc: root@localhost\nSubject: mdadm\n\nalert\n"
+           % (host, host)).encode()
+    r, _ = env.submit("sub", msg, args=["root@" + host],
+                      top={"aliases": {"root": "admin@example.test"}})
+    check(r.rc == 0, "okuru failed", r)
+    raw = delivered(env, 1, off)[0]
+    env.pf.wait_for_log(r"status=sent", off)
+    log = env.pf.log_since(off)
+    check(set(re.findall(r"from=<([^>]*)>", log)) == {"admin@example.test"}, "sender", log)
+    check(rcpts_logged(log) == ["admin@example.test"], "recipient", log)
+    m = parsed(raw)
+    for name in ("From", "To", "Cc"):
+        check([a.addr_spec for a in m[name].addresses] == ["admin@example.test"],
+              "%s: not rewritten like the envelope" % name, m[name])
+
+
+def t_refused_before_connecting(env):
+    """Issue 11 part 9: what the envelope check would refuse after connecting is
+    refused by the address validator first: 65, and Postfix sees no connection."""
+    for bad in ['"a b"@example.test', "j\udcf6rg@example.test", "a\u0085b@example.test"]:
+        off = env.pf.log_size()
+        arg = bad.encode("utf-8", "surrogateescape")
+        r, log = env.submit("sub", b"Subject: bad\n\nbody\n", args=[arg],
+                            wait_for_log=False)
+        check(r.rc == 65, "%r: expected 65, got %d" % (bad, r.rc), r)
+        check("connect from" not in env.pf.log_since(off), "%r: connected first" % bad,
+              env.pf.log_since(off))
+
+
 def main(argv):
     pos = common.positional(argv[1:])
     client_kind = common.arg_value(argv, "--client", "okuru")
@@ -375,6 +411,9 @@ def main(argv):
             tests.append(("caller: %s" % name, t_caller, env, a, stdin, expect))
         tests.append(("long header and body lines arrive intact", t_long_lines, env))
         tests.append(("bare From: name with a \"*\" alias", t_bare_from_with_catchall, env))
+        tests.append(("root@HOSTNAME in headers as in the envelope", t_this_host_names, env))
+        tests.append(("bad addresses refused before connecting", t_refused_before_connecting,
+                      env))
         for label in ("sub", "smtps-data"):
             tests.append(("50 MiB message via %s intact" % label,
                           t_large, env, label, 50 * 1024 * 1024))
