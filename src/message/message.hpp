@@ -2,7 +2,8 @@
 // block is parsed and held in memory (bounded); the body is streamed into a
 // Spool in wire form. Only the headers okuru must change are touched: Bcc and
 // Resent-Bcc removed, Date / Message-ID / From added when missing, bare names
-// qualified in From/To/Cc, and an account's From rewrite.
+// and this host's addresses qualified in the address fields, an account's From
+// rewrite, and fields over 998 octets refolded (header_fold.hpp).
 #pragma once
 
 #include <cstdint>

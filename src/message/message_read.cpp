@@ -140,7 +140,7 @@ class Reader {
         first_line_ = false;
         if (!opt_.dot_ends_input) {
             scan(s);
-            msg_.body.append(s);
+            append_body(s);
             return;
         }
         if (held_dot_) {  // the previous chunk ended with "." at a line start
@@ -150,7 +150,7 @@ class Reader {
                 done_ = true;
                 return;
             }
-            msg_.body.append(".");
+            append_body(".");
             at_line_start_ = false;
         }
         std::size_t pos = 0;
@@ -162,7 +162,7 @@ class Reader {
                     // the chunk is the only case that needs the next chunk to decide.
                     const std::string_view keep = s.substr(0, pos);
                     scan(keep);
-                    msg_.body.append(keep);
+                    append_body(keep);
                     if (pos + 1 == s.size()) {
                         held_dot_ = true;
                     } else {
@@ -175,9 +175,31 @@ class Reader {
         }
         at_line_start_ = s.empty() ? at_line_start_ : s.back() == '\n';
         scan(s);
+        append_body(s);
+    }
+
+    // Spools normalised body bytes, measuring the longest line on the way, so
+    // that a message without long lines needs no further pass.
+    void append_body(std::string_view s) {
+        for (std::size_t pos = 0; pos < s.size();) {
+            const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
+            const std::size_t end =
+                nl ? std::size_t(static_cast<const char*>(nl) - s.data()) : s.size();
+            column_ += end - pos;
+            if (nl) {
+                longest_ = std::max(longest_, column_ ? column_ - 1 : 0);  // without CR
+                column_ = 0;
+            }
+            pos = end + (nl ? 1 : 0);
+        }
+        longest_ = std::max(longest_, column_);
         msg_.body.append(s);
     }
 
+  public:
+    std::size_t longest_line() const { return longest_; }
+
+  private:
     static std::size_t next_line(std::string_view s, std::size_t from) {
         const void* nl = std::memchr(s.data() + from, '\n', s.size() - from);
         return nl ? std::size_t(static_cast<const char*>(nl) - s.data()) + 1 : s.size();
@@ -194,6 +216,8 @@ class Reader {
     bool held_dot_ = false;
     bool done_ = false;
     std::size_t header_bytes_ = 0;
+    std::size_t column_ = 0;   // octets on the body line being spooled
+    std::size_t longest_ = 0;  // longest body line so far, CR LF excluded
     std::size_t lines_ = 0;
 };
 
@@ -216,7 +240,9 @@ InputMessage read_message(int fd, const ReadOptions& options) {
     }
     if (total == 0) throw Error(Exit::dataerr, "empty message on standard input");
     reader.finish();
-    msg.body_reencoded = encode_long_lines(msg);
+    // RFC 5322 2.1.1: lines over 998 octets cannot go out as they are.
+    if (reader.longest_line() > LineNormalizer::max_line)
+        msg.body_reencoded = encode_long_lines(msg);
     return msg;
 }
 
