@@ -135,6 +135,7 @@ TEST_CASE("body encode - a plain message with a long UTF-8 line becomes MIME quo
     const std::string body = body_of(m);
     check_wire(body, 76);
     CHECK(qp_decode(body) == "first\r\n" + line + "\r\n.dot\r\n");
+    CHECK_FALSE(m.eight_bit);  // all 7-bit now: no BODY=8BITMIME needed
 }
 
 TEST_CASE("body encode - a non-text single part becomes base64, its old encoding replaced") {
@@ -179,6 +180,7 @@ TEST_CASE("body encode - multipart: only the leaf with a long line changes") {
         "epilogue\n";
     InputMessage m = read_string(in, ReadOptions{});
     CHECK(m.body_reencoded);
+    CHECK_FALSE(m.eight_bit);
     CHECK_FALSE(m.headers.find("Content-Transfer-Encoding"));  // the top is not a leaf
     const std::string body = body_of(m);
     check_wire(body);

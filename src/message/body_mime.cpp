@@ -24,6 +24,10 @@ using mime::trim;
 
 constexpr std::size_t line_max = 998;  // RFC 5322 2.1.1
 
+bool has_8bit(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return (c & 0x80) != 0; });
+}
+
 enum class Kind { keep, qp, base64, rewrap_base64, soft_break_qp };
 
 // How a leaf with long lines is re-encoded, from its type and current encoding.
@@ -45,8 +49,9 @@ class Walker {
   public:
     Walker(const std::vector<bool>* flags, Spool* out) : flags_(flags), out_(out) {}
 
-    std::vector<bool> found;  // first pass: one entry per leaf part
-    bool utf8 = true;         // every line of the text is UTF-8
+    std::vector<bool> found;     // first pass: one entry per leaf part
+    bool eight_bit_out = false;  // second pass: the new body has 8-bit octets
+    bool utf8 = true;            // every line of the text is UTF-8
 
     // The message's own header block: the top-level part.
     void start(const PartType& top) { enter(top, nullptr); }
@@ -287,6 +292,7 @@ class Walker {
 
     void flush() {
         if (out_ && !buf_.empty()) out_->append(buf_);
+        if (!eight_bit_out) eight_bit_out = has_8bit(buf_);
         buf_.clear();
     }
 
@@ -357,6 +363,12 @@ bool encode_long_lines(InputMessage& msg) {
         h.remove_all("Content-Transfer-Encoding");
         h.add("Content-Transfer-Encoding", std::string(" ") + encoding_name(write.top_kind_));
     }
+    // A body now all 7-bit needs no BODY=8BITMIME (RFC 6152), unless the
+    // untouched parts or the header block still carry 8-bit octets.
+    msg.eight_bit =
+        write.eight_bit_out ||
+        std::any_of(msg.headers.fields().begin(), msg.headers.fields().end(),
+                    [](const Header& f) { return has_8bit(f.name) || has_8bit(f.value); });
     return true;
 }
 
