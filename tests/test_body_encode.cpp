@@ -251,3 +251,24 @@ TEST_CASE("body encode - lines longer than a read piece stream through, characte
     // The epilogue is no part's content: broken at 998 octets.
     CHECK(body.ends_with(std::string(70 * 1024 % 998, 'e') + "\r\n"));
 }
+
+TEST_CASE("body encode - a message/rfc822 part stays 8bit: the message inside is re-encoded") {
+    const std::string line = japanese_line(2000);
+    const std::string in =
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+        "--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\n"
+        "From: x@y.example\nSubject: inner\n\n" +
+        line + "\n--b--\n";
+    InputMessage m = read_string(in, ReadOptions{});
+    CHECK(m.body_reencoded);
+    const std::string body = body_of(m);
+    check_wire(body);
+    CHECK(
+        body.starts_with("--b\r\nContent-Type: message/rfc822\r\n"
+                         "Content-Transfer-Encoding: 8bit\r\n\r\n"
+                         "From: x@y.example\r\nSubject: inner\r\n"
+                         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"));
+    const auto q0 = body.find("quoted-printable\r\n\r\n") + 20;
+    const auto q1 = body.find("--b--");
+    CHECK(qp_decode(body.substr(q0, q1 - q0)) == line + "\r\n");
+}

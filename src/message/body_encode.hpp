@@ -13,7 +13,9 @@
 //  - a message without MIME-Version gets MIME-Version, a text/plain
 //    Content-Type (charset utf-8 when the text is UTF-8) and the encoding.
 // Multipart bodies are followed through their boundaries (RFC 2046 5.1), nested
-// ones too. Memory: the longest line, not the body.
+// ones too, and into message/rfc822 parts (which stay 8bit, RFC 2046 5.2.1:
+// the message inside is re-encoded). Memory is bounded: lines stream in 64 KiB
+// pieces (only an over-long header line of a part is held whole).
 #pragma once
 
 #include <cstddef>

@@ -150,6 +150,17 @@ class Walker {
             mode_ = Mode::text;  // the preamble
             return;
         }
+        // RFC 2046 5.2.1: a message/rfc822 part may only be 7bit, 8bit or
+        // binary, so it is never encoded itself: the message inside is
+        // followed like a part (its header block, then its body).
+        if (header_lines && t.media == "message/rfc822" &&
+            (t.encoding.empty() || t.encoding == "7bit" || t.encoding == "8bit" ||
+             t.encoding == "binary")) {
+            for (const auto& h : *header_lines) emit(h);
+            emit("");
+            mode_ = Mode::headers;
+            return;
+        }
         const std::size_t index = leaf_++;
         if (!flags_) found.push_back(false);
         if (flags_ && index < flags_->size() && (*flags_)[index]) kind_ = kind_for(t);
