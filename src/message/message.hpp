@@ -48,6 +48,11 @@ struct InputMessage {
     Spool body;              // wire form, ends with CR LF (or empty)
     bool eight_bit = false;  // any octet >= 0x80 in headers or body
     std::size_t lines_split = 0;
+    // NUL bytes (RFC 5322 forbids them): dropped from header fields, as
+    // sendmail does; kept in the body spool (and so in a dead letter) and sent
+    // as spaces (smtp ContentReader).
+    std::size_t nul_dropped = 0;
+    std::size_t nul_in_body = 0;
 };
 
 // Reads the whole message from fd in 64 KiB chunks, in constant memory. Line
@@ -60,9 +65,11 @@ struct InputMessage {
 //    empty header block;
 //  - a leading mbox "From " line is dropped (as Postfix's sendmail does);
 //  - a header line over 998 octets is folded (CR LF SP, like Postfix);
-//  - without -i (dot_ends_input), a line "." ends input; stdin is not read further.
-// Throws Error(Exit::dataerr) for an empty input, NUL bytes (naming the line),
-// or a header block over the limit; Error(Exit::ioerr) on read errors.
+//  - without -i (dot_ends_input), a line "." ends input; stdin is not read further;
+//  - NUL bytes are dropped from header fields and kept in the body (counted in
+//    nul_dropped / nul_in_body; okuru(8) INPUT THAT RFC 5322 FORBIDS).
+// Throws Error(Exit::dataerr) for an empty input or a header block over the
+// limit; Error(Exit::ioerr) on read errors.
 InputMessage read_message(int fd, const ReadOptions& options);
 
 // -t: addresses of To/Cc/Bcc, or of Resent-To/Cc/Bcc if any Resent- header exists.
