@@ -209,6 +209,35 @@ TEST_CASE("diagnose - hints for failed steps") {
         CHECK(hint_for(in).value() ==
               "the name smtp.example.net does not resolve: check host = in the account");
     }
+    SECTION("a name that does not exist while other names resolve") {
+        in.step = Step::connect;
+        in.cause = Cause::unresolvable;
+        in.others_resolve = true;
+        CHECK(hint_for(in).value() ==
+              "the name smtp.example.net does not exist (other names resolve): check host = in "
+              "the account");
+    }
+    SECTION("nothing resolves: offline, whatever the resolver answered for this name") {
+        in.step = Step::connect;
+        in.others_resolve = false;
+        for (Cause c : {Cause::unresolvable, Cause::resolver_failed}) {
+            in.cause = c;
+            const std::string h = hint_for(in).value();
+            CHECK(h.starts_with("this machine cannot resolve any name right now"));
+            CHECK(h.find("kept and retried (exit 75)") != std::string::npos);
+            CHECK(h.find("check host") == std::string::npos);  // not a typo
+        }
+    }
+    SECTION("one domain's DNS servers fail while others resolve") {
+        in.step = Step::connect;
+        in.cause = Cause::resolver_failed;
+        in.others_resolve = true;
+        const std::string h = hint_for(in).value();
+        CHECK(
+            h.starts_with("the DNS servers for smtp.example.net give no answer while other "
+                          "names resolve"));
+        CHECK(h.find("if it lasts, check host = in the account") != std::string::npos);
+    }
     SECTION("untrusted certificate offers the pin") {
         in.step = Step::tls_handshake;
         in.cause = Cause::certificate_untrusted;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -59,15 +60,80 @@ TEST_CASE("net - happy eyeballs alternates families starting with the first") {
     CHECK(happy_eyeballs_order(families) == expected);
 }
 
-TEST_CASE("net - resolver failures map to nohost or tempfail") {
-    const auto [code, exit] = GENERATE(table<int, Exit>({
-        {EAI_NONAME, Exit::nohost},
-        {EAI_AGAIN, Exit::tempfail},
-        {EAI_FAIL, Exit::tempfail},
-        {EAI_SYSTEM, Exit::tempfail},
+TEST_CASE("net - every lookup failure of the relay is temporary; the cause tells them apart") {
+    const auto [code, exit, cause] = GENERATE(table<int, Exit, Cause>({
+        {EAI_NONAME, Exit::tempfail, Cause::unresolvable},
+        {EAI_AGAIN, Exit::tempfail, Cause::resolver_failed},
+        {EAI_FAIL, Exit::tempfail, Cause::resolver_failed},
+        {EAI_SYSTEM, Exit::tempfail, Cause::resolver_failed},
+        {EAI_MEMORY, Exit::oserr, Cause::none},
     }));
     CAPTURE(code);
     CHECK(resolve_error_exit(code) == exit);
+    CHECK(resolve_error_cause(code) == cause);
+}
+
+namespace {
+
+// A resolver played by the test: every name gets `rc`, except `known`, which
+// resolves to 127.0.0.1. No network, no /etc/resolv.conf.
+Lookup scripted_resolver(int rc, std::string known = {}, int* calls = nullptr) {
+    return [rc, known, calls](const std::string& host, std::uint16_t port,
+                              std::vector<Endpoint>& out) {
+        if (calls) ++*calls;
+        if (host != known) {
+            if (rc == EAI_SYSTEM) errno = ECONNREFUSED;
+            return rc;
+        }
+        return system_lookup("127.0.0.1", port, out);
+    };
+}
+
+}  // namespace
+
+TEST_CASE("net - an injected resolver's failure is a temporary error with its cause") {
+    const auto [rc, cause, text] = GENERATE(table<int, Cause, std::string>({
+        {EAI_AGAIN, Cause::resolver_failed, "(the DNS resolver gave no answer)"},
+        {EAI_FAIL, Cause::resolver_failed, "(the DNS resolver gave no answer)"},
+        {EAI_SYSTEM, Cause::resolver_failed, "Connection refused"},
+        {EAI_NONAME, Cause::unresolvable, gai_strerror(EAI_NONAME)},
+    }));
+    CAPTURE(rc);
+    ConnectParams params;
+    params.host = "smtp.example.test";
+    params.lookup = scripted_resolver(rc);
+    try {
+        open_connection(params);
+        FAIL("connected");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::tempfail);
+        CHECK(e.cause() == cause);
+        CHECK_THAT(e.what(), Catch::StartsWith("cannot resolve smtp.example.test: "));
+        CHECK_THAT(e.what(), Catch::Contains(text));
+    }
+}
+
+TEST_CASE("net - a lookup with no usable address is temporary") {
+    ConnectParams params;
+    params.host = "smtp.example.test";
+    params.lookup = [](const std::string&, std::uint16_t, std::vector<Endpoint>&) { return 0; };
+    try {
+        open_connection(params);
+        FAIL("connected");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::tempfail);
+        CHECK(e.cause() == Cause::unresolvable);
+    }
+}
+
+TEST_CASE("net - any_resolves asks the names in order and stops at the first answer") {
+    const std::string_view names[] = {"a.example.test", "b.example.test", "c.example.test"};
+    int calls = 0;
+    CHECK(any_resolves(names, scripted_resolver(EAI_NONAME, "b.example.test", &calls)));
+    CHECK(calls == 2);
+    calls = 0;
+    CHECK_FALSE(any_resolves(names, scripted_resolver(EAI_AGAIN, "", &calls)));
+    CHECK(calls == 3);
 }
 
 TEST_CASE("net - a socket errno tags its cause") {
@@ -170,11 +236,13 @@ TEST_CASE("net - refused port is tempfail naming the address") {
     }
 }
 
-TEST_CASE("net - unresolvable name is nohost") {
+TEST_CASE("net - a name under .invalid stays permanent, without asking the resolver") {
     const std::string host = GENERATE(as<std::string>{}, "nonexistent.invalid", "x.INVALID.");
     ConnectParams params;
     params.host = host;
     params.port = 25;
+    int calls = 0;
+    params.lookup = scripted_resolver(EAI_AGAIN, "", &calls);
     try {
         open_connection(params);
         FAIL("resolved " + host);
@@ -183,6 +251,7 @@ TEST_CASE("net - unresolvable name is nohost") {
         CHECK(e.cause() == Cause::unresolvable);
         CHECK_THAT(e.what(), Catch::StartsWith("cannot resolve " + host + ": "));
     }
+    CHECK(calls == 0);  // RFC 6761 6.4: answered without a lookup
 }
 
 TEST_CASE("net - read deadline is respected when the server says nothing") {

@@ -10,6 +10,7 @@
 #include "app/deliver.hpp"
 #include "base/log.hpp"
 #include "net/net.hpp"
+#include "net/tcp_connect.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/smtp_reply.hpp"
 #include "smtp/smtp_session.hpp"
@@ -247,6 +248,13 @@ std::optional<std::string> hint(const Account& a, const HostPort& hp, Step step,
     in.named_on_command_line = a.name.empty();
     if (t) {
         if (auto d = t->presented_certificate()) in.presented_fingerprint = d->sha256;
+    }
+    // A lookup that may recover (not .invalid): does this machine resolve
+    // anything at all? Names that exist as long as the DNS does.
+    if (step == Step::connect && exit_code(e) == Exit::tempfail &&
+        (cause == Cause::unresolvable || cause == Cause::resolver_failed)) {
+        static constexpr std::string_view well_known[] = {"a.root-servers.net", "example.com"};
+        in.others_resolve = any_resolves(well_known);
     }
     return hint_for(in);
 }

@@ -55,6 +55,9 @@ struct HintInput {
     std::uint16_t port = 0;
     std::string presented_fingerprint;   // of a certificate that failed verification
     bool named_on_command_line = false;  // --host, not an account's host
+    // For a failed lookup: whether well-known names resolve (nullopt: not asked).
+    // Tells "this machine resolves nothing right now" from "this name does not exist".
+    std::optional<bool> others_resolve;
 };
 std::optional<std::string> hint_for(const HintInput& in);
 

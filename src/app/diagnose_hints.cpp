@@ -18,11 +18,40 @@ std::string port_text(std::uint16_t port) {
     return std::to_string(port);
 }
 
+std::string check_host(const HintInput& in) {
+    return in.named_on_command_line ? "the host name" : "host = in the account";
+}
+
+// A failed lookup. Only the comparison with well-known names tells an offline
+// machine (everything fails, whatever the resolver says) from a name that does
+// not exist (NXDOMAIN for it alone): EAI_NONAME also comes from a resolver that
+// only has /etc/hosts, and EAI_AGAIN also from one domain's broken servers.
+std::optional<std::string> lookup_hint(const HintInput& in) {
+    if (in.others_resolve == false) {
+        return "this machine cannot resolve any name right now (well-known names fail too): "
+               "check the network connection and the DNS servers (/etc/resolv.conf); a "
+               "message sent now is kept and retried (exit 75)";
+    }
+    if (in.cause == Cause::resolver_failed) {
+        std::string hint = "the DNS servers for " + in.host + " give no answer";
+        if (in.others_resolve) hint += " while other names resolve";
+        return hint +
+               ": usually a passing fault at its DNS provider (messages are kept and "
+               "retried); if it lasts, check " +
+               check_host(in);
+    }
+    if (in.others_resolve) {
+        return "the name " + in.host + " does not exist (other names resolve): check " +
+               check_host(in);
+    }
+    return "the name " + in.host + " does not resolve: check " + check_host(in);
+}
+
 std::optional<std::string> connect_hint(const HintInput& in) {
     switch (in.cause) {
         case Cause::unresolvable:
-            return "the name " + in.host + " does not resolve: check " +
-                   (in.named_on_command_line ? "the host name" : "host = in the account");
+        case Cause::resolver_failed:
+            return lookup_hint(in);
         case Cause::refused:
             return "nothing listens on " + in.host + " port " + port_text(in.port) +
                    ": check host and port (submission is 587 with STARTTLS or 465 with "

@@ -64,6 +64,9 @@ enum class Cause {
     no_credentials,                // no password, token or client certificate
     oauth_token_failed,            // the token command failed or printed nothing
     login_refused,                 // the server refused the credentials
+    // Name resolution (issue 10, part 6); `unresolvable` above is the resolver's
+    // own answer that the name does not exist (NXDOMAIN, EAI_NONAME).
+    resolver_failed,  // no answer from the resolver (EAI_AGAIN, SERVFAIL, none reachable)
 };
 
 // Must be called inside a catch block: rethrows the current exception with the

@@ -49,6 +49,11 @@ struct InputMessage {
     Spool body;                   // wire form, ends with CR LF (or empty), lines <= 998
     bool eight_bit = false;       // any octet >= 0x80 in headers or body
     bool body_reencoded = false;  // lines over 998 octets: see encode_long_lines
+    // NUL bytes (RFC 5322 forbids them): dropped from header fields, as
+    // sendmail does; kept in the body spool (and so in a dead letter) and sent
+    // as spaces (smtp ContentReader).
+    std::size_t nul_dropped = 0;
+    std::size_t nul_in_body = 0;
 };
 
 // Reads the whole message from fd in 64 KiB chunks, in constant memory. Line
@@ -63,9 +68,11 @@ struct InputMessage {
 //  - lines are kept whole: HeaderBlock::render folds an over-long header field
 //    at token boundaries (fold_field), and a body with a line over 998 octets
 //    is re-encoded (encode_long_lines, body_encode.hpp);
-//  - without -i (dot_ends_input), a line "." ends input; stdin is not read further.
-// Throws Error(Exit::dataerr) for an empty input, NUL bytes (naming the line),
-// or a header block over the limit; Error(Exit::ioerr) on read errors.
+//  - without -i (dot_ends_input), a line "." ends input; stdin is not read further;
+//  - NUL bytes are dropped from header fields and kept in the body (counted in
+//    nul_dropped / nul_in_body; okuru(8) INPUT THAT RFC 5322 FORBIDS).
+// Throws Error(Exit::dataerr) for an empty input or a header block over the
+// limit; Error(Exit::ioerr) on read errors.
 InputMessage read_message(int fd, const ReadOptions& options);
 
 // -t: addresses of To/Cc/Bcc, or of Resent-To/Cc/Bcc if any Resent- header exists.

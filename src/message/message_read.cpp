@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/errors.hpp"
+#include "base/log.hpp"
 #include "message/body_encode.hpp"
 #include "message/data_writer.hpp"
 #include "message/message.hpp"
@@ -84,36 +85,37 @@ class Reader {
                                        " (no empty line ends it?)");
     }
 
-    void check_nul(std::string_view s) const {
-        const void* nul = std::memchr(s.data(), '\0', s.size());
-        if (!nul) return;
-        const auto before =
-            std::string_view(s.data(), std::size_t(static_cast<const char*>(nul) - s.data()));
-        const std::size_t line =
-            lines_ + std::size_t(std::count(before.begin(), before.end(), '\n')) + 1;
-        throw Error(Exit::dataerr, "NUL byte in the message on line " + std::to_string(line) +
-                                       ": binary data must be MIME-encoded (e.g. base64)");
-    }
-
     void scan(std::string_view s) {
-        check_nul(s);
+        // RFC 5322 forbids NUL; cron output with one must still be read, so
+        // the body keeps it (ContentReader sends it as a space) and the count
+        // only feeds the warning.
+        msg_.nul_in_body += std::size_t(std::count(s.begin(), s.end(), '\0'));
         lines_ += std::size_t(std::count(s.begin(), s.end(), '\n'));
         if (!msg_.eight_bit) msg_.eight_bit = has_8bit(s);
     }
 
     // One complete normalised line (with its CR LF) of the header section.
     void header_line() {
+        // A NUL in a header field is dropped, as sendmail's collect() does: the
+        // field stays parseable (an address with a NUL in it is no address).
+        // A line that turns out to start the body keeps its bytes.
+        const auto nuls = std::size_t(std::count(line_.begin(), line_.end(), '\0'));
+        std::string original;
+        if (nuls > 0) {
+            original = line_;
+            std::erase(line_, '\0');
+        }
         scan(line_);
         const std::string_view text(line_.data(), line_.size() - 2);
         auto& fields = msg_.headers.fields();
-        if (opt_.dot_ends_input && text == ".") {
+        if (opt_.dot_ends_input && nuls == 0 && text == ".") {
             if (first_line_) throw Error(Exit::dataerr, "empty message on standard input");
             done_ = true;  // sendmail without -i: the rest of stdin is not read
         } else if (first_line_ && text.starts_with("From ")) {
             // An mbox "From " envelope line: dropped, as Postfix's sendmail does.
-        } else if (text.empty()) {
+        } else if (nuls == 0 && text.empty()) {
             in_headers_ = false;  // the empty line ends the header block (RFC 5322 2.1)
-        } else if ((text[0] == ' ' || text[0] == '\t') && !fields.empty()) {
+        } else if (!text.empty() && (text[0] == ' ' || text[0] == '\t') && !fields.empty()) {
             fields.back().value.append("\r\n").append(text);  // folding, kept as written
         } else if (is_field_line(text)) {
             const std::size_t colon = text.find(':');
@@ -123,12 +125,13 @@ class Reader {
             // Not a header field: sendmail and Postfix take it, and everything after,
             // as the body (the header block, possibly empty, ends here).
             in_headers_ = false;
-            std::string line = std::move(line_);
+            std::string line = nuls > 0 ? std::move(original) : std::move(line_);
             line_.clear();
             lines_ -= 1;  // body() counts it again
             body(line);
             return;
         }
+        msg_.nul_dropped += nuls;
         first_line_ = false;
         header_bytes_ += line_.size();
         line_.clear();
@@ -243,6 +246,11 @@ InputMessage read_message(int fd, const ReadOptions& options) {
     // RFC 5322 2.1.1: lines over 998 octets cannot go out as they are.
     if (reader.longest_line() > LineNormalizer::max_line)
         msg.body_reencoded = encode_long_lines(msg);
+    if (msg.nul_dropped + msg.nul_in_body > 0) {
+        log::warn("the message has NUL bytes, which RFC 5322 forbids: " +
+                  std::to_string(msg.nul_dropped) + " dropped from header fields, " +
+                  std::to_string(msg.nul_in_body) + " in the body go out as spaces");
+    }
     return msg;
 }
 

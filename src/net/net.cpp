@@ -33,27 +33,15 @@ bool in_invalid_domain(std::string_view name) {
 
 }  // namespace
 
-std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
-    // RFC 6761 6.4: names under .invalid never exist; answer without asking DNS.
-    if (in_invalid_domain(host)) {
-        throw Error(Exit::nohost,
-                    "cannot resolve " + log::escape(host) + ": the .invalid domain never exists",
-                    Cause::unresolvable);
-    }
+int system_lookup(const std::string& host, std::uint16_t port, std::vector<Endpoint>& out) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
     addrinfo* raw = nullptr;
     const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &raw);
+    if (rc != 0) return rc;  // errno untouched for EAI_SYSTEM
     std::unique_ptr<addrinfo, AddrinfoFree> list(raw);
-    if (rc != 0) {
-        const std::string why = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-        const Exit code = resolve_error_exit(rc);
-        throw Error(code, "cannot resolve " + log::escape(host) + ": " + why,
-                    code == Exit::nohost ? Cause::unresolvable : Cause::none);
-    }
-    std::vector<Endpoint> out;
     for (const addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
         if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
             ai->ai_addrlen > sizeof(sockaddr_storage)) {
@@ -72,10 +60,43 @@ std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port) {
         ep.text = text;
         out.push_back(std::move(ep));
     }
-    if (out.empty())
-        throw Error(Exit::nohost, "cannot resolve " + log::escape(host) + ": no address",
+    return 0;
+}
+
+std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port, const Lookup& lookup) {
+    // RFC 6761 6.4: names under .invalid never exist; answer without asking DNS.
+    // The one lookup failure kept permanent: no resolver coming back can fix it.
+    if (in_invalid_domain(host)) {
+        throw Error(Exit::nohost,
+                    "cannot resolve " + log::escape(host) + ": the .invalid domain never exists",
                     Cause::unresolvable);
+    }
+    std::vector<Endpoint> out;
+    errno = 0;
+    const int rc = lookup ? lookup(host, port, out) : system_lookup(host, port, out);
+    if (rc != 0) {
+        const int err = errno;
+        std::string why = rc == EAI_SYSTEM ? std::strerror(err) : gai_strerror(rc);
+        const Cause cause = resolve_error_cause(rc);
+        if (cause == Cause::resolver_failed) why += " (the DNS resolver gave no answer)";
+        throw Error(resolve_error_exit(rc), "cannot resolve " + log::escape(host) + ": " + why,
+                    cause);
+    }
+    if (out.empty()) {
+        throw Error(Exit::tempfail, "cannot resolve " + log::escape(host) + ": no address",
+                    Cause::unresolvable);
+    }
     return out;
+}
+
+bool any_resolves(std::span<const std::string_view> names, const Lookup& lookup) {
+    for (std::string_view name : names) {
+        std::vector<Endpoint> out;
+        const std::string host(name);
+        const int rc = lookup ? lookup(host, 443, out) : system_lookup(host, 443, out);
+        if (rc == 0 && !out.empty()) return true;
+    }
+    return false;
 }
 
 namespace {
@@ -176,6 +197,12 @@ std::vector<std::size_t> happy_eyeballs_order(std::span<const int> families) {
 }
 
 Exit resolve_error_exit(int eai_code) {
+    // Postfix defers mail for a relayhost it cannot resolve: a resolver outage
+    // and a mistyped name look alike from here, and expiry ends the retries.
+    return eai_code == EAI_MEMORY ? Exit::oserr : Exit::tempfail;
+}
+
+Cause resolve_error_cause(int eai_code) {
     switch (eai_code) {
         case EAI_NONAME:
 #ifdef EAI_NODATA
@@ -184,11 +211,13 @@ Exit resolve_error_exit(int eai_code) {
 #ifdef EAI_ADDRFAMILY
         case EAI_ADDRFAMILY:
 #endif
-            return Exit::nohost;
-        case EAI_MEMORY:
-            return Exit::oserr;
-        default:  // EAI_AGAIN, EAI_FAIL (SERVFAIL), EAI_SYSTEM: the DNS may recover
-            return Exit::tempfail;
+            return Cause::unresolvable;  // the resolver answered: no such name
+        case EAI_AGAIN:                  // timeout, no server reachable
+        case EAI_FAIL:                   // SERVFAIL, REFUSED
+        case EAI_SYSTEM:                 // e.g. no route to the configured server
+            return Cause::resolver_failed;
+        default:
+            return Cause::none;
     }
 }
 
@@ -203,7 +232,7 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params) {
 
     const auto deadline = Clock::now() + params.timeout;
     const std::string where = log::escape(params.host) + ":" + std::to_string(params.port);
-    const std::vector<Endpoint> resolved = resolve(params.host, params.port);
+    const std::vector<Endpoint> resolved = resolve(params.host, params.port, params.lookup);
     std::vector<int> families;
     for (const auto& ep : resolved) families.push_back(ep.family);
     std::vector<Endpoint> eps;

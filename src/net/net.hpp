@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,14 @@
 #include "net/transport.hpp"
 
 namespace okuru {
+
+struct Endpoint;
+
+// How a host name becomes addresses: returns 0 and fills `out`, or an EAI_*
+// code (errno set for EAI_SYSTEM). A seam so that tests can play a resolver
+// that is down or answers NXDOMAIN without touching the network.
+using Lookup =
+    std::function<int(const std::string& host, std::uint16_t port, std::vector<Endpoint>& out)>;
 
 struct ConnectParams {
     std::string host;  // name or address literal to connect to
@@ -30,10 +39,12 @@ struct ConnectParams {
     // How long one write may wait for the socket to drain.
     std::chrono::milliseconds write_timeout{300'000};
     TlsParams tls;  // tls.verify_host empty: `host`
+    Lookup lookup;  // empty: getaddrinfo
 };
 
-// Throws Error(Exit::tempfail) when no address answers, Error(Exit::nohost) when the
-// name does not resolve permanently, Error(Exit::unavailable) on certificate failure,
+// Throws Error(Exit::tempfail) when no address answers or the name does not
+// resolve (see resolve() in tcp_connect.hpp), Error(Exit::nohost) for a name under
+// .invalid, Error(Exit::unavailable) on certificate failure,
 // Error(Exit::config) for unusable TLS settings.
 std::unique_ptr<Transport> open_connection(const ConnectParams& params);
 
@@ -42,9 +53,13 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params);
 // family of the first address. Returns indexes into `families`.
 std::vector<std::size_t> happy_eyeballs_order(std::span<const int> families);
 
-// What a getaddrinfo() failure means for the caller: nohost for a name that does
-// not exist, tempfail for anything a later retry may fix.
+// What a getaddrinfo() failure means for the caller. Every lookup failure of the
+// relay is tempfail (a later retry may fix a resolver outage, and from here a
+// typo looks the same), oserr for EAI_MEMORY. The cause tells them apart:
+// unresolvable when the resolver answered that the name does not exist,
+// resolver_failed when it gave no answer.
 Exit resolve_error_exit(int eai_code);
+Cause resolve_error_cause(int eai_code);
 
 // RFC 8305 5: the delay before the next connection attempt starts while earlier
 // ones are still pending.

@@ -6,9 +6,13 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "net/net.hpp"
 #include "net/tcp_transport.hpp"
 
 namespace okuru {
@@ -20,8 +24,22 @@ struct Endpoint {
     std::string text;  // "192.0.2.1" / "2001:db8::1"
 };
 
-// getaddrinfo (AI_ADDRCONFIG), in resolver order. Throws Error(nohost / tempfail).
-std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port);
+// getaddrinfo (AI_ADDRCONFIG), in resolver order: 0 and the endpoints, or the
+// EAI_* code (errno set for EAI_SYSTEM). The default Lookup; tests inject others.
+int system_lookup(const std::string& host, std::uint16_t port, std::vector<Endpoint>& out);
+
+// The endpoints of host:port from `lookup` (empty: system_lookup). Throws
+// Error(tempfail) with Cause::unresolvable when the resolver says the name does
+// not exist or Cause::resolver_failed when it gives no answer (issue 10: from
+// here an outage and a typo look alike, so both are retried, as Postfix defers
+// a relayhost it cannot resolve); Error(nohost) only for a name under .invalid,
+// which never exists (RFC 6761 6.4), so no retry can help.
+std::vector<Endpoint> resolve(const std::string& host, std::uint16_t port,
+                              const Lookup& lookup = {});
+
+// Whether any of `names` resolves: --check asks it of well-known names to tell
+// "this machine resolves nothing right now" from "this one name does not exist".
+bool any_resolves(std::span<const std::string_view> names, const Lookup& lookup = {});
 
 // In connect_race's errors: the attempt was still pending when the deadline passed.
 inline constexpr int attempt_deadline = -1;

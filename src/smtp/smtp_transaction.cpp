@@ -24,9 +24,21 @@ class ContentReader {
     explicit ContentReader(const Content& content) : content_(content) {}
     std::uint64_t size() const { return content_.headers.size() + content_.body.size(); }
 
-    // Appends exactly n bytes from offset to out. Throws Error(ioerr) if the
-    // spool ends early.
+    // Appends exactly n bytes from offset to out, each NUL as a space. Throws
+    // Error(ioerr) if the spool ends early.
+    //
+    // RFC 5322 2.3 and 4.1 forbid generating NUL (only obs-body tolerates it) and
+    // servers differ (some refuse the data, some cut the line); the spool keeps
+    // the bytes as read so a dead letter has the original. One octet for one
+    // keeps the size already announced (SIZE=, BDAT counts) and stays 7-bit.
     void append(std::uint64_t offset, std::size_t n, std::string& out) const {
+        const std::size_t first = out.size();
+        copy(offset, n, out);
+        std::replace(out.begin() + std::ptrdiff_t(first), out.end(), '\0', ' ');
+    }
+
+  private:
+    void copy(std::uint64_t offset, std::size_t n, std::string& out) const {
         const std::uint64_t hsize = content_.headers.size();
         if (offset < hsize) {
             const std::size_t take = std::min<std::uint64_t>(n, hsize - offset);
@@ -45,7 +57,6 @@ class ContentReader {
         }
     }
 
-  private:
     const Content& content_;
 };
 
