@@ -129,7 +129,9 @@ for c in okuru sendmail
         # Options accepted and ignored for sendmail's sake are not offered.
         string match -q -- 'ignored*' $parts[2]; and continue
         set -l name (string match -r -- '^--?[^ =[]+' $parts[1])
-        set -l value (string match -r -- '[ =].*' $parts[1] | string sub -s 2)
+        # A long option's optional value: --tls-starttls[=on|off] reads as =on|off.
+        set -l spelling (string replace -r -- '^(--[^[]+)\[=(.*)\]$' '$1=$2' $parts[1])
+        set -l value (string match -r -- '[ =].*' $spelling | string sub -s 2)
         set -l args
         if string match -q -- '--*' $name
             set args -l (string sub -s 3 -- $name)

@@ -132,6 +132,21 @@ Exit send_mode(const Options& opt) {
 
     if (opt.recipients_from_headers)
         for (auto& r : header_recipients(msg.headers)) req.recipients.push_back(std::move(r));
+    // msmtp's --read-envelope-from: the sender is From:'s first address, as if given
+    // with -f (qualified and routed the same way). Without one it is an error rather
+    // than a guess, since the caller asked for that address; mutt with
+    // use_envelope_from also passes -f, which must then be the same address.
+    if (opt.sender_from_header) {
+        auto from = header_sender(msg.headers);
+        if (!from)
+            throw Error(Exit::dataerr,
+                        "--read-envelope-from: the message has no From: header with an address");
+        if (req.sender && *req.sender != *from)
+            throw Error(Exit::usage, "--read-envelope-from: the From: address <" +
+                                         log::escape(*from) + "> is not the -f address <" +
+                                         log::escape(*req.sender) + ">: give one of them");
+        req.sender = std::move(from);
+    }
     if (req.recipients.empty())
         throw Error(Exit::usage, "no recipients: give addresses as arguments or use -t");
 

@@ -131,6 +131,7 @@ class Parser {
                 opt_.recipients.push_back(arg);
             }
         }
+        resolve_starttls();
         if (help_) {
             opt_.mode = Mode::help;
         } else if (version_) {
@@ -148,16 +149,23 @@ class Parser {
         const bool probe = opt_.mode == Mode::serverinfo || opt_.mode == Mode::check;
         const bool lists = opt_.mode == Mode::list_accounts || opt_.mode == Mode::list_options ||
                            opt_.mode == Mode::list_config_keys;
+        // msmtp sends through --host; okuru sends through accounts only, so that
+        // every submission has its TLS and login settings from the configuration.
         if (!probe && (opt_.host || opt_.port || opt_.tls))
-            usage("--host, --port and --tls go with --serverinfo or --check");
+            usage(
+                "--host, --port and --tls go with --serverinfo or --check; to send "
+                "through a server, write it as an account in okuru.toml (host, port, tls) "
+                "and choose it with -a");
         if (opt_.host && opt_.account)
             usage("--host names a server directly: it cannot be combined with -a");
         if (opt_.host && opt_.config_file)
             usage("--host names a server directly: no configuration is read, so -C has no use");
-        if ((probe || lists) && (opt_.recipients_from_headers || opt_.pretend || opt_.sender)) {
+        if ((probe || lists) && (opt_.recipients_from_headers || opt_.pretend || opt_.sender ||
+                                 opt_.sender_from_header)) {
             usage(std::string(opt_.recipients_from_headers ? "-t"
                               : opt_.pretend               ? "--pretend"
-                                                           : "-f") +
+                              : opt_.sender                ? "-f"
+                                                           : "--read-envelope-from") +
                   " has no meaning with " + mode_option_);
         }
         if (lists && opt_.account) usage("-a cannot be combined with " + mode_option_);
@@ -194,6 +202,14 @@ class Parser {
         return value;
     }
 
+    // msmtp's --tls[=on|off]: without '=' the next argument is --tls's value only
+    // when it is one (okuru's "--tls implicit"); "--tls" alone means on.
+    bool tls_value_follows() const {
+        if (next_ >= args_.size()) return false;
+        const std::string& next = args_[next_];
+        return parse_tls_mode(next) || msmtp_switch(next);
+    }
+
     // --name, --name=value, --name value.
     void long_option(const std::string& arg) {
         const auto eq = arg.find('=');
@@ -201,7 +217,9 @@ class Parser {
         const bool has_value = eq != std::string::npos;
         const OptionRow* row = find_option(name);
         if (!row) unknown(name);
-        if (row->takes == Takes::nothing) {
+        if (row->action == Action::tls && !has_value && !tls_value_follows()) {
+            apply(*row, "on", name);
+        } else if (row->takes == Takes::nothing) {
             if (has_value) usage("option " + log::escape(name) + " takes no value");
             apply(*row, "", name);
         } else if (has_value || row->takes == Takes::glued) {
@@ -248,6 +266,8 @@ class Parser {
     // "-L cron", "-o em"), for Options::ignored and the messages.
     void apply(const OptionRow& row, const std::string& value, const std::string& as_given) {
         const std::string name(row.name);
+        // A command line written for msmtp: a lone dot is text, as in msmtp.
+        if (msmtp_spelling(name)) opt_.dot_ends_input = false;
         switch (row.action) {
             case Action::recipients_from_headers:
                 opt_.recipients_from_headers = true;
@@ -281,10 +301,20 @@ class Parser {
                 opt_.full_name = value;
                 break;
             case Action::dsn_notify:
-                opt_.dsn_notify = parse_notify(value);
+                // msmtp's "off": request nothing, as without the option.
+                if (value == "off") {
+                    opt_.dsn_notify.reset();
+                } else {
+                    opt_.dsn_notify = parse_notify(value);
+                }
                 break;
             case Action::dsn_ret:
-                opt_.dsn_ret = parse_choice(row, value);
+                // msmtp's spellings: "off" requests nothing, "headers" is hdrs.
+                if (value == "off") {
+                    opt_.dsn_ret.reset();
+                } else {
+                    opt_.dsn_ret = parse_choice(row, value == "headers" ? "hdrs" : value);
+                }
                 break;
             case Action::dsn_envid:
                 if (value.empty() || value.size() > max_envid ||
@@ -345,7 +375,12 @@ class Parser {
                 opt_.port = parse_port(name, value);
                 break;
             case Action::tls:
-                opt_.tls = parse_tls_mode(value);
+                // msmtp's on (STARTTLS unless --tls-starttls=off says otherwise,
+                // see resolve_starttls) and off.
+                tls_on_ = value == "on";
+                opt_.tls = value == "on"    ? std::optional(TlsMode::starttls)
+                           : value == "off" ? std::optional(TlsMode::none)
+                                            : parse_tls_mode(value);
                 if (!opt_.tls) {
                     const auto choices = choices_of(row);
                     usage("invalid " + name + " value '" + log::escape(value) + "': use " +
@@ -371,10 +406,42 @@ class Parser {
                 apply(*option, value.substr(1), as_given);
                 break;
             }
+            case Action::tls_starttls:
+                if (!value.empty() && !msmtp_switch(value))
+                    usage("invalid " + name + " value '" + log::escape(value) + "': use on or off");
+                starttls_ = value != "off";
+                break;
+            case Action::sender_from_header:
+                opt_.sender_from_header = true;
+                break;
             case Action::ignore:
                 opt_.ignored.push_back(as_given);
                 break;
+            case Action::same_as_okuru:
+                // Without a value msmtp means on (auto for the header settings).
+                if (value.empty() ? row.value == "off" : value != row.value)
+                    usage(as_given + ": " + std::string(row.description.substr(9)) +
+                          "; it cannot be changed (okuru(8), MSMTP OPTIONS)");
+                opt_.ignored.push_back(as_given);
+                break;
+            case Action::refuse:
+                usage(name + ": " + std::string(row.description) + " (okuru(8), MSMTP OPTIONS)");
         }
+    }
+
+    static bool msmtp_switch(std::string_view word) { return word == "on" || word == "off"; }
+
+    // msmtp chooses between the TLS modes with two switches: --tls (on: TLS) and
+    // --tls-starttls (on: STARTTLS, off: TLS from the first byte). Without --tls or
+    // with --tls=on, --tls-starttls chooses okuru's mode; with --tls=off there is no
+    // TLS to choose. okuru's own mode words already say which TLS they mean.
+    void resolve_starttls() {
+        if (!starttls_) return;
+        if (opt_.tls && !tls_on_ && *opt_.tls != TlsMode::none) {
+            usage("--tls-starttls goes with --tls=on or --tls alone; --tls=" +
+                  std::string(tls_mode_name(*opt_.tls)) + " already names the TLS mode");
+        }
+        if (!opt_.tls || tls_on_) opt_.tls = *starttls_ ? TlsMode::starttls : TlsMode::implicit;
     }
 
     static std::uint16_t parse_port(const std::string& name, const std::string& value) {
@@ -398,7 +465,9 @@ class Parser {
     Options opt_;
     bool help_ = false;
     bool version_ = false;
-    std::string mode_option_;  // the long option that chose the mode, if any
+    std::string mode_option_;       // the long option that chose the mode, if any
+    bool tls_on_ = false;           // the last --tls was msmtp's on
+    std::optional<bool> starttls_;  // msmtp's --tls-starttls
 };
 
 }  // namespace
@@ -423,7 +492,9 @@ std::string option_list_text() {
     std::string out;
     for (const OptionRow& row : option_table()) {
         // Program names (mailq) are no options; -b and -o appear as their rows (-bm, -oi).
-        if (row.shown == Shown::hidden || !row.name.starts_with('-')) continue;
+        // msmtp's refused options are offered nowhere.
+        if (row.shown == Shown::hidden || row.shown == Shown::refused || !row.name.starts_with('-'))
+            continue;
         out += spelling(row) + "\t" + std::string(description_of(row)) + "\n";
     }
     return out;

@@ -35,8 +35,9 @@ struct Options {
     std::string invoked_as;  // basename of argv[0]
 
     bool recipients_from_headers = false;    // -t
-    bool dot_ends_input = true;              // cleared by -i / -oi
-    std::optional<std::string> sender;       // -f / -r, raw (validated later)
+    bool dot_ends_input = true;              // cleared by -i / -oi / msmtp's spellings
+    std::optional<std::string> sender;       // -f / -r / --from, raw (validated later)
+    bool sender_from_header = false;         // --read-envelope-from: the From: address
     std::optional<std::string> full_name;    // -F
     std::optional<std::string> dsn_notify;   // -N: "never" or a subset of success,delay,failure
     std::optional<std::string> dsn_ret;      // -R: "full" or "hdrs"

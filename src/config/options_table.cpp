@@ -22,15 +22,21 @@ constexpr auto table = std::to_array<OptionRow>({
     // The message and its envelope.
     {"-t", nothing, "", recipients_from_headers, no_mode, line,
      "also take recipients from To/Cc/Bcc (Resent-* if present)"},
+    {"--read-recipients", nothing, "", recipients_from_headers, no_mode, joined, ""},
     {"-i", nothing, "", dot_not_end, no_mode, line,
      "a line with a single dot does not end the message"},
     {"-oi", glued, "BOOL", dot_not_end_boolean, no_mode, joined, ""},
     {"-f", value, "ADDR", sender, no_mode, line, "envelope sender"},
     {"-r", value, "ADDR", sender, no_mode, joined, ""},
+    {"--from", value, "ADDR", sender, no_mode, joined, ""},
+    {"--read-envelope-from", nothing, "", sender_from_header, no_mode, line,
+     "the envelope sender is the address of the From: header (msmtp's option)"},
     {"-F", value, "NAME", full_name, no_mode, line, "full name for a generated From: header"},
     {"-N", value, "NOTIFY", dsn_notify, no_mode, line,
      "never, or a comma list of success,delay,failure (DSN)"},
+    {"--dsn-notify", value, "NOTIFY", dsn_notify, no_mode, joined, ""},
     {"-R", value, "full|hdrs", dsn_ret, no_mode, line, "what a bounce returns (DSN)"},
+    {"--dsn-return", value, "full|hdrs", dsn_ret, no_mode, joined, ""},
     {"-V", value, "ENVID", dsn_envid, no_mode, line, "DSN envelope identifier"},
     {"-B", value, "7BIT|8BITMIME", body_type, no_mode, line, "body type"},
     // Configuration and account.
@@ -38,6 +44,7 @@ constexpr auto table = std::to_array<OptionRow>({
      "configuration file (default: $OKURU_CONFIG, ~/.config/okuru/config.toml, "
      "/etc/okuru.toml)"},
     {"--config", value, "CONFIG", config_file, no_mode, joined, ""},
+    {"--file", value, "CONFIG", config_file, no_mode, joined, ""},
     {"--system", nothing, "", system_only, no_mode, line,
      "use /etc/okuru.toml only, whatever $OKURU_CONFIG, $HOME or $XDG_CONFIG_HOME say "
      "(for callers such as sudo's mailer)"},
@@ -46,10 +53,14 @@ constexpr auto table = std::to_array<OptionRow>({
     // Diagnostics.
     {"-v", nothing, "", verbose, no_mode, line, "show the SMTP dialogue (twice: more detail)"},
     {"--verbose", nothing, "", verbose, no_mode, joined, ""},
+    {"-d", nothing, "", verbose, no_mode, joined, ""},
+    {"--debug", nothing, "", verbose, no_mode, joined, ""},
     {"-ov", glued, "BOOL", verbose_boolean, no_mode, joined, ""},
     {"-X", value, "FILE", log_file, no_mode, line, "append the log to FILE"},
+    {"--logfile", value, "FILE", log_file, no_mode, joined, ""},
     {"--pretend", nothing, "", pretend, no_mode, line,
      "show account, relay, envelope and headers; send nothing"},
+    {"-P", nothing, "", pretend, no_mode, joined, ""},
     {"--resend-failed", nothing, "", mode, Mode::resend_failed, line,
      "retry the messages saved after failed submissions"},
     {"--check", nothing, "", mode, Mode::check, line,
@@ -58,11 +69,14 @@ constexpr auto table = std::to_array<OptionRow>({
     {"--serverinfo", nothing, "", mode, Mode::serverinfo, line,
      "show what the server of an account (-a) or of --host offers: greeting, TLS, "
      "certificate, capabilities; no login, no mail"},
+    {"-S", nothing, "", mode, Mode::serverinfo, joined, ""},
     {"--host", value, "HOST", host, no_mode, line,
      "with --serverinfo or --check: a server without configuration"},
     {"--port", value, "PORT", port, no_mode, joined, "the port of --host, or of the accounts"},
     {"--tls", value, "starttls|implicit|none", tls, no_mode, joined,
      "the TLS mode of --host, or of the accounts"},
+    {"--tls-starttls", glued, "on|off", tls_starttls, no_mode, line,
+     "msmtp's choice for --tls: on is starttls, off is implicit"},
     {"--test-message", value, "ADDR", test_message, Mode::test_message, line,
      "send a short test message to ADDR"},
     {"--list-accounts", nothing, "", mode, Mode::list_accounts, line,
@@ -123,8 +137,88 @@ constexpr auto table = std::to_array<OptionRow>({
     {"-U", nothing, "", ignore, no_mode, ignored, "ignored: an initial user submission"},
     {"-m", nothing, "", ignore, no_mode, ignored, "ignored: the sender in alias lists"},
     {"-n", nothing, "", ignore, no_mode, ignored, "ignored: do not expand aliases"},
+    // msmtp's settings that okuru always has: the value that means okuru's
+    // behaviour (or none) is accepted, any other is refused (okuru(8), MSMTP OPTIONS).
+    {"--remove-bcc-headers", glued, "on", same_as_okuru, no_mode, ignored,
+     "ignored: okuru always removes Bcc: headers"},
+    {"--set-from-header", glued, "auto", same_as_okuru, no_mode, ignored,
+     "ignored: okuru adds From: when the message has none"},
+    {"--set-date-header", glued, "auto", same_as_okuru, no_mode, ignored,
+     "ignored: okuru adds Date: when the message has none"},
+    {"--set-msgid-header", glued, "auto", same_as_okuru, no_mode, ignored,
+     "ignored: okuru adds Message-ID: when the message has none"},
+    {"--undisclosed-recipients", glued, "off", same_as_okuru, no_mode, ignored,
+     "ignored: okuru leaves To: and Cc: as written"},
+    // msmtp's options with no okuru counterpart on the command line: refused with
+    // the okuru way, never ignored (okuru(8), MSMTP OPTIONS).
+    {"--configure", glued, "ADDR", refuse, no_mode, refused,
+     "write an account in okuru.toml (okuru.toml(5)), then run okuru --check"},
+    {"--rmqs", glued, "HOST", refuse, no_mode, refused,
+     "okuru cannot ask a server to run its queue; use the server's own tools"},
+    {"--source-ip", glued, "IP", refuse, no_mode, refused,
+     "okuru connects from the address the system chooses"},
+    {"--proxy-host", glued, "HOST", refuse, no_mode, refused,
+     "okuru does not use SOCKS proxies; connect to the relay directly"},
+    {"--proxy-port", glued, "PORT", refuse, no_mode, refused,
+     "okuru does not use SOCKS proxies; connect to the relay directly"},
+    {"--socket", glued, "FILE", refuse, no_mode, refused,
+     "okuru connects over TCP: set host and port of an account in okuru.toml"},
+    {"--timeout", glued, "SECONDS", refuse, no_mode, refused,
+     "set timeout (and connect_timeout) in okuru.toml"},
+    {"--protocol", glued, "smtp|lmtp", refuse, no_mode, refused,
+     "okuru speaks SMTP submission only; set host and port in okuru.toml"},
+    {"--domain", glued, "NAME", refuse, no_mode, refused, "set ehlo in okuru.toml"},
+    {"--auth", glued, "METHOD", refuse, no_mode, refused, "set auth in okuru.toml"},
+    {"--user", glued, "NAME", refuse, no_mode, refused, "set user in okuru.toml"},
+    {"--passwordeval", glued, "COMMAND", refuse, no_mode, refused,
+     "set password_command in okuru.toml (a password never goes on the command line)"},
+    {"--tls-trust-file", glued, "FILE", refuse, no_mode, refused, "set ca_file in okuru.toml"},
+    {"--tls-crl-file", glued, "FILE", refuse, no_mode, refused,
+     "okuru reads no CRL files; pin the certificate with fingerprint in okuru.toml"},
+    {"--tls-fingerprint", glued, "HASH", refuse, no_mode, refused,
+     "set fingerprint in okuru.toml"},
+    {"--tls-key-file", glued, "FILE", refuse, no_mode, refused, "set client_key in okuru.toml"},
+    {"--tls-cert-file", glued, "FILE", refuse, no_mode, refused,
+     "set client_cert in okuru.toml"},
+    {"--tls-certcheck", glued, "on|off", refuse, no_mode, refused,
+     "okuru always checks certificates; set ca_file or fingerprint in okuru.toml"},
+    {"--tls-priorities", glued, "PRIORITIES", refuse, no_mode, refused,
+     "set tls_priority in okuru.toml"},
+    {"--tls-host-override", glued, "HOST", refuse, no_mode, refused,
+     "set host in okuru.toml to the name in the server's certificate"},
+    {"--tls-min-dh-prime-bits", glued, "BITS", refuse, no_mode, refused,
+     "set tls_priority in okuru.toml"},
+    {"--logfile-time-format", glued, "FORMAT", refuse, no_mode, refused,
+     "okuru's log lines have one format (okuru(8), LOGGING)"},
+    {"--syslog", glued, "FACILITY", refuse, no_mode, refused, "set syslog in okuru.toml"},
+    {"--aliases", glued, "FILE", refuse, no_mode, refused,
+     "write aliases in the [aliases] table of okuru.toml"},
+    {"--auto-from", glued, "on|off", refuse, no_mode, refused,
+     "set domain in okuru.toml, or give -f"},
+    {"--maildomain", glued, "DOMAIN", refuse, no_mode, refused, "set domain in okuru.toml"},
 });
 // clang-format on
+
+// The rows above that only msmtp spells this way (see msmtp_spelling).
+constexpr auto msmtp_only = std::to_array<std::string_view>({
+    "--read-recipients",
+    "--from",
+    "--read-envelope-from",
+    "--dsn-notify",
+    "--dsn-return",
+    "--file",
+    "-d",
+    "--debug",
+    "--logfile",
+    "-P",
+    "-S",
+    "--tls-starttls",
+    "--remove-bcc-headers",
+    "--set-from-header",
+    "--set-date-header",
+    "--set-msgid-header",
+    "--undisclosed-recipients",
+});
 
 // --help's layout: options from column 2 (long ones from 6, under the short ones'
 // names), descriptions from column 21, lines up to 79 columns.
@@ -207,6 +301,10 @@ const OptionRow* find_option(std::string_view name) {
     return nullptr;
 }
 
+bool msmtp_spelling(std::string_view name) {
+    return std::find(msmtp_only.begin(), msmtp_only.end(), name) != msmtp_only.end();
+}
+
 std::string_view description_of(const OptionRow& row) {
     const OptionRow* r = &row;
     while (r->description.empty() && r != table.data()) --r;
@@ -221,7 +319,8 @@ std::string spelling(const OptionRow& row) {
         case value:
             return name + (row.name.starts_with("--") ? "=" : " ") + std::string(row.value);
         case glued:
-            return name + "[" + std::string(row.value) + "]";
+            // A long option's optional value follows '=' (--tls-starttls=off).
+            return name + (row.name.starts_with("--") ? "[=" : "[") + std::string(row.value) + "]";
     }
     return name;
 }
@@ -249,7 +348,7 @@ std::string help_option_lines() {
     }
     out += "\n";
     for (const std::string& l :
-         wrapped("Accepted and ignored (sendmail compatibility): " + ignored_list +
+         wrapped("Accepted and ignored (sendmail and msmtp compatibility): " + ignored_list +
                      ". An -o letter takes any value glued (-oem, -odi).",
                  width, width)) {
         out += l + "\n";

@@ -43,10 +43,16 @@ enum class Action {
     test_message,             // --test-message ADDR: a mode with a value
     host,                     // --host
     port,                     // --port
-    tls,                      // --tls
+    tls,                      // --tls: a mode, or msmtp's on/off
+    tls_starttls,             // --tls-starttls[=on|off]: msmtp's choice between the TLS modes
+    sender_from_header,       // --read-envelope-from: the sender is From:'s address
     sendmail_mode,            // -b X: runs the row named "-bX"
     sendmail_option,          // -o X[value]: runs the row named "-oX"
     ignore,                   // accepted for sendmail compatibility, recorded as given
+    same_as_okuru,            // msmtp's setting okuru always has: its value (or none) accepted
+                              // and recorded as ignored, any other value refused
+    refuse,                   // msmtp's option with no okuru counterpart: refused (64) with
+                              // the description, which names the okuru way
 };
 
 // How --help shows the row. Every row but `hidden` is in --list-options.
@@ -55,6 +61,7 @@ enum class Shown {
     joined,   // on the line of the row above (a synonym or a related option)
     ignored,  // named in --help's paragraph of ignored options
     hidden,   // -b and -o themselves: their rows "-bm", "-oi", ... are listed instead
+    refused,  // msmtp's options okuru refuses: in neither --help nor --list-options
 };
 
 struct OptionRow {
@@ -80,6 +87,12 @@ std::span<const OptionRow> option_table();
 
 // The row named exactly `name` ("-f", "--config", "-bm", "mailq"), or null.
 const OptionRow* find_option(std::string_view name);
+
+// Whether `name` is one of msmtp's own spellings ("--read-envelope-from", "-d",
+// "--remove-bcc-headers"), not sendmail's or okuru's. msmtp reads its input to the
+// end, so a command line that uses one reads the message as with -i (mutt sets
+// sendmail to msmtp's line without sendmail's -oi).
+bool msmtp_spelling(std::string_view name);
 
 // A row's description, taken from the row above when it has none.
 std::string_view description_of(const OptionRow& row);

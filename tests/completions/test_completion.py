@@ -171,9 +171,10 @@ def cases(w):
         dict(line="okuru -", want={"bash": OPTIONS + ["--"], "zsh": OPTIONS, "fish": OPTIONS}),
         # Values by what the listing says they are: every option with choices offers
         # them, every FILE or CONFIG option file names, every ACCOUNT option accounts.
+        # (An optional value glued after '=', "--tls-starttls[=on|off]", is no next word.)
         *[dict(line=f"okuru {name} ", want=value.split("|"))
           for name, value, description in listed_options()
-          if "|" in value and not description.startswith("ignored")],
+          if "|" in value and not value.startswith("=") and not description.startswith("ignored")],
         *[dict(line=f"okuru {name} {w.confdir}/conf-",
                want={"bash": files, "zsh": ["conf-a.toml", "conf-b.toml"], "fish": files})
           for name, value, _ in listed_options() if value in ("FILE", "CONFIG")],
