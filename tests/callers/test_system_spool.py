@@ -64,6 +64,12 @@ class Forwarder:
 
     def down(self):
         if self.sock:
+            # shutdown() first: a thread blocked in accept() keeps a merely closed
+            # listening socket alive (and accepting) on Linux.
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.sock.close()
             self.sock = None
 
