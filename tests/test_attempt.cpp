@@ -115,8 +115,33 @@ TEST_CASE("attempt - a failed message is kept once, with its envelope and the er
         const Attempted b = run.go(run.planned());
         CHECK(b.exit == Exit::tempfail);
         CHECK(b.record.saved.empty());
+        CHECK(b.record.not_kept);  // logged kept=no; 75 leaves the retry to the caller
+        CHECK(contains(run.log(), "exit=75 kept=no"));
         CHECK(run.kept().size() == 1);  // only the first attempt's copy
     }
+}
+
+TEST_CASE("attempt - a message kept nowhere is said so and never exits 75") {
+    Run run;
+    run.hosts.refuse = {{"a.test:587", Exit::tempfail},
+                        {"b.test:587", Exit::tempfail},
+                        {"c.test:2525", Exit::tempfail}};
+    // A dead_letter that cannot be created (under a regular file); the
+    // compiled-in system spool of a build tree does not exist either (it is made
+    // by meson install; tests/callers/test_system_spool.py covers it).
+    if (std::filesystem::exists(system_spool().path)) {
+        WARN("the system spool " << system_spool().path << " exists: not tested here");
+        return;
+    }
+    run.dir.write("blocked", "a file");
+    run.config.dead_letter = (run.dir.path / "blocked" / "failed").string();
+    const Attempted a = run.go(run.planned());
+    CHECK(a.exit == Exit::cantcreat);
+    CHECK(a.record.exit == int(Exit::cantcreat));
+    CHECK(a.record.saved.empty());
+    CHECK(a.record.not_kept);
+    CHECK(contains(run.log(), "status=failed"));
+    CHECK(contains(run.log(), " exit=73 kept=no"));
 }
 
 TEST_CASE("attempt - a resent message stays where it is kept") {

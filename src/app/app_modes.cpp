@@ -98,21 +98,34 @@ Exit mailq_mode(const Options& opt) {
         drop_privileges();
         restore_caller_environment();
     }
-    const std::string dir = dead_letter_dir(config);
-    const std::vector<SavedMessage> saved = list_failed(dir);
+    // The caller's Maildir and, for root, the system spool. An unreadable
+    // directory or file is reported, and makes the status 74: never "empty".
+    std::vector<SavedMessage> saved;
+    std::string places;
+    ReadProblems problems;
+    for (const DeadLetterDir& dir : dead_letters_to_read(config)) {
+        places += (places.empty() ? "" : " or ") + dir.path;
+        for (SavedMessage& m : list_failed(dir, &problems)) saved.push_back(std::move(m));
+    }
+    for (const std::string& p : problems) say(p);
+    const Exit status = problems.empty() ? Exit::ok : Exit::ioerr;
     if (saved.empty()) {
-        std::printf(
-            "Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
-            dir.c_str());
-        return Exit::ok;
+        if (problems.empty())
+            std::printf(
+                "Mail queue is empty (okuru keeps no queue; no failed message is saved%s)\n",
+                places.empty() ? "" : (" in " + places).c_str());
+        return status;
     }
     std::printf(
         "okuru keeps no queue; %zu message(s) saved after failed submissions "
         "(okuru --resend-failed retries them):\n",
         saved.size());
     for (const SavedMessage& m : saved) {
-        std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
-                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
+        // user=: who submitted it, the file's owner (in the system spool, any
+        // local user's).
+        std::printf("\n%s  %llu bytes  %s  user=%s\n", m.path.c_str(),
+                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str(),
+                    log::escape(user_name(m.owner)).c_str());
         const SavedEnvelope& e = m.envelope;
         if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
         if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
@@ -120,7 +133,7 @@ Exit mailq_mode(const Options& opt) {
             std::printf("    to:      <%s>\n", log::escape(r).c_str());
         if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
     }
-    return Exit::ok;
+    return status;
 }
 
 Exit probe_mode(const Options& opt) {

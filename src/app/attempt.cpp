@@ -22,18 +22,30 @@ bool needs_smtputf8(const Envelope& env) {
 }
 
 // Keeps a message okuru could not send and returns where (empty: not kept);
-// never throws (it is already the error path).
+// never throws (it is already the error path). The caller's own Maildir first,
+// then the system spool (store/keep_place.hpp).
 std::string keep(const Config& config, const SavedEnvelope& envelope, const std::string& why,
                  std::string_view headers, const Spool& body) {
-    if (!config.save_failed) return {};
-    try {
-        const std::string path = save_failed(dead_letter_dir(config), envelope, why, headers, body);
-        say("message saved to " + path + " (okuru --resend-failed retries it)");
-        return path;
-    } catch (const std::exception& save_error) {
-        say("could not save the message: " + describe(save_error));
-        return {};
+    std::string tried;
+    for (const KeepPlace& place : keep_places(config)) {
+        std::string failure = place.unusable;
+        if (failure.empty()) {
+            try {
+                const std::string path = save_failed(place.dir, envelope, why, headers, body);
+                if (place.dir.kind == DeadLetterKind::system_spool)
+                    say("message saved to " + path + " in the system spool (" + tried +
+                        "); root's okuru --resend-failed retries it");
+                else
+                    say("message saved to " + path + " (okuru --resend-failed retries it)");
+                return path;
+            } catch (const std::exception& save_error) {
+                failure = describe(save_error);
+            }
+        }
+        tried += (tried.empty() ? "" : "; ") + failure;
     }
+    say("the message is not kept anywhere: " + tried);
+    return {};
 }
 
 // The log record of one attempt, before its outcome is known.
@@ -41,8 +53,9 @@ SubmissionRecord record_for(const Planned& p, const Spool& body) {
     SubmissionRecord r;
     // Accountability (issue 12): who submitted, by the real uid, whatever the
     // account or the From: claims.
-    r.uid = getuid();
-    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) r.user = pw->pw_name;
+    const uid_t uid = p.submitted_by.value_or(getuid());
+    r.uid = uid;
+    if (const passwd* pw = getpwuid(uid); pw && pw->pw_name) r.user = pw->pw_name;
     r.account = p.envelope.account;
     if (p.account) {
         r.relay = p.account->host + ":" + std::to_string(p.account->port);
@@ -97,7 +110,16 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         out.exit = exit_code(e);
         if (planned.kept_at.empty()) {
             say(why);
-            out.record.saved = keep(context.config, planned.envelope, why, planned.headers, body);
+            if (context.config.save_failed)
+                out.record.saved =
+                    keep(context.config, planned.envelope, why, planned.headers, body);
+            out.record.not_kept = out.record.saved.empty();
+            // 75 tells the caller that the message will be retried: true only when
+            // it was kept, or when save_failed = false leaves the retry to the
+            // caller by design (okuru(8), EXIT STATUS).
+            if (out.record.not_kept && context.config.save_failed && out.exit == Exit::tempfail)
+                out.exit = Exit::cantcreat;
+            out.record.exit = int(out.exit);
         } else {
             say(planned.kept_at + ": " + why);
             out.record.saved = planned.kept_at;

@@ -4,7 +4,10 @@
 // outcome, keeps the message when it failed, and writes the log line.
 #pragma once
 
+#include <sys/types.h>
+
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "app/deliver.hpp"
@@ -39,6 +42,9 @@ struct Planned {
     // --resend-failed: the saved file the message was read from. A failure leaves
     // it there (nothing is saved again); a success is logged as "resent".
     std::string kept_at;
+    // --resend-failed by root of a message in the system spool: the local user
+    // who submitted it (the file's owner), logged as uid= and user=.
+    std::optional<uid_t> submitted_by;
 };
 
 struct Attempted {

@@ -72,6 +72,7 @@ std::string format_record(const SubmissionRecord& r) {
     if (!r.error.empty()) line += " error=" + quoted(r.error);
     line += " exit=" + std::to_string(r.exit);
     if (!r.saved.empty()) line += " saved=" + quoted(r.saved);
+    if (r.not_kept) line += " kept=no";
     return line;
 }
 

@@ -33,7 +33,8 @@ struct SubmissionRecord {
     std::string reply;       // the server's reply to the end of data (sent)
     std::string error;       // what went wrong (failed)
     int exit = 0;
-    std::string saved;  // where the message was kept (failed), if it was
+    std::string saved;      // where the message was kept (failed), if it was
+    bool not_kept = false;  // failed and kept nowhere: "kept=no" (issue 10)
 };
 
 // "uid=N user=NAME account=... relay=... ... exit=N": fields in a fixed order, values quoted

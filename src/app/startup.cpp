@@ -3,6 +3,7 @@
 #include "app/maillog.hpp"
 #include "base/log.hpp"
 #include "base/privilege.hpp"
+#include "store/keep_place.hpp"
 
 namespace okuru {
 
@@ -69,6 +70,7 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     }
     const Privilege privilege = current_privilege();
     Config config = load_config(path, privilege);
+    check_dead_letter(config);  // one user's Maildir (store/keep_place.hpp)
     if (privilege.held) {
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)

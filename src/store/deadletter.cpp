@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <memory>
 
@@ -34,8 +35,11 @@ void append_lf(std::string& out, std::string_view crlf) {
     }
 }
 
+// Maildir's time.Pid.Random.host, with 128 random bits: in the system spool
+// the name is all that keeps another user from opening a file by guessing it
+// (the directory cannot be listed; the file is 0600 anyway).
 std::string unique_name() {
-    unsigned char rnd[8];
+    unsigned char rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) throw_system(Exit::oserr, "getrandom", errno);
     char host[HOST_NAME_MAX + 1] = {};
     gethostname(host, sizeof host - 1);
@@ -90,36 +94,83 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
     return env;
 }
 
-// The files in new/ and cur/ (a missing Maildir has none).
-std::vector<std::string> saved_paths(const std::string& maildir) {
+// The files in new/ and cur/ (a missing Maildir has none); a directory that
+// cannot be read is a problem, never an empty list.
+std::vector<std::string> saved_paths(const std::string& maildir, ReadProblems& problems) {
     std::vector<std::string> paths;
     for (const char* sub : {"/new", "/cur"}) {
         const std::string dir = maildir + sub;
         std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-        if (!d) continue;
-        while (dirent* e = readdir(d.get()))
+        if (!d) {
+            if (errno != ENOENT)
+                problems.push_back("cannot read " + dir + ": " + std::strerror(errno));
+            continue;
+        }
+        errno = 0;
+        while (dirent* e = readdir(d.get())) {
             if (e->d_name[0] != '.') paths.push_back(dir + "/" + e->d_name);
+            errno = 0;
+        }
+        if (errno != 0) problems.push_back("cannot read " + dir + ": " + std::strerror(errno));
     }
     return paths;
 }
 
-}  // namespace
-
-std::string dead_letter_dir(const Config& config) {
-    if (!config.dead_letter.empty()) return config.dead_letter;
-    if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state == '/')
-        return std::string(state) + "/okuru/failed";
-    const char* home = std::getenv("HOME");
-    if (!home || *home != '/') throw Error(Exit::cantcreat, "HOME is not set; set dead_letter");
-    return std::string(home) + "/.local/state/okuru/failed";
+// Opens a saved file for reading. In the system spool every entry was written
+// by some local user and is treated as hostile: root reads it only if it is a
+// regular file (O_NOFOLLOW: never a symbolic link; O_NONBLOCK: a FIFO cannot
+// hang the reader), with one link (not a hard link to a file of someone else's),
+// without group or other permission bits (okuru made it 0600). The owner,
+// recorded, is the user who submitted it. Returns an invalid Fd when the file is
+// gone (resent meanwhile) or refused (the problem is recorded).
+Fd open_saved(const DeadLetterDir& maildir, const std::string& path, struct stat& st,
+              ReadProblems& problems) {
+    Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+    if (!fd) {
+        if (errno == ELOOP)
+            problems.push_back(path + ": a symbolic link, not a message (left alone)");
+        else if (errno != ENOENT)
+            problems.push_back("cannot read " + path + ": " + std::strerror(errno));
+        return Fd();
+    }
+    if (fstat(fd.get(), &st) != 0) {
+        problems.push_back("cannot read " + path + ": " + std::strerror(errno));
+        return Fd();
+    }
+    std::string refused;
+    if (!S_ISREG(st.st_mode)) {
+        refused = "not a regular file";
+    } else if (maildir.kind == DeadLetterKind::system_spool) {
+        if (st.st_nlink != 1)
+            refused = "has " + std::to_string(st.st_nlink) + " links (okuru writes one)";
+        else if ((st.st_mode & 07077) != 0)
+            refused = "mode " + std::to_string((st.st_mode >> 6) & 7) +
+                      std::to_string((st.st_mode >> 3) & 7) + std::to_string(st.st_mode & 7) +
+                      " (okuru writes 0600)";
+    }
+    if (!refused.empty()) {
+        problems.push_back(path + ": " + refused + ", not a message (left alone)");
+        return Fd();
+    }
+    return fd;
 }
 
-std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
+void settle(ReadProblems& found, ReadProblems* problems) {
+    if (found.empty()) return;
+    if (!problems) throw Error(Exit::ioerr, found.front());
+    problems->insert(problems->end(), found.begin(), found.end());
+}
+
+}  // namespace
+
+std::string save_failed(const DeadLetterDir& dir, const SavedEnvelope& envelope,
                         std::string_view error, std::string_view headers, const Spool& body) {
-    for (const char* sub : {"/tmp", "/new", "/cur"}) make_private_dirs(maildir + sub);
+    const std::string& maildir = dir.path;
+    if (dir.kind == DeadLetterKind::own)
+        for (const char* sub : {"/tmp", "/new", "/cur"}) make_private_dirs(maildir + sub);
     const std::string name = unique_name();
     const std::string tmp = maildir + "/tmp/" + name;
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
 
     std::string out;
@@ -163,18 +214,32 @@ ClaimedMessage::~ClaimedMessage() {
 }
 
 void ClaimedMessage::remove() {
+    // Only the file that was sent: in the system spool its owner may have renamed
+    // it and put another file under its name meanwhile.
+    struct stat by_fd {
+    }, by_path{};
+    if (fd >= 0 && (fstat(fd, &by_fd) != 0 || lstat(path.c_str(), &by_path) != 0 ||
+                    by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev))
+        return;
     if (unlink(path.c_str()) != 0 && errno != ENOENT)
         throw_system(Exit::ioerr, "cannot remove " + path, errno);
 }
 
-std::size_t for_each_failed(const std::string& maildir,
-                            const std::function<bool(ClaimedMessage&)>& send) {
+std::size_t for_each_failed(const DeadLetterDir& maildir,
+                            const std::function<bool(ClaimedMessage&)>& send,
+                            ReadProblems* problems) {
     std::size_t left = 0;
-    for (const std::string& path : saved_paths(maildir)) {
+    ReadProblems found;
+    for (const std::string& path : saved_paths(maildir.path, found)) {
         ClaimedMessage m;
         m.path = path;
-        m.fd = open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (m.fd < 0) continue;  // taken and removed by another run
+        struct stat st {};
+        const Fd opened = open_saved(maildir, path, st, found);
+        if (!opened) continue;  // taken and removed by another run, or refused
+        // The same open file description (its lock) for the message's lifetime.
+        m.fd = fcntl(opened.get(), F_DUPFD_CLOEXEC, 0);
+        if (m.fd < 0) throw_system(Exit::oserr, "cannot duplicate a descriptor", errno);
+        m.owner = st.st_uid;
         if (flock(m.fd, LOCK_EX | LOCK_NB) != 0) {
             ++left;  // another run is sending it right now
             continue;
@@ -196,17 +261,19 @@ std::size_t for_each_failed(const std::string& maildir,
         }
         ++left;
     }
+    settle(found, problems);
     return left;
 }
 
-std::vector<SavedMessage> list_failed(const std::string& maildir) {
+std::vector<SavedMessage> list_failed(const DeadLetterDir& maildir, ReadProblems* problems) {
     std::vector<SavedMessage> out;
-    for (const std::string& path : saved_paths(maildir)) {
+    ReadProblems found;
+    for (const std::string& path : saved_paths(maildir.path, found)) {
         SavedMessage m;
         m.path = path;
-        const Fd fd(open(m.path.c_str(), O_RDONLY | O_CLOEXEC));
         struct stat st {};
-        if (!fd || fstat(fd.get(), &st) != 0) continue;  // resent meanwhile
+        const Fd fd = open_saved(maildir, path, st, found);
+        if (!fd) continue;  // resent meanwhile, or refused
         try {
             m.envelope = read_envelope(fd.get(), m.path);
         } catch (const std::exception& ex) {
@@ -215,8 +282,10 @@ std::vector<SavedMessage> list_failed(const std::string& maildir) {
         }
         m.size = std::uint64_t(st.st_size);
         m.saved_at = st.st_mtime;
+        m.owner = st.st_uid;
         out.push_back(std::move(m));
     }
+    settle(found, problems);
     std::sort(out.begin(), out.end(), [](const SavedMessage& a, const SavedMessage& b) {
         return a.saved_at != b.saved_at ? a.saved_at < b.saved_at : a.path < b.path;
     });

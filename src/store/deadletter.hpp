@@ -1,7 +1,10 @@
 // Nothing lost: a message whose submission failed is saved, with its envelope,
-// to a Maildir of the user's (default $XDG_STATE_HOME/okuru/failed), and
-// `okuru --resend-failed` retries each saved message once.
+// to a Maildir of the user's (default $XDG_STATE_HOME/okuru/failed) or the
+// system spool (store/keep_place.hpp), and `okuru --resend-failed` retries each
+// saved message once.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -10,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "message/spool.hpp"
+#include "store/keep_place.hpp"
 
 namespace okuru {
 
@@ -21,22 +25,27 @@ struct SavedEnvelope {
     std::string error{};       // why it was saved (read back only)
 };
 
-// The Maildir in use: config.dead_letter, else $XDG_STATE_HOME/okuru/failed, else
-// ~/.local/state/okuru/failed.
-std::string dead_letter_dir(const Config& config);
-
 // Writes the message (headers as prepared, body from the spool, LF line endings)
 // with X-Okuru-Envelope-* fields in front, via tmp/ and an atomic rename into new/.
-// Returns the final path. Throws Error(Exit::cantcreat / ioerr).
-std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
+// The caller's own Maildir is created (0700) as needed; the system spool never
+// is (its directories are root's, made at installation). The file is 0600, the
+// caller's, with an unguessable name. Returns the final path. Throws
+// Error(Exit::cantcreat / ioerr).
+std::string save_failed(const DeadLetterDir& maildir, const SavedEnvelope& envelope,
                         std::string_view error, std::string_view headers, const Spool& body);
+inline std::string save_failed(const std::string& maildir, const SavedEnvelope& envelope,
+                               std::string_view error, std::string_view headers,
+                               const Spool& body) {
+    return save_failed(DeadLetterDir{maildir}, envelope, error, headers, body);
+}
 
 // One saved message, claimed by this process (an exclusive lock that stays held
 // until the object dies), so concurrent runs never send it twice.
 struct ClaimedMessage {
     std::string path;
     SavedEnvelope envelope;
-    int fd = -1;  // locked descriptor; the message bytes follow the envelope fields
+    uid_t owner = 0;  // who wrote the file: in the system spool, who submitted it
+    int fd = -1;      // locked descriptor; the message bytes follow the envelope fields
     ClaimedMessage() = default;
     ClaimedMessage(ClaimedMessage&&) noexcept;
     ClaimedMessage& operator=(ClaimedMessage&&) = delete;
@@ -51,16 +60,33 @@ struct SavedMessage {
     SavedEnvelope envelope;
     std::uint64_t size = 0;     // bytes of the file
     std::int64_t saved_at = 0;  // modification time, Unix seconds
+    uid_t owner = 0;            // who wrote the file
 };
 
+// Problems met while reading a Maildir: an unreadable directory or file is one
+// (never "empty"); so is, in the system spool, an entry that is not a plain
+// file of its own (a symbolic link, a hard link, a FIFO, group or other bits).
+using ReadProblems = std::vector<std::string>;
+
 // Every message in new/ and cur/, oldest first. A missing Maildir is an empty list;
-// a file okuru did not write is skipped with a warning.
-std::vector<SavedMessage> list_failed(const std::string& maildir);
+// a file okuru did not write is skipped with a warning. Other problems go to
+// `problems`, or, without it, the first is thrown as Error(Exit::ioerr).
+std::vector<SavedMessage> list_failed(const DeadLetterDir& maildir,
+                                      ReadProblems* problems = nullptr);
+inline std::vector<SavedMessage> list_failed(const std::string& maildir) {
+    return list_failed(DeadLetterDir{maildir});
+}
 
 // Calls `send` for every message that can be claimed in new/ and cur/; messages
 // locked by another run are skipped. `send` returns true when the message was
-// accepted (the file is then deleted). Returns the number of messages left.
-std::size_t for_each_failed(const std::string& maildir,
-                            const std::function<bool(ClaimedMessage&)>& send);
+// accepted (the file is then deleted). Problems as for list_failed. Returns the
+// number of messages left.
+std::size_t for_each_failed(const DeadLetterDir& maildir,
+                            const std::function<bool(ClaimedMessage&)>& send,
+                            ReadProblems* problems = nullptr);
+inline std::size_t for_each_failed(const std::string& maildir,
+                                   const std::function<bool(ClaimedMessage&)>& send) {
+    return for_each_failed(DeadLetterDir{maildir}, send);
+}
 
 }  // namespace okuru

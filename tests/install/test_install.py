@@ -9,6 +9,7 @@ program is run from the DESTDIR: okuru itself, okuru as sendmail/mailq/newaliase
 okuru-import, and man renders the installed pages.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,6 +63,18 @@ def check_common(dest, home):
                 "share/doc/okuru/examples/callers/README.md",
                 "share/okuru/okuru-oauth2"):
         check(os.path.isfile(installed(dest, rel)), "installed " + rel)
+    # The system spool (okuru(8), System-wide use): a write-only sticky drop box,
+    # root's when installed as root (CI), in <localstatedir>/spool/okuru.
+    options = json.loads(run(["meson", "introspect", "--buildoptions", BUILD]).stdout)
+    spooldir = next(o["value"] for o in options if o["name"] == "spooldir") or os.path.join(
+        PREFIX, next(o["value"] for o in options if o["name"] == "localstatedir"),
+        "spool/okuru")
+    for sub in ("", "/tmp", "/new", "/cur"):
+        d = os.path.join(dest, spooldir.lstrip("/") + sub)
+        st = os.stat(d) if os.path.isdir(d) else None
+        check(st is not None and (st.st_mode & 0o7777) == 0o1733
+              and (os.geteuid() != 0 or st.st_uid == 0),
+              "installed %s%s, mode 1733" % (spooldir, sub))
     imp = installed(dest, "bin/okuru-import")
     check(os.access(imp, os.X_OK), "bin/okuru-import is executable")
     if os.access(imp, os.X_OK):
