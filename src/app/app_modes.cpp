@@ -63,6 +63,27 @@ void refuse_redirection(const Options& opt) {
                                   "use --host to look at another server");
 }
 
+// The messages of one Maildir, as mailq lists them.
+void print_saved(const std::vector<SavedMessage>& saved) {
+    for (const SavedMessage& m : saved) {
+        std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
+                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
+        const SavedEnvelope& e = m.envelope;
+        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
+        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
+        for (const auto& r : e.recipients)
+            std::printf("    to:      <%s>\n", log::escape(r).c_str());
+        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+        if (!e.given_up.empty()) {
+            std::printf("    given up: %s\n", log::escape(e.given_up).c_str());
+        } else {
+            std::printf("    tried:   %u time(s) since %s, next attempt %s\n", e.schedule.attempts,
+                        local_time(e.schedule.first_attempt).c_str(),
+                        local_time(e.schedule.next_attempt).c_str());
+        }
+    }
+}
+
 }  // namespace
 
 void print_version() {
@@ -100,25 +121,22 @@ Exit mailq_mode(const Options& opt) {
     }
     const std::string dir = dead_letter_dir(config);
     const std::vector<SavedMessage> saved = list_failed(dir);
+    const std::vector<SavedMessage> given_up = list_failed(given_up_dir(dir));
     if (saved.empty()) {
         std::printf(
             "Mail queue is empty (okuru keeps no queue; no failed message is saved in %s)\n",
             dir.c_str());
-        return Exit::ok;
+    } else {
+        std::printf(
+            "okuru keeps no queue; %zu message(s) saved after failed submissions "
+            "(the resend timer retries each when due; okuru -q retries them all now):\n",
+            saved.size());
     }
-    std::printf(
-        "okuru keeps no queue; %zu message(s) saved after failed submissions "
-        "(okuru --resend-failed retries them):\n",
-        saved.size());
-    for (const SavedMessage& m : saved) {
-        std::printf("\n%s  %llu bytes  %s\n", m.path.c_str(),
-                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str());
-        const SavedEnvelope& e = m.envelope;
-        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
-        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
-        for (const auto& r : e.recipients)
-            std::printf("    to:      <%s>\n", log::escape(r).c_str());
-        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+    print_saved(saved);
+    if (!given_up.empty()) {
+        std::printf("\n%zu message(s) given up, kept in %s (never retried):\n", given_up.size(),
+                    given_up_dir(dir).c_str());
+        print_saved(given_up);
     }
     return Exit::ok;
 }

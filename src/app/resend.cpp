@@ -1,36 +1,83 @@
-// --resend-failed: every message kept after a failed submission, tried again
-// through the same path as a new one (prepare, planned, attempt).
+// --resend-failed (the timer's command) and -q: every kept message that is due,
+// or with -q every one, tried again through the same path as a new one
+// (prepare, planned, attempt). The schedule and the giving up are
+// store/retry.hpp's; the file operations store/deadletter.hpp's.
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
+#include "app/notice.hpp"
 #include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "store/deadletter.hpp"
+#include "store/retry.hpp"
 
 namespace okuru::app_detail {
 namespace {
 
-// Sends one saved message; true when every part was accepted.
-bool resend_one(const AttemptContext& context, ClaimedMessage& m, Exit& result) {
+struct Outcome {
+    bool sent = true;      // every part accepted
+    bool refused = false;  // a part refused permanently (5xx): never retried
+    std::string error;     // the last failure
+    std::string headers;   // the original header block, for a notice
+};
+
+// Sends one saved message through every account its recipients route to.
+Outcome resend_one(const AttemptContext& context, ClaimedMessage& m, Exit& result) {
     InputMessage msg = read_message(m.fd, ReadOptions{false});
+    Outcome out;
+    out.headers = msg.headers.render();
     Request req;
     if (context.config.find_account(m.envelope.account)) req.account = m.envelope.account;
     if (m.envelope.sender_known) req.sender = m.envelope.sender;
     req.recipients = m.envelope.recipients;
     const Prepared prepared = prepare(context.config, req, msg);
-    bool ok = true;
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, std::nullopt);
         p.kept_at = m.path;
-        const Exit exit = attempt(context, p, msg.body).exit;
-        result = worst(result, exit);
-        ok = ok && exit == Exit::ok;
+        const Attempted a = attempt(context, p, msg.body);
+        result = worst(result, a.exit);
+        if (a.exit == Exit::ok) continue;
+        out.sent = false;
+        out.refused = out.refused || a.cause == Cause::message_refused;
+        out.error = a.record.error;
     }
-    return ok;
+    return out;
+}
+
+// The header block of a message that is given up without an attempt.
+std::string headers_of(ClaimedMessage& m) {
+    try {
+        return read_message(m.fd, ReadOptions{false}).headers.render();
+    } catch (const std::exception&) {
+        return {};  // the notice goes without them
+    }
+}
+
+// Moves `m` aside (never deleted) and tells its sender; `last_error` is the
+// failure of this run ("" when none was tried: the recorded error stands).
+// Throws only when it could not be moved (it then stays kept).
+void give_up(const AttemptContext& context, ClaimedMessage& m, const std::string& given_up,
+             const std::string& why, const std::string& last_error, const std::string& headers) {
+    const std::string kept = m.path;
+    const std::string reply = last_error.empty() ? m.envelope.error : last_error;
+    const std::string moved = m.move_aside(given_up, why, last_error);
+    say(kept + ": given up (" + why + "), moved to " + moved);
+    std::vector<Refusal> refused;
+    for (const std::string& r : m.envelope.recipients)
+        refused.push_back(Refusal{r, reply, true, ""});
+    notify_failure(context, m.envelope, headers, refused, why, m.envelope.schedule.first_attempt);
+}
+
+std::string days(std::chrono::seconds age) {
+    const long long d = age.count() / 86400;
+    if (d * 86400 == age.count()) return std::to_string(d) + (d == 1 ? " day" : " days");
+    return std::to_string(age.count() / 3600) + " hours";
 }
 
 }  // namespace
@@ -42,23 +89,52 @@ Exit resend_mode(const Options& opt) {
     const MailLog maillog(config, std::move(log_file));
     const AttemptContext context{config, maillog, preloaded, DsnOptions{}, {}};
     const std::string dir = dead_letter_dir(config);
-    std::size_t sent = 0;
+    const std::string given_up = given_up_dir(dir);
+    retry::Policy policy;
+    policy.max_age = config.max_age;
+    // -q (sendmail's "run the queue now") tries every message; the timer's
+    // --resend-failed only those whose backoff has passed.
+    const bool force = opt.mode == Mode::run_queue;
+    const std::int64_t now = std::time(nullptr);
+    std::size_t sent = 0, waiting = 0, abandoned = 0;
     Exit result = Exit::ok;
     const std::size_t left = for_each_failed(dir, [&](ClaimedMessage& m) {
-        bool ok = false;
         try {
-            ok = resend_one(context, m, result);
+            switch (retry::decide(policy, m.envelope.schedule, now, force)) {
+                case retry::Decision::wait:
+                    ++waiting;
+                    return false;
+                case retry::Decision::give_up: {
+                    const std::string why = "not delivered for " + days(config.max_age);
+                    give_up(context, m, given_up, why, "", headers_of(m));
+                    ++abandoned;
+                    return true;
+                }
+                case retry::Decision::attempt:
+                    break;
+            }
+            const Outcome out = resend_one(context, m, result);
+            if (out.sent) {
+                ++sent;
+                say("resent " + m.path);
+                return true;
+            }
+            if (out.refused) {
+                give_up(context, m, given_up, "refused by the server", out.error, out.headers);
+                ++abandoned;
+                return true;
+            }
+            m.reschedule(retry::after_failure(policy, m.envelope.schedule, std::time(nullptr)),
+                         out.error);
         } catch (const std::exception& e) {
             say(m.path + ": " + describe(e));
             result = worst(result, exit_code(e));
         }
-        if (ok) {
-            ++sent;
-            say("resent " + m.path);
-        }
-        return ok;
+        return false;
     });
-    say(std::to_string(sent) + " message(s) resent, " + std::to_string(left) + " left in " + dir);
+    say(std::to_string(sent) + " message(s) resent, " + std::to_string(abandoned) + " given up, " +
+        std::to_string(left) + " left in " + dir +
+        (waiting ? " (" + std::to_string(waiting) + " not due yet; -q tries them now)" : ""));
     return result;
 }
 

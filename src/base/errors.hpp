@@ -64,6 +64,8 @@ enum class Cause {
     no_credentials,                // no password, token or client certificate
     oauth_token_failed,            // the token command failed or printed nothing
     login_refused,                 // the server refused the credentials
+    // Sending.
+    message_refused,  // 5xx to MAIL, RCPT or DATA: this message will never be accepted
 };
 
 // Must be called inside a catch block: rethrows the current exception with the
