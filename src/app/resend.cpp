@@ -2,6 +2,9 @@
 // or with -q every one, tried again through the same path as a new one
 // (prepare, planned, attempt). The schedule and the giving up are
 // store/retry.hpp's; the file operations store/deadletter.hpp's.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <string>
 #include <vector>
@@ -68,6 +71,19 @@ void give_up(const AttemptContext& context, ClaimedMessage& m, const std::string
     const std::string reply = last_error.empty() ? m.envelope.error : last_error;
     const std::string moved = m.move_aside(given_up, why, last_error);
     say(kept + ": given up (" + why + "), moved to " + moved);
+    // One log record, like every outcome of a message (LOGGING in okuru(8)).
+    SubmissionRecord record;
+    record.uid = getuid();
+    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) record.user = pw->pw_name;
+    record.account = m.envelope.account;
+    record.sender = m.envelope.sender;
+    record.sender_known = m.envelope.sender_known;
+    record.recipients = m.envelope.recipients;
+    record.status = "given-up";
+    record.error = why + ": " + reply;
+    record.exit = int(Exit::unavailable);
+    record.saved = moved;
+    context.maillog.write(record);
     std::vector<Refusal> refused;
     for (const std::string& r : m.envelope.recipients)
         refused.push_back(Refusal{r, reply, true, ""});

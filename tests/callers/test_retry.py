@@ -65,15 +65,17 @@ class Setup:
         self.d = d
         self.failed = os.path.join(d, "failed")
         self.cfg = os.path.join(d, "okuru.toml")
+        self.log = os.path.join(d, "okuru.log")
         self.down = dead_port()
 
     def config(self, up):
         svc = self.pf.services["sub"]
         with open(self.cfg, "w") as f:
-            f.write('dead_letter = "%s"\nmax_age = "5d"\n[accounts.relay]\nhost = "localhost"\n'
+            f.write('dead_letter = "%s"\nmax_age = "5d"\nlog_file = "%s"\n'
+                    '[accounts.relay]\nhost = "localhost"\n'
                     'port = %d\ntls = "starttls"\nca_file = "%s"\nuser = "%s"\n'
                     'password_file = "%s"\nconnect_timeout = 5\n'
-                    % (self.failed, svc.port if up else self.down, self.pf.pki.ca.cert,
+                    % (self.failed, self.log, svc.port if up else self.down, self.pf.pki.ca.cert,
                        self.pf.USER, self.pf.password_file))
 
     def okuru(self, *args, stdin=b""):
@@ -191,6 +193,10 @@ def t_expired(s):
               "it is kept whole, with why it was given up", body[:600])
     check(b"given up" in r.stderr, "stderr says it was given up", r.stderr)
     check(not s.delivered_with(b"marker-expired"), "the expired message was not delivered")
+    logged = open(s.log).read() if os.path.exists(s.log) else ""
+    check(re.search(r' status=given-up error="not delivered for 5 days: [^"]*" exit=69 saved="[^"]*'
+                    r'\.given-up/new/', logged) is not None,
+          "the log records it as given up, with where it went", logged[-800:])
     r = subprocess.run([OKURU, "-C", s.cfg, "-bp"], capture_output=True, timeout=60)
     check(b"given up" in r.stdout and b".given-up" in r.stdout,
           "mailq lists the given-up message separately", r.stdout)
