@@ -396,3 +396,24 @@ TEST_CASE("config - with the privilege held only the system file is read, withou
     privileged.privileged = false;
     CHECK_NOTHROW(parse_config(text, "t.toml", privileged));
 }
+
+TEST_CASE("config - max_age: seconds or a number with a unit, 1 hour to 366 days") {
+    using std::chrono::seconds;
+    CHECK(parse_config(one, "t.toml").max_age == seconds(5 * 86400));
+    const auto age = [](const std::string& value) {
+        return parse_config("max_age = " + value + "\n" + one, "t.toml").max_age;
+    };
+    CHECK(age("\"5d\"") == seconds(5 * 86400));
+    CHECK(age("\"2w\"") == seconds(14 * 86400));
+    CHECK(age("\"12h\"") == seconds(12 * 3600));
+    CHECK(age("\"90m\"") == seconds(5400));
+    CHECK(age("\"7200s\"") == seconds(7200));
+    CHECK(age("\"7200\"") == seconds(7200));
+    CHECK(age("86400") == seconds(86400));
+    for (const char* bad : {"\"5 d\"", "\"d\"", "\"5y\"", "\"\"", "\"-5d\"", "true", "1.5"})
+        CHECK_THAT(config_error("max_age = " + std::string(bad) + "\n" + one),
+                   Catch::Contains("max_age must"));
+    for (const char* out : {"\"59m\"", "\"367d\"", "0"})
+        CHECK_THAT(config_error("max_age = " + std::string(out) + "\n" + one),
+                   Catch::Contains("between 1 hour and 366 days"));
+}

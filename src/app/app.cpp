@@ -215,10 +215,8 @@ int run(std::span<const std::string> args) {
             case Mode::serverinfo:
             case Mode::check:
                 return int(probe_mode(opt));
-            case Mode::run_queue:
-                say("there is no queue to run: okuru submits every message at once "
-                    "(failed messages: okuru --resend-failed)");
-                return 0;
+            case Mode::run_queue:  // -q: every kept message now, due or not
+                return int(resend_mode(opt));
             case Mode::newaliases:
                 say("nothing to rebuild: aliases are read from [aliases] in the configuration");
                 return 0;

@@ -63,6 +63,30 @@ void refuse_redirection(const Options& opt) {
                                   "use --host to look at another server");
 }
 
+// The messages of one Maildir, as mailq lists them.
+void print_saved(const std::vector<SavedMessage>& saved) {
+    for (const SavedMessage& m : saved) {
+        // user=: who submitted it, the file's owner (in the system spool, any
+        // local user's).
+        std::printf("\n%s  %llu bytes  %s  user=%s\n", m.path.c_str(),
+                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str(),
+                    log::escape(user_name(m.owner)).c_str());
+        const SavedEnvelope& e = m.envelope;
+        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
+        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
+        for (const auto& r : e.recipients)
+            std::printf("    to:      <%s>\n", log::escape(r).c_str());
+        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+        if (!e.given_up.empty()) {
+            std::printf("    given up: %s\n", log::escape(e.given_up).c_str());
+        } else {
+            std::printf("    tried:   %u time(s) since %s, next attempt %s\n", e.schedule.attempts,
+                        local_time(e.schedule.first_attempt).c_str(),
+                        local_time(e.schedule.next_attempt).c_str());
+        }
+    }
+}
+
 }  // namespace
 
 void print_version() {
@@ -98,14 +122,17 @@ Exit mailq_mode(const Options& opt) {
         drop_privileges();
         restore_caller_environment();
     }
-    // The caller's Maildir and, for root, the system spool. An unreadable
-    // directory or file is reported, and makes the status 74: never "empty".
-    std::vector<SavedMessage> saved;
+    // The caller's Maildir and, for root, the system spool, each with its
+    // given-up folder. An unreadable directory or file is reported, and makes
+    // the status 74: never "empty".
+    std::vector<SavedMessage> saved, given_up;
     std::string places;
     ReadProblems problems;
     for (const DeadLetterDir& dir : dead_letters_to_read(config)) {
         places += (places.empty() ? "" : " or ") + dir.path;
         for (SavedMessage& m : list_failed(dir, &problems)) saved.push_back(std::move(m));
+        const DeadLetterDir aside{given_up_dir(dir.path), dir.kind};
+        for (SavedMessage& m : list_failed(aside, &problems)) given_up.push_back(std::move(m));
     }
     for (const std::string& p : problems) say(p);
     const Exit status = problems.empty() ? Exit::ok : Exit::ioerr;
@@ -114,24 +141,17 @@ Exit mailq_mode(const Options& opt) {
             std::printf(
                 "Mail queue is empty (okuru keeps no queue; no failed message is saved%s)\n",
                 places.empty() ? "" : (" in " + places).c_str());
-        return status;
+    } else {
+        std::printf(
+            "okuru keeps no queue; %zu message(s) saved after failed submissions "
+            "(the resend timer retries each when due; okuru -q retries them all now):\n",
+            saved.size());
     }
-    std::printf(
-        "okuru keeps no queue; %zu message(s) saved after failed submissions "
-        "(okuru --resend-failed retries them):\n",
-        saved.size());
-    for (const SavedMessage& m : saved) {
-        // user=: who submitted it, the file's owner (in the system spool, any
-        // local user's).
-        std::printf("\n%s  %llu bytes  %s  user=%s\n", m.path.c_str(),
-                    static_cast<unsigned long long>(m.size), local_time(m.saved_at).c_str(),
-                    log::escape(user_name(m.owner)).c_str());
-        const SavedEnvelope& e = m.envelope;
-        if (!e.account.empty()) std::printf("    account: %s\n", log::escape(e.account).c_str());
-        if (e.sender_known) std::printf("    from:    <%s>\n", log::escape(e.sender).c_str());
-        for (const auto& r : e.recipients)
-            std::printf("    to:      <%s>\n", log::escape(r).c_str());
-        if (!e.error.empty()) std::printf("    error:   %s\n", log::escape(e.error).c_str());
+    print_saved(saved);
+    if (!given_up.empty()) {
+        std::printf("\n%zu message(s) given up, kept in the .given-up folder (never retried):\n",
+                    given_up.size());
+        print_saved(given_up);
     }
     return status;
 }

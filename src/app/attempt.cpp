@@ -108,6 +108,7 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         const std::string why = describe(e);
         record_failure(out.record, e);
         out.exit = exit_code(e);
+        out.cause = cause_of(e);
         if (planned.kept_at.empty()) {
             say(why);
             if (context.config.save_failed)

@@ -48,7 +48,8 @@ struct Planned {
 };
 
 struct Attempted {
-    Exit exit = Exit::ok;  // Exit::ok when the server accepted the message
+    Exit exit = Exit::ok;       // Exit::ok when the server accepted the message
+    Cause cause = Cause::none;  // of the failure (message_refused: never retried)
     SubmissionRecord record;
 };
 

@@ -1,25 +1,42 @@
-// --resend-failed: every message kept after a failed submission, tried again
-// through the same path as a new one (prepare, planned, attempt).
+// --resend-failed (the timer's command) and -q: every kept message that is due,
+// or with -q every one, tried again through the same path as a new one
+// (prepare, planned, attempt). The schedule and the giving up are
+// store/retry.hpp's; the file operations store/deadletter.hpp's.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <ctime>
 #include <string>
 #include <vector>
 
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
+#include "app/notice.hpp"
 #include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "store/deadletter.hpp"
+#include "store/retry.hpp"
 
 namespace okuru::app_detail {
 namespace {
 
-// Sends one saved message; true when every part was accepted. A message of the
-// system spool is the submitting user's: logged as theirs, and without a
-// recorded sender it gets theirs, not root's.
-bool resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool, Exit& result) {
+struct Outcome {
+    bool sent = true;      // every part accepted
+    bool refused = false;  // a part refused permanently (5xx): never retried
+    std::string error;     // the last failure
+    std::string headers;   // the original header block, for a notice
+};
+
+// Sends one saved message through every account its recipients route to. A
+// message of the system spool is the submitting user's: logged as theirs, and
+// without a recorded sender it gets theirs, not root's.
+Outcome resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool, Exit& result) {
     InputMessage msg = read_message(m.fd, ReadOptions{false});
+    Outcome out;
+    out.headers = msg.headers.render();
     Request req;
     if (context.config.find_account(m.envelope.account)) req.account = m.envelope.account;
     if (m.envelope.sender_known)
@@ -28,16 +45,62 @@ bool resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool, Ex
         req.sender = user_name(m.owner);
     req.recipients = m.envelope.recipients;
     const Prepared prepared = prepare(context.config, req, msg);
-    bool ok = true;
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, std::nullopt);
         p.kept_at = m.path;
         if (spool) p.submitted_by = m.owner;
-        const Exit exit = attempt(context, p, msg.body).exit;
-        result = worst(result, exit);
-        ok = ok && exit == Exit::ok;
+        const Attempted a = attempt(context, p, msg.body);
+        result = worst(result, a.exit);
+        if (a.exit == Exit::ok) continue;
+        out.sent = false;
+        out.refused = out.refused || a.cause == Cause::message_refused;
+        out.error = a.record.error;
     }
-    return ok;
+    return out;
+}
+
+// The header block of a message that is given up without an attempt.
+std::string headers_of(ClaimedMessage& m) {
+    try {
+        return read_message(m.fd, ReadOptions{false}).headers.render();
+    } catch (const std::exception&) {
+        return {};  // the notice goes without them
+    }
+}
+
+// Moves `m` aside (never deleted) and tells its sender; `last_error` is the
+// failure of this run ("" when none was tried: the recorded error stands).
+// Throws only when it could not be moved (it then stays kept).
+void give_up(const AttemptContext& context, ClaimedMessage& m, const std::string& given_up,
+             const std::string& why, const std::string& last_error, const std::string& headers) {
+    const std::string kept = m.path;
+    const std::string reply = last_error.empty() ? m.envelope.error : last_error;
+    const std::string moved = m.move_aside(given_up, why, last_error);
+    say(kept + ": given up (" + why + "), moved to " + moved);
+    // One log record, like every outcome of a message (LOGGING in okuru(8)).
+    SubmissionRecord record;
+    // The user who submitted it (the owner of a file in the system spool).
+    record.uid = m.owner;
+    record.user = user_name(m.owner);
+    record.account = m.envelope.account;
+    record.sender = m.envelope.sender;
+    record.sender_known = m.envelope.sender_known;
+    record.recipients = m.envelope.recipients;
+    record.status = "given-up";
+    record.error = why + ": " + reply;
+    record.exit = int(Exit::unavailable);
+    record.saved = moved;
+    context.maillog.write(record);
+    std::vector<Refusal> refused;
+    for (const std::string& r : m.envelope.recipients)
+        refused.push_back(Refusal{r, reply, true, ""});
+    notify_failure(context, m.envelope, headers, refused, why, m.envelope.schedule.first_attempt);
+}
+
+std::string days(std::chrono::seconds age) {
+    const long long d = age.count() / 86400;
+    if (d * 86400 == age.count()) return std::to_string(d) + (d == 1 ? " day" : " days");
+    return std::to_string(age.count() / 3600) + " hours";
 }
 
 }  // namespace
@@ -48,33 +111,63 @@ Exit resend_mode(const Options& opt) {
     const Config config = load(opt, preloaded, &log_file);
     const MailLog maillog(config, std::move(log_file));
     const AttemptContext context{config, maillog, preloaded, DsnOptions{}, {}};
+    retry::Policy policy;
+    policy.max_age = config.max_age;
+    // -q (sendmail's "run the queue now") tries every message; the timer's
+    // --resend-failed only those whose backoff has passed.
+    const bool force = opt.mode == Mode::run_queue;
+    const std::int64_t now = std::time(nullptr);
     Exit result = Exit::ok;
     for (const DeadLetterDir& dir : dead_letters_to_read(config)) {
         const bool spool = dir.kind == DeadLetterKind::system_spool;
-        std::size_t sent = 0;
+        const std::string given_up = given_up_dir(dir.path);
+        std::size_t sent = 0, waiting = 0, abandoned = 0;
         ReadProblems problems;
         const std::size_t left = for_each_failed(
             dir,
             [&](ClaimedMessage& m) {
-                bool ok = false;
                 try {
-                    ok = resend_one(context, m, spool, result);
+                    switch (retry::decide(policy, m.envelope.schedule, now, force)) {
+                        case retry::Decision::wait:
+                            ++waiting;
+                            return false;
+                        case retry::Decision::give_up: {
+                            const std::string why = "not delivered for " + days(config.max_age);
+                            give_up(context, m, given_up, why, "", headers_of(m));
+                            ++abandoned;
+                            return true;
+                        }
+                        case retry::Decision::attempt:
+                            break;
+                    }
+                    const Outcome out = resend_one(context, m, spool, result);
+                    if (out.sent) {
+                        ++sent;
+                        say("resent " + m.path);
+                        return true;
+                    }
+                    if (out.refused) {
+                        give_up(context, m, given_up, "refused by the server", out.error,
+                                out.headers);
+                        ++abandoned;
+                        return true;
+                    }
+                    m.reschedule(
+                        retry::after_failure(policy, m.envelope.schedule, std::time(nullptr)),
+                        out.error);
                 } catch (const std::exception& e) {
                     say(m.path + ": " + describe(e));
                     result = worst(result, exit_code(e));
                 }
-                if (ok) {
-                    ++sent;
-                    say("resent " + m.path);
-                }
-                return ok;
+                return false;
             },
             &problems);
         // An unreadable Maildir or file is an error, never "nothing to resend".
         for (const std::string& p : problems) say(p);
         if (!problems.empty()) result = worst(result, Exit::ioerr);
-        say(std::to_string(sent) + " message(s) resent, " + std::to_string(left) + " left in " +
-            dir.path);
+        say(std::to_string(sent) + " message(s) resent, " + std::to_string(abandoned) +
+            " given up, " + std::to_string(left) + " left in " + dir.path +
+            (waiting ? " (" + std::to_string(waiting) + " not due yet; -q tries them now)" : ""));
     }
     return result;
 }

@@ -67,6 +67,8 @@ enum class Cause {
     // Name resolution (issue 10, part 6); `unresolvable` above is the resolver's
     // own answer that the name does not exist (NXDOMAIN, EAI_NONAME).
     resolver_failed,  // no answer from the resolver (EAI_AGAIN, SERVFAIL, none reachable)
+    // Sending.
+    message_refused,  // 5xx to MAIL, RCPT or DATA: this message will never be accepted
 };
 
 // Must be called inside a catch block: rethrows the current exception with the

@@ -16,7 +16,7 @@ namespace okuru {
 enum class Mode {
     send,              // -bm (default): read a message on stdin and submit it
     print_queue,       // -bp / invoked as mailq: there is no queue
-    run_queue,         // -q...: there is no queue
+    run_queue,         // -q...: retry every kept message now
     smtp_server,       // -bs / -bd: no server mode
     newaliases,        // -bi / invoked as newaliases: nothing to do
     resend_failed,     // --resend-failed: retry the dead-letter Maildir

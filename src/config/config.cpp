@@ -65,6 +65,37 @@ std::string syslog_facility(const Reader& r, const Item& it) {
                log::escape(name) + "\"");
 }
 
+// `max_age = "5d"`: a number of seconds, or a number with s, m, h, d or w, as
+// Postfix writes maximal_queue_lifetime. At least an hour (shorter would give a
+// message up before the backoff's second retry), at most a year.
+std::chrono::seconds max_age(const Reader& r, const Item& it) {
+    long long value = 0;
+    long long unit = 1;
+    if (const auto* i = it.node->as_integer()) {
+        value = i->get();
+    } else if (it.node->is_string()) {
+        const std::string text = r.string(it);
+        std::size_t digits = 0;
+        while (digits < text.size() && digits < 9 && text[digits] >= '0' && text[digits] <= '9')
+            value = value * 10 + (text[digits++] - '0');
+        const std::string_view suffix = std::string_view(text).substr(digits);
+        constexpr std::pair<std::string_view, long long> units[] = {
+            {"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}};
+        unit = 0;
+        for (const auto& [name, seconds] : units)
+            if (suffix == name) unit = seconds;
+        if (digits == 0 || unit == 0)
+            r.fail(it.at, "max_age must be a number with s, m, h, d or w, like \"5d\", not \"" +
+                              log::escape(text) + "\"");
+    } else {
+        r.fail(it.at, "max_age must be a duration like \"5d\", not " + type_name(*it.node));
+    }
+    const long long total = value * unit;
+    if (total < 3600 || total > 366LL * 86400)
+        r.fail(it.at, "max_age must be between 1 hour and 366 days");
+    return std::chrono::seconds(total);
+}
+
 void read_accounts(const Reader& r, const toml::table& root, Config& c) {
     const auto accounts = find_item(root, "accounts");
     if (!accounts) {
@@ -246,6 +277,7 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     }
     if (auto it = find_item(root, "dead_letter")) c.dead_letter = r.path(*it, false);
     if (auto it = find_item(root, "save_failed")) c.save_failed = r.boolean(*it);
+    if (auto it = find_item(root, "max_age")) c.max_age = max_age(r, *it);
     if (auto it = find_item(root, "log_file")) c.log_file = r.path(*it, false);
     if (auto it = find_item(root, "syslog")) c.syslog_facility = syslog_facility(r, *it);
     read_accounts(r, root, c);

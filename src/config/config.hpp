@@ -83,9 +83,11 @@ struct Config {
     std::map<std::string, std::string> routes;
     // Local name (lower-case) -> addresses; "*" matches any local name.
     std::map<std::string, std::vector<std::string>> aliases;
-    std::string qualify_domain;   // key "domain": appended to bare names; empty: none
-    std::string dead_letter;      // Maildir for failed messages; empty: default location
-    bool save_failed = true;      // key "save_failed"
+    std::string qualify_domain;  // key "domain": appended to bare names; empty: none
+    std::string dead_letter;     // Maildir for failed messages; empty: default location
+    bool save_failed = true;     // key "save_failed"
+    // Key "max_age": a kept message older than this is given up (store/retry.hpp).
+    std::chrono::seconds max_age{std::chrono::hours(24 * 5)};
     std::string log_file;         // one line per submission appended here; empty: none
     std::string syslog_facility;  // "mail", "user", "daemon", "local0".."local7"; empty: off
 

@@ -32,6 +32,7 @@ constexpr auto top_key_table = std::to_array<Key>({
     {"domain"},
     {"dead_letter"},
     {"save_failed"},
+    {"max_age"},
     {"log_file"},
     {"syslog"},
     {"defaults", Holds::account},

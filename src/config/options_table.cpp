@@ -62,7 +62,7 @@ constexpr auto table = std::to_array<OptionRow>({
      "show account, relay, envelope and headers; send nothing"},
     {"-P", nothing, "", pretend, no_mode, joined, ""},
     {"--resend-failed", nothing, "", mode, Mode::resend_failed, line,
-     "retry the messages saved after failed submissions"},
+     "retry the kept messages that are due (what the resend timer runs)"},
     {"--check", nothing, "", mode, Mode::check, line,
      "check the configuration, password, connection, TLS and login of the account given "
      "with -a (default: every account); sends no mail"},
@@ -92,7 +92,8 @@ constexpr auto table = std::to_array<OptionRow>({
      "list the messages kept after failed submissions"},
     {"-bP", nothing, "", mode, Mode::print_queue, joined, ""},
     {"mailq", nothing, "", mode, Mode::print_queue, joined, ""},
-    {"-q", glued, "TIME", mode, Mode::run_queue, line, "there is no queue: exits 0"},
+    {"-q", glued, "TIME", mode, Mode::run_queue, line,
+     "retry every kept message now, due or not (TIME is ignored)"},
     {"-bi", nothing, "", mode, Mode::newaliases, line,
      "aliases live in the configuration: exits 0"},
     {"-I", nothing, "", mode, Mode::newaliases, joined, ""},

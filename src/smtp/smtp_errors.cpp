@@ -53,8 +53,13 @@ void reject(const Reply& reply, std::string_view what, Stage stage) {
                                             : std::string(what) + " rejected: ";
     const Exit code = exit_for(reply, stage);
     // The credentials themselves were refused (not a broken or busy server).
-    const Cause cause =
-        stage == Stage::auth && code == Exit::noperm ? Cause::login_refused : Cause::none;
+    // A permanent refusal of the message itself (sender, recipient, content) is
+    // what --resend-failed gives up at once instead of retrying.
+    const bool about_message = stage == Stage::mail || stage == Stage::rcpt ||
+                               stage == Stage::data_command || stage == Stage::data_end;
+    const Cause cause = stage == Stage::auth && code == Exit::noperm ? Cause::login_refused
+                        : about_message && reply.permanent()         ? Cause::message_refused
+                                                                     : Cause::none;
     throw Error(code, text + reply.str(), cause);
 }
 

@@ -231,8 +231,10 @@ class Transaction {
         const Exit code = any_temporary ? Exit::tempfail
                           : all_user    ? Exit::nouser
                                         : Exit::unavailable;
-        throw Error(code, std::to_string(count) + " of " + std::to_string(replies.size()) +
-                              " recipients refused, message not sent: " + refused);
+        throw Error(code,
+                    std::to_string(count) + " of " + std::to_string(replies.size()) +
+                        " recipients refused, message not sent: " + refused,
+                    any_temporary ? Cause::none : Cause::message_refused);
     }
 
     Reply run_data() {

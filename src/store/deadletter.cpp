@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +27,35 @@ constexpr std::string_view from_field = "X-Okuru-Envelope-From: ";
 constexpr std::string_view to_field = "X-Okuru-Envelope-To: ";
 constexpr std::string_view account_field = "X-Okuru-Account: ";
 constexpr std::string_view error_field = "X-Okuru-Error: ";
+// The retry schedule (store/retry.hpp), Unix seconds and a count: plain numbers
+// that an administrator can read and edit.
+constexpr std::string_view first_attempt_field = "X-Okuru-First-Attempt: ";
+constexpr std::string_view attempts_field = "X-Okuru-Attempts: ";
+constexpr std::string_view next_attempt_field = "X-Okuru-Next-Attempt: ";
+constexpr std::string_view given_up_field = "X-Okuru-Given-Up: ";
+
+template <typename Int>
+bool parse_number(std::string_view text, Int& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
+
+// The X-Okuru-* fields in front of a kept message; `error` already escaped.
+std::string envelope_fields(const SavedEnvelope& envelope, std::string_view error) {
+    std::string out;
+    out += std::string(account_field) + envelope.account + "\n";
+    if (envelope.sender_known)
+        out += std::string(from_field) + (envelope.sender.empty() ? "<>" : envelope.sender) + "\n";
+    for (const auto& r : envelope.recipients) out += std::string(to_field) + r + "\n";
+    out += std::string(error_field) + std::string(error) + "\n";
+    const retry::Schedule& s = envelope.schedule;
+    out += std::string(first_attempt_field) + std::to_string(s.first_attempt) + "\n";
+    out += std::string(attempts_field) + std::to_string(s.attempts) + "\n";
+    out += std::string(next_attempt_field) + std::to_string(s.next_attempt) + "\n";
+    if (!envelope.given_up.empty())
+        out += std::string(given_up_field) + log::escape(envelope.given_up) + "\n";
+    return out;
+}
 
 // CR LF -> LF: the wire form has no other CR, so this is reversed exactly on resend.
 void append_lf(std::string& out, std::string_view crlf) {
@@ -77,6 +107,14 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
                 env.account = std::string(l.substr(account_field.size()));
             } else if (l.starts_with(error_field)) {
                 env.error = std::string(l.substr(error_field.size()));
+            } else if (l.starts_with(first_attempt_field)) {
+                parse_number(l.substr(first_attempt_field.size()), env.schedule.first_attempt);
+            } else if (l.starts_with(attempts_field)) {
+                parse_number(l.substr(attempts_field.size()), env.schedule.attempts);
+            } else if (l.starts_with(next_attempt_field)) {
+                parse_number(l.substr(next_attempt_field.size()), env.schedule.next_attempt);
+            } else if (l.starts_with(given_up_field)) {
+                env.given_up = std::string(l.substr(given_up_field.size()));
             } else {
                 // First non-envelope line: rewind to its start.
                 lseek(fd, -off_t(line.size() + (n > 0 ? 1 : 0)), SEEK_CUR);
@@ -91,6 +129,11 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
     }
     if (env.recipients.empty())
         throw Error(Exit::dataerr, path + ": not a message saved by okuru (no envelope)");
+    // Kept by an okuru without retry fields: one failure when the file was written.
+    if (env.schedule.first_attempt <= 0) {
+        struct stat st {};
+        if (fstat(fd, &st) == 0) env.schedule = retry::first_failure(retry::Policy{}, st.st_mtime);
+    }
     return env;
 }
 
@@ -173,12 +216,10 @@ std::string save_failed(const DeadLetterDir& dir, const SavedEnvelope& envelope,
     Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
 
-    std::string out;
-    out += std::string(account_field) + envelope.account + "\n";
-    if (envelope.sender_known)
-        out += std::string(from_field) + (envelope.sender.empty() ? "<>" : envelope.sender) + "\n";
-    for (const auto& r : envelope.recipients) out += std::string(to_field) + r + "\n";
-    out += std::string(error_field) + log::escape(error) + "\n";
+    SavedEnvelope recorded = envelope;
+    if (recorded.schedule.first_attempt <= 0)
+        recorded.schedule = retry::first_failure(retry::Policy{}, std::time(nullptr));
+    std::string out = envelope_fields(recorded, log::escape(error));
     append_lf(out, headers);
     write_all(fd.get(), out, tmp);
 
@@ -225,6 +266,100 @@ void ClaimedMessage::remove() {
         throw_system(Exit::ioerr, "cannot remove " + path, errno);
 }
 
+namespace {
+
+// Writes `fields` and the message bytes of `m` to `maildir`/tmp/`name`, synced
+// and locked; the caller renames it into place. Returns the descriptor.
+Fd write_copy(const ClaimedMessage& m, const std::string& fields, const std::string& tmp) {
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) throw_system(Exit::cantcreat, "cannot create " + tmp, errno);
+    // A copy root makes of a message in the system spool stays the submitter's:
+    // the owner is who mailq names and whose address a sender-less message gets.
+    if (m.owner != geteuid() && fchown(fd.get(), m.owner, gid_t(-1)) != 0) {
+        const int err = errno;
+        unlink(tmp.c_str());
+        throw_system(Exit::ioerr, "cannot give " + tmp + " back to its owner", err);
+    }
+    // Locked before it has a name another run could open.
+    if (flock(fd.get(), LOCK_EX) != 0) throw_system(Exit::ioerr, "cannot lock " + tmp, errno);
+    try {
+        write_all(fd.get(), fields, tmp);
+        std::string chunk(1 << 16, '\0');
+        for (off_t off = off_t(m.message_offset);;) {
+            const ssize_t n = pread(m.fd, chunk.data(), chunk.size(), off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_system(Exit::ioerr, "cannot read " + m.path, errno);
+            if (n == 0) break;
+            off += n;
+            write_all(fd.get(), std::string_view(chunk.data(), std::size_t(n)), tmp);
+        }
+        if (fsync(fd.get()) != 0) throw_system(Exit::ioerr, "cannot sync " + tmp, errno);
+    } catch (...) {
+        unlink(tmp.c_str());
+        throw;
+    }
+    return fd;
+}
+
+std::string base_name(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+// The Maildir holding `path` (".../new/name" -> "...").
+std::string maildir_of(const std::string& path) {
+    const std::string dir = path.substr(0, path.rfind('/'));
+    return dir.substr(0, dir.rfind('/'));
+}
+
+}  // namespace
+
+std::string given_up_dir(const std::string& maildir) {
+    return maildir + "/.given-up";
+}
+
+void ClaimedMessage::reschedule(const retry::Schedule& schedule, std::string_view error) {
+    SavedEnvelope updated = envelope;
+    updated.schedule = schedule;
+    updated.error = log::escape(error);
+    const std::string tmp = maildir_of(path) + "/tmp/" + base_name(path);
+    Fd copy = write_copy(*this, envelope_fields(updated, updated.error), tmp);
+    // Atomic: the old file or the new one is there, never neither.
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        unlink(tmp.c_str());
+        throw_system(Exit::cantcreat, "cannot replace " + path, err);
+    }
+    envelope = std::move(updated);
+    // The new file stays claimed: its lock lives in the open file description
+    // that the duplicate shares; closing the old descriptor releases the old inode.
+    const int claimed = fcntl(copy.get(), F_DUPFD_CLOEXEC, 0);
+    if (claimed < 0) throw_system(Exit::oserr, "cannot duplicate a descriptor", errno);
+    close(fd);
+    fd = claimed;
+}
+
+std::string ClaimedMessage::move_aside(const std::string& given_up_maildir, std::string_view why,
+                                       std::string_view last_error) {
+    for (const char* sub : {"/tmp", "/new", "/cur"}) make_private_dirs(given_up_maildir + sub);
+    SavedEnvelope updated = envelope;
+    updated.given_up = std::string(why);
+    if (!last_error.empty()) updated.error = log::escape(last_error);
+    const std::string name = base_name(path);
+    const std::string tmp = given_up_maildir + "/tmp/" + name;
+    write_copy(*this, envelope_fields(updated, updated.error), tmp);
+    const std::string final_path = given_up_maildir + "/new/" + name;
+    if (rename(tmp.c_str(), final_path.c_str()) != 0) {
+        const int err = errno;
+        unlink(tmp.c_str());
+        throw_system(Exit::cantcreat, "cannot move message into " + given_up_maildir + "/new", err);
+    }
+    // Only now is the kept copy removed: a crash in between leaves two copies,
+    // never none.
+    remove();
+    envelope = std::move(updated);
+    return final_path;
+}
+
 std::size_t for_each_failed(const DeadLetterDir& maildir,
                             const std::function<bool(ClaimedMessage&)>& send,
                             ReadProblems* problems) {
@@ -252,6 +387,7 @@ std::size_t for_each_failed(const DeadLetterDir& maildir,
             continue;
         try {
             m.envelope = read_envelope(m.fd, m.path);
+            m.message_offset = std::uint64_t(lseek(m.fd, 0, SEEK_CUR));
             if (send(m)) {
                 m.remove();
                 continue;

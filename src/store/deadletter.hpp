@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "message/spool.hpp"
 #include "store/keep_place.hpp"
+#include "store/retry.hpp"
 
 namespace okuru {
 
@@ -23,6 +24,11 @@ struct SavedEnvelope {
     std::vector<std::string> recipients;
     bool sender_known = true;  // false: saved before a sender was decided (no -f)
     std::string error{};       // why it was saved (read back only)
+    // When it was tried and when it is due (X-Okuru-First-Attempt, -Attempts,
+    // -Next-Attempt). save_failed records a first failure now when first_attempt
+    // is 0; a file from an older okuru reads as one failure at its mtime.
+    retry::Schedule schedule{};
+    std::string given_up{};  // why it was moved aside (read back only; "" while kept)
 };
 
 // Writes the message (headers as prepared, body from the spool, LF line endings)
@@ -46,13 +52,28 @@ struct ClaimedMessage {
     SavedEnvelope envelope;
     uid_t owner = 0;  // who wrote the file: in the system spool, who submitted it
     int fd = -1;      // locked descriptor; the message bytes follow the envelope fields
+    std::uint64_t message_offset = 0;  // where the message starts in the file
     ClaimedMessage() = default;
     ClaimedMessage(ClaimedMessage&&) noexcept;
     ClaimedMessage& operator=(ClaimedMessage&&) = delete;
     ~ClaimedMessage();
     // Removes the file (after the server accepted it).
     void remove();
+    // Records a failed retry: the new schedule and error, written to a new file
+    // that atomically replaces this one (and stays claimed). Throws Error.
+    void reschedule(const retry::Schedule& schedule, std::string_view error);
+    // Gives the message up: it goes, with an X-Okuru-Given-Up field saying `why`
+    // (and `last_error` as its X-Okuru-Error unless empty), into the given-up
+    // Maildir, and leaves the dead letters. Returns its new path. Throws Error
+    // (the message then stays where it was).
+    std::string move_aside(const std::string& given_up_maildir, std::string_view why,
+                           std::string_view last_error = {});
 };
+
+// Where messages given up are moved: the Maildir++ folder ".given-up" inside the
+// dead-letter Maildir, so that a mail reader shows it and a rename moves a
+// message there on the same file system.
+std::string given_up_dir(const std::string& maildir);
 
 // A saved message as mailq lists it (read without claiming it).
 struct SavedMessage {
