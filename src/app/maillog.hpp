@@ -34,6 +34,9 @@ struct SubmissionRecord {
     std::string error;       // what went wrong (failed)
     int exit = 0;
     std::string saved;  // where the message was kept (failed), if it was
+    // Partial delivery: each recipient the server refused while accepting the
+    // others, as "<rcpt> REPLY"; `saved` then holds the copy kept for the 4xx ones.
+    std::vector<std::string> refused;
 };
 
 // "uid=N user=NAME account=... relay=... ... exit=N": fields in a fixed order, values quoted
