@@ -67,7 +67,8 @@ void record_success(SubmissionRecord& r, const SubmitResult& result, std::string
 // Partial delivery (issue 10): the server took the message for some recipients
 // and refused others. The 5xx ones are given up and their sender notified; the
 // 4xx ones are kept with an envelope naming only them, so that a retry never
-// sends again to those who have it. The attempt itself succeeded (exit 0).
+// sends again to those who have it. The attempt itself succeeded (exit 0): the
+// caller only warns if this throws (the failure path would keep it for all).
 void settle_refused(const AttemptContext& context, const Planned& planned, const Spool& body,
                     const Delivery& d, SubmissionRecord& record) {
     std::vector<Refusal> failed;
@@ -127,7 +128,13 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         if (!d.ok()) std::rethrow_exception(d.failure);
         log::info("accepted: " + d.accepted->final_reply.str());
         record_success(out.record, *d.accepted, planned.kept_at.empty() ? "sent" : "resent");
-        if (!d.accepted->refused.empty()) settle_refused(context, planned, body, d, out.record);
+        if (!d.accepted->refused.empty()) {
+            try {
+                settle_refused(context, planned, body, d, out.record);
+            } catch (const std::exception& e) {
+                log::warn("after a partial delivery: " + describe(e));
+            }
+        }
     } catch (const std::exception& e) {
         const std::string why = describe(e);
         record_failure(out.record, e);
