@@ -71,6 +71,7 @@ void record_success(SubmissionRecord& r, const SubmitResult& result, std::string
 // caller only warns if this throws (the failure path would keep it for all).
 void settle_refused(const AttemptContext& context, const Planned& planned, const Spool& body,
                     const Delivery& d, SubmissionRecord& record) {
+    // record.relay: the host that answered (d.relay has been moved there).
     std::vector<Refusal> failed;
     SavedEnvelope later = planned.envelope;
     later.recipients.clear();
@@ -81,7 +82,7 @@ void settle_refused(const AttemptContext& context, const Planned& planned, const
             later.recipients.push_back(r.recipient);
             why += (why.empty() ? "" : "; ") + r.recipient + " rejected: " + r.reply.str();
         } else {
-            failed.push_back(Refusal{r.recipient, r.reply.str(), true, d.relay});
+            failed.push_back(Refusal{r.recipient, r.reply.str(), true, record.relay});
         }
     }
     if (!later.recipients.empty()) {

@@ -16,6 +16,7 @@ import email.policy
 import os
 import shutil
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -45,9 +46,16 @@ class Env:
     def run(self, args, msg=b"", label="sub", **top):
         return self.client.run(self.config(label, **top), list(args), msg)
 
-    def reset(self, table):
+    def reset(self, table, settle=True):
+        """A new table, an empty Maildir and no kept message. settle=False after a
+        transaction okuru abandoned: Postfix logged a queue id for it that it
+        never removes, so waiting for the queue to empty would time out."""
         self.pf.set_recipient_access(table)
-        self.pf.clear_mail()
+        if settle:
+            self.pf.clear_mail()
+        else:
+            for p in self.pf.messages():
+                os.unlink(p)
         shutil.rmtree(self.failed, ignore_errors=True)
 
     def mail(self, count):
@@ -144,11 +152,11 @@ def t_partial(env, label):
 
 
 def t_all_or_nothing(env, table, expect_rc):
-    env.reset(table)
+    env.reset(table, settle=False)
     r = env.run(["-f", SENDER, OK, REJECT, DEFER], message(b"all or nothing"),
                 partial_delivery=False)
     check(r.rc == expect_rc, "partial_delivery = false: exit %d" % expect_rc, r)
-    env.pf.settle()
+    time.sleep(3)  # what Postfix would deliver has arrived by now
     check(env.pf.messages() == [], "nothing delivered", env.pf.messages())
     check(env.kept() == [[OK, REJECT, DEFER]], "kept for every recipient", env.kept())
 
@@ -177,11 +185,12 @@ def main(argv):
             ("partial delivery, notice and retry via sub (BDAT)", t_partial, env, "sub"),
             ("partial delivery, notice and retry via sub-data (DATA)", t_partial, env,
              "sub-data"),
-            ("partial_delivery = false, 550 and 450 -> 75", t_all_or_nothing, env, BOTH, 75),
-            ("partial_delivery = false, 550 -> 67", t_all_or_nothing, env, ONLY_REJECT, 67),
             ("null sender: no notice", t_no_notice, env, "<>", b""),
             ("a notice: no notice about it", t_no_notice, env, SENDER,
              b"Auto-Submitted: auto-replied\n"),
+            # Last: an abandoned transaction leaves Postfix's log unsettled.
+            ("partial_delivery = false, 550 and 450 -> 75", t_all_or_nothing, env, BOTH, 75),
+            ("partial_delivery = false, 550 -> 67", t_all_or_nothing, env, ONLY_REJECT, 67),
         ], only)
     return runner.finish()
 
