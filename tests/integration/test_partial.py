@@ -151,6 +151,31 @@ def t_partial(env, label):
     check(env.kept() == [], "nothing left after the retry", env.kept())
 
 
+def t_routes(env):
+    """A message split over two accounts by [routes]: each part on its own."""
+    other_ok, other_defer = "ok@other.test", "defer@other.test"
+    env.reset("%s 550 5.1.1 no such user here\n%s 450 4.2.0 mailbox busy, try later\n"
+              % (REJECT, other_defer))
+    cfg = env.config("sub")
+    second = dict(cfg["accounts"]["test"])
+    second.pop("default", None)
+    second["port"] = env.pf.services["sub-data"].port
+    cfg["accounts"]["other"] = second
+    cfg["routes"] = {"other.test": "other"}
+    r = env.client.run(cfg, ["-f", SENDER, OK, REJECT, other_ok, other_defer],
+                       message(b"split by route"))
+    check(r.rc == 0, "exit 0: each part reached at least one recipient", r)
+    got = env.mail(3)
+    check(sorted(got) == sorted([OK, other_ok, SENDER]),
+          "each part delivered to its accepted recipient, and one notice", list(got))
+    check(len(got[SENDER]) == 1 and REJECT in got[SENDER][0].get_body().get_content(),
+          "the notice names the refused recipient of the first part", got[SENDER][0])
+    check(str(got[OK][0]["Message-ID"]) == str(got[other_ok][0]["Message-ID"]),
+          "both parts carry one Message-ID")
+    check(env.kept() == [[other_defer]], "kept for the deferred recipient of the second part",
+          env.kept())
+
+
 def t_all_or_nothing(env, table, expect_rc):
     env.reset(table, settle=False)
     r = env.run(["-f", SENDER, OK, REJECT, DEFER], message(b"all or nothing"),
@@ -185,6 +210,7 @@ def main(argv):
             ("partial delivery, notice and retry via sub (BDAT)", t_partial, env, "sub"),
             ("partial delivery, notice and retry via sub-data (DATA)", t_partial, env,
              "sub-data"),
+            ("split over two accounts by [routes]", t_routes, env),
             ("null sender: no notice", t_no_notice, env, "<>", b""),
             ("a notice: no notice about it", t_no_notice, env, SENDER,
              b"Auto-Submitted: auto-replied\n"),
