@@ -203,3 +203,54 @@ TEST_CASE("partial - attempt keeps the message for the 4xx recipients only, and 
                    "<later@example.net> 450 4.2.0 try later\""));
     CHECK(contains(log, resent ? "status=resent" : "status=sent"));
 }
+
+TEST_CASE("partial - the 5xx recipient's notice: sent unless -N says none, kept if it fails") {
+    TempDir dir;
+    Config config;
+    config.accounts.push_back(account());
+    // unroutable: no account serves the notice (no default account); it is
+    // kept unsent, as a new message that cannot be routed is.
+    const bool unroutable = GENERATE(false, true);
+    CAPTURE(unroutable);
+    if (!unroutable) config.default_account = "isp";
+    config.dead_letter = (dir.path / "failed").string();
+    Preloaded preloaded;
+    Hosts hosts;
+    Message msg;
+    ScriptedPeer peer;
+    hosts.peers = {{"a.test:587", &peer}};
+    // The notice's own connections (a second one to a.test finds the script
+    // over) fail: it must then be kept like any message, never notified about.
+    hosts.refuse = {{"b.test:587", Exit::tempfail}, {"c.test:2525", Exit::tempfail}};
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({"PIPELINING"}))
+        .expect("MAIL FROM:<a@example.org>\r\n" + rcpt(three[0]) + rcpt(three[1]) + "DATA\r\n")
+        .send("250 Ok\r\n250 Ok\r\n550 5.1.1 no such user\r\n354 go\r\n")
+        .expect(msg.bytes() + ".\r\nQUIT\r\n")
+        .send("250 2.0.0 queued as 5\r\n221 bye\r\n");
+    const bool never = GENERATE(false, true);
+    CAPTURE(never);
+    DsnOptions dsn;
+    if (never) dsn.notify = "never";
+    Planned p;
+    p.account = &config.accounts.front();
+    p.envelope = SavedEnvelope{"isp", "a@example.org", {three[0], three[1]}};
+    p.headers = msg.headers;
+    const MailLog maillog(config);
+    const AttemptContext context{config, maillog, preloaded, dsn, hosts.connector()};
+    const Attempted a = attempt(context, p, msg.body);
+
+    CHECK(a.exit == Exit::ok);
+    CHECK(a.record.saved.empty());  // no 4xx recipient: nothing of the original kept
+    const auto kept = list_failed(config.dead_letter);
+    if (never) {
+        CHECK(hosts.tried.size() == 1);
+        CHECK(kept.empty());
+    } else {
+        CHECK((hosts.tried.size() > 1) == !unroutable);  // the notice was attempted
+        REQUIRE(kept.size() == 1);                       // kept when it failed
+        CHECK(kept[0].envelope.sender == "a@example.org");
+        CHECK(kept[0].envelope.recipients == std::vector<std::string>{"a@example.org"});
+    }
+}

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <ctime>
 
 #include "app/app_internal.hpp"
@@ -64,6 +65,15 @@ void record_success(SubmissionRecord& r, const SubmitResult& result, std::string
     r.reply = result.final_reply.str();
 }
 
+// RFC 3461 4.1: -N never (or a NOTIFY list without FAILURE) asks that no
+// failure notice be sent for this message; okuru honours it for its own.
+bool wants_failure_notice(const DsnOptions& dsn) {
+    if (!dsn.notify) return true;
+    std::string n = *dsn.notify;
+    for (char& c : n) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return n.find("FAILURE") != std::string::npos;
+}
+
 // Partial delivery (issue 10): the server took the message for some recipients
 // and refused others. The 5xx ones are given up and their sender notified; the
 // 4xx ones are kept with an envelope naming only them, so that a retry never
@@ -92,6 +102,10 @@ void settle_refused(const AttemptContext& context, const Planned& planned, const
     }
     if (!failed.empty()) {
         for (const Refusal& f : failed) say("not sent to <" + f.recipient + ">: " + f.reply);
+        if (!wants_failure_notice(context.dsn)) {
+            log::info("no failure notice: the sender asked for none (-N)");
+            return;
+        }
         notify_failure(context, planned.envelope, planned.headers, failed,
                        "the server refused them while it accepted the other recipients",
                        std::time(nullptr));

@@ -57,10 +57,22 @@ void send_notice(const AttemptContext& context, const SavedEnvelope& envelope,
     Request req;
     req.sender = sender;
     req.recipients = {sender};
-    const Prepared prepared = prepare(context.config, req, msg);
     // The original's DSN requests (-N, -R, -V) are not the notice's.
     const AttemptContext plain{context.config, context.maillog, context.preloaded, DsnOptions{},
                                context.connect};
+    Prepared prepared;
+    try {
+        prepared = prepare(context.config, req, msg);
+    } catch (const std::exception&) {
+        // No account serves the sender: the notice is kept as a new message
+        // would be, for --resend-failed once the configuration is fixed.
+        Planned p;
+        p.unroutable = std::current_exception();
+        p.envelope = SavedEnvelope{"", sender, {sender}, true};
+        p.headers = msg.headers.render() + "\r\n";
+        attempt(plain, p, msg.body);
+        return;
+    }
     for (const Submission& s : prepared.plan) {
         const Planned p = planned(s, prepared.sender, msg, std::nullopt);
         if (attempt(plain, p, msg.body).exit == Exit::ok)
