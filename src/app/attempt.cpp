@@ -3,7 +3,11 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <ctime>
+
 #include "app/app_internal.hpp"
+#include "app/notice.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
 #include "message/address.hpp"
@@ -74,6 +78,53 @@ void record_success(SubmissionRecord& r, const SubmitResult& result, std::string
     r.reply = result.final_reply.str();
 }
 
+// RFC 3461 4.1: -N never (or a NOTIFY list without FAILURE) asks that no
+// failure notice be sent for this message; okuru honours it for its own.
+bool wants_failure_notice(const DsnOptions& dsn) {
+    if (!dsn.notify) return true;
+    std::string n = *dsn.notify;
+    for (char& c : n) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return n.find("FAILURE") != std::string::npos;
+}
+
+// Partial delivery (issue 10): the server took the message for some recipients
+// and refused others. The 5xx ones are given up and their sender notified; the
+// 4xx ones are kept with an envelope naming only them, so that a retry never
+// sends again to those who have it. The attempt itself succeeded (exit 0): the
+// caller only warns if this throws (the failure path would keep it for all).
+void settle_refused(const AttemptContext& context, const Planned& planned, const Spool& body,
+                    const Delivery& d, SubmissionRecord& record) {
+    // record.relay: the host that answered (d.relay has been moved there).
+    std::vector<Refusal> failed;
+    SavedEnvelope later = planned.envelope;
+    later.recipients.clear();
+    std::string why;
+    for (const RecipientRefusal& r : d.accepted->refused) {
+        record.refused.push_back("<" + r.recipient + "> " + r.reply.str());
+        if (r.reply.transient()) {
+            later.recipients.push_back(r.recipient);
+            why += (why.empty() ? "" : "; ") + r.recipient + " rejected: " + r.reply.str();
+        } else {
+            failed.push_back(Refusal{r.recipient, r.reply.str(), true, record.relay});
+        }
+    }
+    if (!later.recipients.empty()) {
+        say("not sent to " + std::to_string(later.recipients.size()) +
+            " recipient(s) for now: " + why);
+        record.saved = keep(context.config, later, why, planned.headers, body);
+    }
+    if (!failed.empty()) {
+        for (const Refusal& f : failed) say("not sent to <" + f.recipient + ">: " + f.reply);
+        if (!wants_failure_notice(context.dsn)) {
+            log::info("no failure notice: the sender asked for none (-N)");
+            return;
+        }
+        notify_failure(context, planned.envelope, planned.headers, failed,
+                       "the server refused them while it accepted the other recipients",
+                       std::time(nullptr));
+    }
+}
+
 void record_failure(SubmissionRecord& r, const std::exception& e) {
     r.status = "failed";
     r.error = describe(e);
@@ -97,6 +148,7 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         options.dsn = context.dsn;
         options.preloaded_password = context.preloaded.password(account.name);
         options.connect = context.connect;
+        options.partial = context.config.partial_delivery;
 
         const InterruptGuard interrupts;
         Delivery d = deliver(account, env, content, options);
@@ -104,6 +156,13 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         if (!d.ok()) std::rethrow_exception(d.failure);
         log::info("accepted: " + d.accepted->final_reply.str());
         record_success(out.record, *d.accepted, planned.kept_at.empty() ? "sent" : "resent");
+        if (!d.accepted->refused.empty()) {
+            try {
+                settle_refused(context, planned, body, d, out.record);
+            } catch (const std::exception& e) {
+                log::warn("after a partial delivery: " + describe(e));
+            }
+        }
     } catch (const std::exception& e) {
         const std::string why = describe(e);
         record_failure(out.record, e);

@@ -99,6 +99,7 @@ SessionConfig session_config_for(const Account& account, const HostPort& hp,
     session.ehlo_name = ehlo_name_for(account);
     session.command_timeout = account.command_timeout;
     session.dsn = options.dsn;
+    session.partial = options.partial;
     if (!account.user.empty() || !account.oauth_token_command.empty()) {
         AuthConfig auth;
         auth.user = account.user;

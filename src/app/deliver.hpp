@@ -25,7 +25,8 @@ struct DeliveryOptions {
     DsnOptions dsn;
     // Secrets read while privileged (system-wide setgid use); empty: load on demand.
     const Secret* preloaded_password = nullptr;
-    Connector connect;  // empty: open_connection
+    Connector connect;     // empty: open_connection
+    bool partial = false;  // SessionConfig::partial (okuru.toml partial_delivery)
 };
 
 // What deliver() did with one message: accepted by a host, or failed.

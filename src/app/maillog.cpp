@@ -70,6 +70,11 @@ std::string format_record(const SubmissionRecord& r) {
     line += " status=" + r.status;
     if (!r.reply.empty()) line += " reply=" + quoted(r.reply);
     if (!r.error.empty()) line += " error=" + quoted(r.error);
+    if (!r.refused.empty()) {
+        std::string all;
+        for (const auto& x : r.refused) all += (all.empty() ? "" : "; ") + x;
+        line += " refused=" + quoted(all);
+    }
     line += " exit=" + std::to_string(r.exit);
     if (!r.saved.empty()) line += " saved=" + quoted(r.saved);
     if (r.not_kept) line += " kept=no";

@@ -35,6 +35,9 @@ struct SubmissionRecord {
     int exit = 0;
     std::string saved;      // where the message was kept (failed), if it was
     bool not_kept = false;  // failed and kept nowhere: "kept=no" (issue 10)
+    // Partial delivery: each recipient the server refused while accepting the
+    // others, as "<rcpt> REPLY"; `saved` then holds the copy kept for the 4xx ones.
+    std::vector<std::string> refused;
 };
 
 // "uid=N user=NAME account=... relay=... ... exit=N": fields in a fixed order, values quoted

@@ -10,17 +10,13 @@
 #include <vector>
 
 #include "app/attempt.hpp"
+#include "app/notice_format.hpp"
 #include "store/deadletter.hpp"
 
 namespace okuru {
 
-// One recipient the message could not reach, with what the server said.
-struct Refusal {
-    std::string recipient;   // as sent in RCPT TO
-    std::string reply;       // the server's reply, e.g. "550 5.1.1 <x@y>: unknown"
-    bool permanent = true;   // 5xx (or given up after max_age)
-    std::string remote_mta;  // the relay that answered, "" when none did
-};
+// Refusal (one recipient given up, with the server's reply) is in
+// app/notice_format.hpp, with the builder of the notice's text.
 
 // Sends the notice for `envelope` (the original message's) to its sender, naming
 // each refused recipient; `why` is the human-readable reason ("refused by the

@@ -278,6 +278,7 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     if (auto it = find_item(root, "dead_letter")) c.dead_letter = r.path(*it, false);
     if (auto it = find_item(root, "save_failed")) c.save_failed = r.boolean(*it);
     if (auto it = find_item(root, "max_age")) c.max_age = max_age(r, *it);
+    if (auto it = find_item(root, "partial_delivery")) c.partial_delivery = r.boolean(*it);
     if (auto it = find_item(root, "log_file")) c.log_file = r.path(*it, false);
     if (auto it = find_item(root, "syslog")) c.syslog_facility = syslog_facility(r, *it);
     read_accounts(r, root, c);

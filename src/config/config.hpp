@@ -90,6 +90,9 @@ struct Config {
     std::chrono::seconds max_age{std::chrono::hours(24 * 5)};
     std::string log_file;         // one line per submission appended here; empty: none
     std::string syslog_facility;  // "mail", "user", "daemon", "local0".."local7"; empty: off
+    // key "partial_delivery": send to the recipients a server accepted when it
+    // refuses others (false: all or nothing, as before issue 10).
+    bool partial_delivery = true;
 
     const Account* find_account(std::string_view name) const;
 };

@@ -35,6 +35,7 @@ constexpr auto top_key_table = std::to_array<Key>({
     {"max_age"},
     {"log_file"},
     {"syslog"},
+    {"partial_delivery"},
     {"defaults", Holds::account},
     {"accounts", Holds::named_accounts},
     {"routes", Holds::named_values},

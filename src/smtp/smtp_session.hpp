@@ -38,6 +38,10 @@ struct SessionConfig {
     DsnOptions dsn;
     bool use_chunking = true;          // BDAT when offered
     std::size_t chunk_size = 1 << 20;  // BDAT chunk size for large messages
+    // Partial delivery (okuru.toml partial_delivery): when some RCPTs are refused
+    // and at least one is accepted, send the message to the accepted ones and
+    // report the others in SubmitResult::refused instead of failing.
+    bool partial = false;
 };
 
 struct Envelope {
@@ -52,9 +56,18 @@ struct Content {
     bool smtputf8 = false;
 };
 
+// A recipient the server refused while it accepted others (partial delivery).
+struct RecipientRefusal {
+    std::string recipient;  // as sent in RCPT TO
+    Reply reply;            // 4xx (transient: keep for a retry) or 5xx (notify)
+};
+
 struct SubmitResult {
     Reply final_reply;  // the server's answer to the end of data ("250 2.0.0 Ok: queued as ...")
     std::string mechanism;  // AUTH mechanism used, empty if none
+    // With SessionConfig::partial: the refused recipients, in envelope order; the
+    // message went to every other one. Empty: every recipient was accepted.
+    std::vector<RecipientRefusal> refused;
 };
 
 // Runs one whole transaction. Throws Error with the exit code the failure deserves
@@ -68,7 +81,10 @@ struct SubmitResult {
 // 550/551/553 without an enhanced code), tempfail if any is 4xx, else
 // unavailable; DATA / end of data 5.6.x: dataerr; SIZE exceeded, SMTPUTF8 or
 // STARTTLS missing, EHLO refused where TLS/AUTH need ESMTP: unavailable; other
-// 5xx: unavailable. Nothing is ever delivered to a subset of the recipients.
+// 5xx: unavailable. Without config.partial nothing is ever delivered to a
+// subset of the recipients; with it, a message some RCPTs accepted goes to
+// those, and the refused ones are listed in SubmitResult::refused (when no RCPT
+// is accepted it fails as above).
 SubmitResult submit(Transport& transport, const SessionConfig& config, const Envelope& envelope,
                     const Content& content);
 

@@ -1,7 +1,8 @@
 // One mail transaction: MAIL, RCPT..., then DATA (RFC 5321 4.1.1.4) or BDAT
-// (RFC 3030), in as few round trips as PIPELINING (RFC 2920) allows, never
-// delivering to a subset of the recipients, and streaming the message from the
-// Spool in bounded memory.
+// (RFC 3030), in as few round trips as PIPELINING (RFC 2920) allows, delivering
+// to a subset of the recipients only when partial delivery is on (every RCPT
+// reply is read before the data is committed), and streaming the message from
+// the Spool in bounded memory.
 #include <algorithm>
 #include <deque>
 
@@ -74,6 +75,7 @@ class Transaction {
         SubmitResult result;
         const bool bdat = c_.caps.chunking && c_.config.use_chunking;  // RFC 3030
         result.final_reply = bdat ? run_bdat() : run_data();
+        result.refused = std::move(refused_);
         return result;
     }
 
@@ -227,6 +229,18 @@ class Transaction {
             refused += (refused.empty() ? "" : "; ") + rcpts[i] + " rejected: " + r.str();
         }
         if (count == 0) return;
+        // Partial delivery: with at least one recipient accepted, the data goes
+        // on to those (DATA's 354 or the first chunk without LAST came after
+        // every RCPT reply, so nothing was committed before this decision).
+        if (c_.config.partial && count < replies.size()) {
+            for (std::size_t i = 0; i < replies.size(); ++i) {
+                if (ok(replies[i])) continue;
+                log::info("recipient refused, sending to the others: " + envelope_.recipients[i] +
+                          ": " + replies[i].str());
+                refused_.push_back(RecipientRefusal{envelope_.recipients[i], replies[i]});
+            }
+            return;
+        }
         abandon(data_open, quit_sent);
         const Exit code = any_temporary ? Exit::tempfail
                           : all_user    ? Exit::nouser
@@ -352,6 +366,7 @@ class Transaction {
     const Envelope& envelope_;
     const Content& content_;
     ContentReader reader_;
+    std::vector<RecipientRefusal> refused_;
 };
 
 }  // namespace

@@ -84,8 +84,11 @@ class Postfix:
     REALM = "example.test"
     PASSWORD = "s3cret Pw-4-okuru!"
 
-    def __init__(self, workdir=None, keep=False):
+    def __init__(self, workdir=None, keep=False, recipient_access=None):
         self.keep = keep or bool(os.environ.get("OKURU_KEEP_TMP"))
+        # Text of a check_recipient_access table ("addr 550 text" lines) to refuse
+        # or defer chosen recipients; None: no such check.
+        self.recipient_access = recipient_access
         self.dir = workdir or tempfile.mkdtemp(prefix="okuru-integ-")
         os.chmod(self.dir, 0o755)  # the postfix and nobody users must traverse it
         self.conf = os.path.join(self.dir, "postfix")
@@ -148,6 +151,8 @@ class Postfix:
         self._write(self.password_file, self.PASSWORD + "\n", 0o600)
 
         self._write(os.path.join(self.conf, "vmailbox"), "/./ inbox/\n")
+        if self.recipient_access is not None:
+            self._write(self._access_path(), self.recipient_access)
         self._write(os.path.join(self.conf, "main.cf"), "\n".join([
             "compatibility_level = 3.6",
             "config_directory = " + self.conf,
@@ -193,7 +198,9 @@ class Postfix:
             "smtpd_sasl_local_domain = " + self.REALM,
             "smtpd_sasl_security_options = noanonymous",
             "smtpd_relay_restrictions = permit_sasl_authenticated, reject",
-            "smtpd_recipient_restrictions = permit_sasl_authenticated, reject",
+            "smtpd_recipient_restrictions = %spermit_sasl_authenticated, reject"
+            % ("check_recipient_access texthash:%s, " % self._access_path()
+               if self.recipient_access is not None else ""),
             "smtpd_client_restrictions = permit_sasl_authenticated, reject",
             # Tests hammer one server: no anvil limits, no pause before errors.
             "smtpd_client_connection_rate_limit = 0",
@@ -244,6 +251,16 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """)
+
+    def _access_path(self):
+        return os.path.join(self.conf, "recipient_access")
+
+    def set_recipient_access(self, text):
+        """Replaces the recipient access table (texthash is read when smtpd starts,
+        so Postfix is reloaded: the next connection sees the new table)."""
+        self._write(self._access_path(), text)
+        self._postfix("reload")
+        time.sleep(1)
 
     # ---- life cycle --------------------------------------------------------------------
     def _postfix(self, *args, check=True):
