@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "app/app_internal.hpp"
+#include "app/authorize.hpp"
 #include "base/errors.hpp"
 #include "message/address.hpp"
 
@@ -33,6 +34,7 @@ Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
     qualify_headers(msg.headers,
                     [&qualify](std::string_view a) { return qualify.expand_recipient(a); });
     p.plan = plan_submissions(config, req.account, p.sender, expanded);
+    authorize(config, p.plan, p.sender, msg.headers);  // before any connection (issue 12)
     // One message, one identity: the parts of a message split over accounts or
     // routes carry the same Date and Message-ID (RFC 5322 3.6.4: one message,
     // one identifier), so they are generated here once, not per part.

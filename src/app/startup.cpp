@@ -70,6 +70,7 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     const Privilege privilege = current_privilege();
     Config config = load_config(path, privilege);
     if (privilege.held) {
+        config.authorization.enforced = true;  // the administrator's rules bind (issue 12)
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.add(a.name,

@@ -251,6 +251,8 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     read_accounts(r, root, c);
     if (auto it = find_item(root, "routes")) read_routes(r, *it, c);
     if (auto it = find_item(root, "aliases")) read_aliases(r, *it, c);
+    if (auto it = find_item(root, "authorization"))
+        c.authorization = parse_authorization(r, table_value(r, *it));
     return c;
 }
 

@@ -75,6 +75,23 @@ struct Account {
 // the loader (validation) and the log (openlog) use.
 std::optional<int> syslog_facility_code(std::string_view name);
 
+// [authorization]: who may submit through the accounts of the system
+// configuration, and which senders they may claim (as Postfix's
+// authorized_submit_users and smtpd_sender_login_maps). Binding only when
+// /etc/okuru.toml was read with the group privilege (`enforced`); a user's own
+// file restricts nobody, since its secrets are the user's anyway.
+struct Authorization {
+    // User names and "@group" names; nullopt (the key absent): everyone.
+    std::optional<std::vector<std::string>> submit_users;
+    // Envelope sender and From:/Sender: limited to the user's own address and
+    // what `senders` lists for the user (or a group of theirs).
+    bool restrict_senders = false;
+    // User name or "@group" -> addresses or shell-style patterns ("*@team.example").
+    std::map<std::string, std::vector<std::string>> senders;
+    // Set by start-up when the system file was read with the privilege.
+    bool enforced = false;
+};
+
 struct Config {
     std::string path;  // the file it came from
     std::vector<Account> accounts;
@@ -88,6 +105,7 @@ struct Config {
     bool save_failed = true;      // key "save_failed"
     std::string log_file;         // one line per submission appended here; empty: none
     std::string syslog_facility;  // "mail", "user", "daemon", "local0".."local7"; empty: off
+    Authorization authorization;
 
     const Account* find_account(std::string_view name) const;
 };
