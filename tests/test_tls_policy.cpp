@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/errors.hpp"
+#include "config/config.hpp"
 #include "net/tls.hpp"
 
 using namespace okuru;
@@ -32,4 +33,20 @@ TEST_CASE("tls policy - SHA-1 and broken signatures cannot be allowed") {
             CHECK_THAT(e.what(), Catch::Contains("%VERIFY_ALLOW_"));
         }
     }
+}
+
+TEST_CASE("deadline - an account key with a default of 30 minutes") {
+    const Config c = parse_config(R"([defaults]
+deadline = 90
+[accounts.a]
+host = "a.example.org"
+[accounts.b]
+host = "b.example.org"
+deadline = 2.5
+)",
+                                  "t.toml");
+    CHECK(c.find_account("a")->deadline == std::chrono::milliseconds(90'000));
+    CHECK(c.find_account("b")->deadline == std::chrono::milliseconds(2'500));
+    const Config d = parse_config("[accounts.a]\nhost = \"a.example.org\"\n", "t.toml");
+    CHECK(d.accounts.front().deadline == std::chrono::minutes(30));
 }

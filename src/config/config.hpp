@@ -55,6 +55,9 @@ struct Account {
 
     std::chrono::milliseconds connect_timeout{30'000};
     std::chrono::milliseconds command_timeout{300'000};
+    // Key "deadline": one submission through this account, from the first
+    // connection to the last reply, whatever the server's pace (issue 12).
+    std::chrono::milliseconds deadline{1'800'000};
 
     std::string ca_file;       // extra trust anchors (PEM); the system store is used too
     bool system_trust = true;  // key "system_trust"; false: only ca_file

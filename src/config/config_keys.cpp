@@ -61,6 +61,7 @@ constexpr auto account_key_table = std::to_array<Key>({
     {"ehlo"},
     {"connect_timeout"},
     {"timeout"},
+    {"deadline"},
     {"ca_file"},
     {"system_trust"},
     {"fingerprint"},
