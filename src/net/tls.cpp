@@ -176,12 +176,18 @@ Context::Context(const TlsParams& params) : params_(params) {
     const char* err_pos = nullptr;
     int rc = gnutls_priority_init(&prio, priority.c_str(), &err_pos);
     if (rc < 0) {
+        // Named as the user wrote it: the profile okuru may have appended is ours.
+        const std::string written =
+            params_.priority.empty() ? std::string(default_tls_priority) : params_.priority;
         std::string where;
         if (rc == GNUTLS_E_INVALID_REQUEST && err_pos) {
-            where = " at position " + std::to_string(err_pos - priority.c_str() + 1) + " (\"" +
-                    log::escape(err_pos) + "\")";
+            const auto at = static_cast<std::size_t>(err_pos - priority.c_str());
+            if (at < written.size()) {
+                where = " at position " + std::to_string(at + 1) + " (\"" +
+                        log::escape(written.substr(at)) + "\")";
+            }
         }
-        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(priority) + "\"" +
+        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(written) + "\"" +
                                       where + ": " + gnutls_text(rc));
     }
     priority_.reset(prio);
