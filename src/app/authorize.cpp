@@ -93,8 +93,7 @@ bool may_claim(const Authorization& rules, const Caller& caller, std::span<const
     return false;
 }
 
-void authorize(const Config& config, const std::vector<Submission>& plan, const std::string& sender,
-               const HeaderBlock& headers) {
+void authorize_user(const Config& config) {
     const Authorization& rules = config.authorization;
     if (!rules.enforced || getuid() == 0) return;
     const Caller caller = current_caller();
@@ -104,6 +103,14 @@ void authorize(const Config& config, const std::vector<Submission>& plan, const 
                                       ": not in [authorization] submit_users (ask the "
                                       "administrator, or use a configuration of your own)");
     }
+}
+
+void authorize(const Config& config, const std::vector<Submission>& plan, const std::string& sender,
+               const HeaderBlock& headers) {
+    const Authorization& rules = config.authorization;
+    if (!rules.enforced || getuid() == 0) return;
+    authorize_user(config);
+    const Caller caller = current_caller();
     if (!rules.restrict_senders) return;
     // Their own address: what okuru makes of the login name when no sender is
     // given (an alias of it, else @domain), and login@domain itself.

@@ -39,6 +39,12 @@ bool may_submit(const Authorization& rules, const Caller& caller);
 bool may_claim(const Authorization& rules, const Caller& caller, std::span<const std::string> own,
                std::string_view address);
 
+// The first half of authorize(): submit_users alone, for --check and
+// --serverinfo, which log in with an account's credentials without a message.
+// Does nothing unless the rules bind and the caller is not root. Throws
+// Error(Exit::noperm).
+void authorize_user(const Config& config);
+
 // The one check of a prepared message: does nothing unless the configuration's
 // rules are binding (config.authorization.enforced) and the caller is not root.
 // Checks submit_users, then for every part the envelope sender and the From:

@@ -580,6 +580,13 @@ def authorization(d, binary, server):
               and b"status=failed" in logged,
               "authorization: the refusal is logged with the uid", logged.decode(errors="replace"))
 
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["--check"], {"PATH": "/usr/bin:/bin"}, stdin=b"")
+        check(p.returncode == 77 and b"may not submit" in p.stdout + p.stderr
+              and server.received == b"",
+              "authorization: nor may that user --check with the system's credentials "
+              "(exit %d)" % p.returncode, detail(p))
+
         write('[authorization]\nsubmit_users = ["root", "@nogroup"]\n')
         p = run([])
         check(p.returncode == 0 and b"DATA" in server.received,
