@@ -13,6 +13,7 @@
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
+#include "app/one_secret.hpp"
 #include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
@@ -111,7 +112,7 @@ Fd test_message_input(const std::string& to) {
 Exit send_mode(const Options& opt) {
     Preloaded preloaded;
     Fd log_file;
-    const Config config = load(opt, preloaded, &log_file);
+    Config config = load(opt, preloaded, &log_file);  // not const: see forget_unused_secrets
     const MailLog maillog(config, std::move(log_file));
 
     // Validate the command line's addresses before reading anything else.
@@ -167,6 +168,9 @@ Exit send_mode(const Options& opt) {
         return attempt(context, p, msg.body).exit;
     }
 
+    // Routed: the other accounts' inline passwords and client keys go now, before
+    // any connection (issue 12).
+    forget_unused_secrets(config, prepared.plan);
     Exit result = Exit::ok;
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, opt.full_name);

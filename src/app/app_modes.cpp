@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "app/app_internal.hpp"
+#include "app/authorize.hpp"
 #include "app/diagnose.hpp"
 #include "app/startup.hpp"
 #include "base/log.hpp"
@@ -181,6 +182,7 @@ Exit probe_mode(const Options& opt) {
                                      (config.accounts.size() == 1 ? " account)" : " accounts)"));
             }
             step = "account";
+            authorize_user(config);  // no login with the system's credentials either
             targets.accounts = chosen_accounts(config, opt);
         } catch (const std::exception& e) {
             if (steps) {

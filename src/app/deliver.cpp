@@ -150,7 +150,7 @@ namespace {
 // Throws the last Error (with the host as context).
 SubmitResult submit_to_hosts(const Account& account, const Envelope& envelope,
                              const Content& content, const DeliveryOptions& options,
-                             std::string& relay) {
+                             Clock::time_point deadline, std::string& relay) {
     const std::vector<HostPort> hosts = hosts_of(account);
 
     for (std::size_t i = 0; i < hosts.size(); ++i) {
@@ -159,7 +159,8 @@ SubmitResult submit_to_hosts(const Account& account, const Envelope& envelope,
         relay = where;
         std::unique_ptr<Transport> transport;
         try {
-            const ConnectParams cp = connect_params_for(account, hp);
+            ConnectParams cp = connect_params_for(account, hp);
+            cp.deadline = deadline;  // shared by every host tried
             log::info("connecting to " + where + " (" + tls_label(account.tls) + ")");
             transport = options.connect ? options.connect(cp) : open_connection(cp);
         } catch (const Error& e) {
@@ -184,10 +185,13 @@ SubmitResult submit_to_hosts(const Account& account, const Envelope& envelope,
 Delivery deliver(const Account& account, const Envelope& envelope, const Content& content,
                  const DeliveryOptions& options) {
     Delivery out;
+    // One deadline for the whole submission (POP-before-SMTP, every host tried,
+    // connect, TLS, each reply and write), counted from here.
+    const Clock::time_point deadline = Clock::now() + account.deadline;
     try {
         out.relay = account.host + ":" + std::to_string(account.port);
         pop_login(account, options);
-        out.accepted = submit_to_hosts(account, envelope, content, options, out.relay);
+        out.accepted = submit_to_hosts(account, envelope, content, options, deadline, out.relay);
     } catch (...) {
         out.failure = std::current_exception();
     }

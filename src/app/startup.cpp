@@ -72,6 +72,7 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     Config config = load_config(path, privilege);
     check_dead_letter(config);  // one user's Maildir (store/keep_place.hpp)
     if (privilege.held) {
+        config.authorization.enforced = true;  // the administrator's rules bind (issue 12)
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.add(a.name,

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/errors.hpp"
 #include "base/fd.hpp"
@@ -220,6 +221,27 @@ bool has_inline_password(const Config& c) {
     });
 }
 
+// The parser's own copies of inline passwords are wiped before its tree is
+// freed: only the Account keeps one (wiped in turn with it, or after routing
+// when its account is not used). An error thrown while reading leaves them to
+// the allocator; the process then ends at once.
+void wipe_inline_passwords(toml::table& root) {
+    auto wipe_in = [](toml::node* table) {
+        if (!table || !table->is_table()) return;
+        if (auto* pw = table->as_table()->get("password"); pw && pw->is_string()) {
+            std::string& text = pw->as_string()->get();
+            explicit_bzero(text.data(), text.size());
+        }
+    };
+    wipe_in(root.get("defaults"));
+    if (auto* accounts = root.get("accounts"); accounts && accounts->is_table()) {
+        for (auto&& [name, account] : *accounts->as_table()) {
+            wipe_in(&account);
+            if (account.is_table()) wipe_in(account.as_table()->get("pop_before_smtp"));
+        }
+    }
+}
+
 }  // namespace
 
 std::string toml_library_version() {
@@ -284,6 +306,9 @@ Config parse_config(std::string_view text, const std::string& source, const Pars
     read_accounts(r, root, c);
     if (auto it = find_item(root, "routes")) read_routes(r, *it, c);
     if (auto it = find_item(root, "aliases")) read_aliases(r, *it, c);
+    if (auto it = find_item(root, "authorization"))
+        c.authorization = parse_authorization(r, table_value(r, *it));
+    wipe_inline_passwords(root);
     return c;
 }
 

@@ -55,6 +55,9 @@ struct Account {
 
     std::chrono::milliseconds connect_timeout{30'000};
     std::chrono::milliseconds command_timeout{300'000};
+    // Key "deadline": one submission through this account, from the first
+    // connection to the last reply, whatever the server's pace (issue 12).
+    std::chrono::milliseconds deadline{1'800'000};
 
     std::string ca_file;       // extra trust anchors (PEM); the system store is used too
     bool system_trust = true;  // key "system_trust"; false: only ca_file
@@ -75,6 +78,23 @@ struct Account {
 // the loader (validation) and the log (openlog) use.
 std::optional<int> syslog_facility_code(std::string_view name);
 
+// [authorization]: who may submit through the accounts of the system
+// configuration, and which senders they may claim (as Postfix's
+// authorized_submit_users and smtpd_sender_login_maps). Binding only when
+// /etc/okuru.toml was read with the group privilege (`enforced`); a user's own
+// file restricts nobody, since its secrets are the user's anyway.
+struct Authorization {
+    // User names and "@group" names; nullopt (the key absent): everyone.
+    std::optional<std::vector<std::string>> submit_users;
+    // Envelope sender and From:/Sender: limited to the user's own address and
+    // what `senders` lists for the user (or a group of theirs).
+    bool restrict_senders = false;
+    // User name or "@group" -> addresses or shell-style patterns ("*@team.example").
+    std::map<std::string, std::vector<std::string>> senders;
+    // Set by start-up when the system file was read with the privilege.
+    bool enforced = false;
+};
+
 struct Config {
     std::string path;  // the file it came from
     std::vector<Account> accounts;
@@ -93,6 +113,7 @@ struct Config {
     // key "partial_delivery": send to the recipients a server accepted when it
     // refuses others (false: all or nothing, as before issue 10).
     bool partial_delivery = true;
+    Authorization authorization;
 
     const Account* find_account(std::string_view name) const;
 };

@@ -277,6 +277,7 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
     }
     if (const Item* it = get(items, "connect_timeout")) a.connect_timeout = r.seconds(*it);
     if (const Item* it = get(items, "timeout")) a.command_timeout = r.seconds(*it);
+    if (const Item* it = get(items, "deadline")) a.deadline = r.seconds(*it);
     read_tls_settings(r, items, a);
     if (const Item* it = get(items, "pop_before_smtp")) a.pop_before_smtp = pop_settings(r, *it, a);
     return a;

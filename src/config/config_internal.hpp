@@ -75,6 +75,7 @@ std::optional<std::string> closest(std::string_view key,
 extern const std::span<const std::string_view> top_keys;
 extern const std::span<const std::string_view> account_keys;
 extern const std::span<const std::string_view> pop_keys;
+extern const std::span<const std::string_view> authorization_keys;
 
 // Syntax checks for values (no DNS, no network).
 bool valid_domain(std::string_view s);
@@ -95,5 +96,8 @@ Account parse_account(const Reader& r, const std::string& name, const toml::tabl
                       const toml::table* defaults);
 // Validates [defaults] on its own (keys and types), so its errors point at it.
 void check_defaults(const Reader& r, const toml::table& defaults);
+
+// [authorization] (config_authorization.cpp): who may submit, as whom.
+Authorization parse_authorization(const Reader& r, const toml::table& table);
 
 }  // namespace okuru::config_detail

@@ -20,6 +20,7 @@ enum class Holds {
     named_accounts,  // [accounts.NAME], each an account
     pop,             // the keys of pop_before_smtp
     named_values,    // NAME = value: [routes], [aliases]
+    authorization,   // the keys of [authorization]
 };
 
 struct Key {
@@ -40,6 +41,7 @@ constexpr auto top_key_table = std::to_array<Key>({
     {"accounts", Holds::named_accounts},
     {"routes", Holds::named_values},
     {"aliases", Holds::named_values},
+    {"authorization", Holds::authorization},
 });
 
 constexpr auto account_key_table = std::to_array<Key>({
@@ -61,6 +63,7 @@ constexpr auto account_key_table = std::to_array<Key>({
     {"ehlo"},
     {"connect_timeout"},
     {"timeout"},
+    {"deadline"},
     {"ca_file"},
     {"system_trust"},
     {"fingerprint"},
@@ -82,6 +85,13 @@ constexpr auto pop_key_table = std::to_array<Key>({
     {"password_credential"},
 });
 
+// Who may submit through the system configuration, and as whom (issue 12).
+constexpr auto authorization_key_table = std::to_array<Key>({
+    {"submit_users"},
+    {"restrict_senders"},
+    {"senders", Holds::named_values},
+});
+
 // The names alone, for the loader's key checks and suggestions.
 template <std::size_t N>
 constexpr std::array<std::string_view, N> names_of(const std::array<Key, N>& keys) {
@@ -93,6 +103,7 @@ constexpr std::array<std::string_view, N> names_of(const std::array<Key, N>& key
 constexpr auto top_key_names = names_of(top_key_table);
 constexpr auto account_key_names = names_of(account_key_table);
 constexpr auto pop_key_names = names_of(pop_key_table);
+constexpr auto authorization_key_names = names_of(authorization_key_table);
 
 void add_paths(std::vector<std::string>& out, const std::string& prefix, std::span<const Key> keys,
                bool in_defaults) {
@@ -115,6 +126,9 @@ void add_paths(std::vector<std::string>& out, const std::string& prefix, std::sp
             case Holds::named_values:
                 out.push_back(path + ".*");
                 break;
+            case Holds::authorization:
+                add_paths(out, path + ".", authorization_key_table, false);
+                break;
         }
     }
 }
@@ -125,6 +139,7 @@ namespace config_detail {
 const std::span<const std::string_view> top_keys{top_key_names};
 const std::span<const std::string_view> account_keys{account_key_names};
 const std::span<const std::string_view> pop_keys{pop_key_names};
+const std::span<const std::string_view> authorization_keys{authorization_key_names};
 }  // namespace config_detail
 
 std::vector<std::string> config_key_paths() {

@@ -230,7 +230,7 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params) {
         context = std::make_shared<const tls::Context>(tls);
     }
 
-    const auto deadline = Clock::now() + params.timeout;
+    const auto deadline = std::min(Clock::now() + params.timeout, params.deadline);
     const std::string where = log::escape(params.host) + ":" + std::to_string(params.port);
     const std::vector<Endpoint> resolved = resolve(params.host, params.port, params.lookup);
     std::vector<int> families;
@@ -263,7 +263,7 @@ std::unique_ptr<Transport> open_connection(const ConnectParams& params) {
         log::escape(params.host) + "[" + eps[winner].text + "]:" + std::to_string(params.port);
     log::debug("connected to " + peer);
     auto transport = std::make_unique<TcpTransport>(std::move(fd), std::move(peer), tls, context,
-                                                    params.write_timeout);
+                                                    params.write_timeout, params.deadline);
     if (params.implicit_tls) transport->start_tls(deadline);
     return transport;
 }

@@ -38,6 +38,11 @@ struct ConnectParams {
     bool prepare_tls = false;
     // How long one write may wait for the socket to drain.
     std::chrono::milliseconds write_timeout{300'000};
+    // The submission's overall deadline: it also bounds connecting, the
+    // handshake and every later read and write of the connection, so that a
+    // server answering each reply just inside `timeout` cannot hold okuru (and
+    // the cron job behind it) for ever.
+    Clock::time_point deadline = Clock::time_point::max();
     TlsParams tls;  // tls.verify_host empty: `host`
     Lookup lookup;  // empty: getaddrinfo
 };

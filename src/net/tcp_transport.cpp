@@ -62,12 +62,22 @@ bool wait_fd(int fd, short events, Clock::time_point deadline) {
 
 TcpTransport::TcpTransport(Fd fd, std::string peer_name, TlsParams tls,
                            std::shared_ptr<const tls::Context> context,
-                           std::chrono::milliseconds write_timeout)
+                           std::chrono::milliseconds write_timeout, Clock::time_point deadline)
     : fd_(std::move(fd)),
       peer_(std::move(peer_name)),
       tls_(std::move(tls)),
       context_(std::move(context)),
-      write_timeout_(write_timeout) {}
+      write_timeout_(write_timeout),
+      deadline_(deadline) {}
+
+void TcpTransport::time_out(Clock::time_point until, const std::string& otherwise) const {
+    if (deadline_ <= until) {
+        throw Error(Exit::tempfail,
+                    "the submission's deadline passed (the deadline key) with " + peer_,
+                    Cause::timed_out);
+    }
+    throw Error(Exit::tempfail, otherwise, Cause::timed_out);
+}
 
 TcpTransport::~TcpTransport() {
     // Best effort close_notify: one non-blocking attempt, no waiting for the reply.
@@ -75,6 +85,9 @@ TcpTransport::~TcpTransport() {
 }
 
 void TcpTransport::write(std::string_view data) {
+    // Checked before each write and read, not only when one waits: a server that
+    // trickles its replies byte by byte never makes a read wait.
+    if (Clock::now() >= deadline_) time_out(deadline_, {});
     if (session_) {
         write_tls(data);
     } else {
@@ -90,9 +103,9 @@ void TcpTransport::write_plain(std::string_view data) {
         if (n >= 0) {
             data.remove_prefix(std::size_t(n));
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
-                throw Error(Exit::tempfail, "timed out sending to " + peer_, Cause::timed_out);
-            }
+            const auto until = Clock::now() + write_timeout_;
+            if (!wait_fd(fd_.get(), POLLOUT, bounded(until)))
+                time_out(until, "timed out sending to " + peer_);
         } else if (const int err = errno; err != EINTR) {
             throw_system(Exit::tempfail, "cannot send to " + peer_, err, socket_error_cause(err));
         }
@@ -109,9 +122,9 @@ void TcpTransport::write_tls(std::string_view data) {
             data.remove_prefix(std::size_t(n));
         } else if (n == GNUTLS_E_AGAIN) {
             // Retried with the same arguments, as GnuTLS requires.
-            if (!wait_fd(fd_.get(), POLLOUT, Clock::now() + write_timeout_)) {
-                throw Error(Exit::tempfail, "timed out sending to " + peer_, Cause::timed_out);
-            }
+            const auto until = Clock::now() + write_timeout_;
+            if (!wait_fd(fd_.get(), POLLOUT, bounded(until)))
+                time_out(until, "timed out sending to " + peer_);
         } else if (n != GNUTLS_E_INTERRUPTED) {
             throw Error(Exit::tempfail, "cannot send to " + peer_ + ": " + gnutls_strerror(int(n)));
         }
@@ -120,6 +133,7 @@ void TcpTransport::write_tls(std::string_view data) {
 
 std::size_t TcpTransport::read(std::span<char> buf, Clock::time_point deadline) {
     if (buf.empty()) return 0;
+    if (Clock::now() >= deadline_) time_out(deadline_, {});
     for (;;) {
         if (session_) {
             gnutls_session_t s = session_->get();
@@ -144,9 +158,8 @@ std::size_t TcpTransport::read(std::span<char> buf, Clock::time_point deadline) 
                              socket_error_cause(err));
             }
         }
-        if (!wait_fd(fd_.get(), POLLIN, deadline)) {
-            throw Error(Exit::tempfail, "timed out waiting for " + peer_, Cause::timed_out);
-        }
+        if (!wait_fd(fd_.get(), POLLIN, bounded(deadline)))
+            time_out(deadline, "timed out waiting for " + peer_);
     }
 }
 
@@ -185,10 +198,8 @@ void TcpTransport::start_tls(Clock::time_point deadline) {
         if (rc == GNUTLS_E_SUCCESS) break;
         if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
             const short events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
-            if (!wait_fd(fd_.get(), events, deadline)) {
-                throw Error(Exit::tempfail, "TLS handshake with " + peer_ + " timed out",
-                            Cause::timed_out);
-            }
+            if (!wait_fd(fd_.get(), events, bounded(deadline)))
+                time_out(deadline, "TLS handshake with " + peer_ + " timed out");
             continue;
         }
         if (!gnutls_error_is_fatal(rc)) continue;  // warning alert

@@ -28,7 +28,8 @@ class TcpTransport final : public Transport {
     // `context` may be null: start_tls() then loads it from `tls` first.
     TcpTransport(Fd fd, std::string peer_name, TlsParams tls,
                  std::shared_ptr<const tls::Context> context,
-                 std::chrono::milliseconds write_timeout);
+                 std::chrono::milliseconds write_timeout,
+                 Clock::time_point deadline = Clock::time_point::max());
     ~TcpTransport() override;
 
     void write(std::string_view data) override;
@@ -45,12 +46,18 @@ class TcpTransport final : public Transport {
     void write_plain(std::string_view data);
     void write_tls(std::string_view data);
     void check_quiet_before_handshake();
+    // The earlier of `until` and the overall deadline.
+    Clock::time_point bounded(Clock::time_point until) const { return std::min(until, deadline_); }
+    // Throws the timeout for a wait that ended at bounded(until): the overall
+    // deadline's own message when that was the bound, else `otherwise`.
+    [[noreturn]] void time_out(Clock::time_point until, const std::string& otherwise) const;
 
     Fd fd_;  // declared first: closed after the session is gone
     std::string peer_;
     TlsParams tls_;
     std::shared_ptr<const tls::Context> context_;
     std::chrono::milliseconds write_timeout_;
+    Clock::time_point deadline_;             // the submission's overall deadline (ConnectParams)
     std::unique_ptr<tls::Session> session_;  // set once the peer is verified
     bool plain_dialogue_ = false;            // bytes were exchanged before TLS (STARTTLS)
     std::optional<TlsDetails> presented_;    // certificate of a handshake that failed verification

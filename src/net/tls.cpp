@@ -8,6 +8,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "net/tls_session.hpp"
 
 namespace okuru {
@@ -64,6 +65,23 @@ std::string colon_hex(std::string_view bytes) {
         out += digits[b & 15];
     }
     return out;
+}
+
+std::string effective_tls_priority(std::string_view configured) {
+    std::string priority =
+        configured.empty() ? std::string(default_tls_priority) : std::string(configured);
+    const std::string upper = ascii_upper(priority);
+    // GnuTLS's own switches that accept SHA-1, MD5, version 1 CAs or any broken
+    // algorithm in a chain: no old server justifies them (a pin is the way to
+    // trust one certificate whatever signed it).
+    if (upper.find("%VERIFY_ALLOW") != std::string::npos) {
+        throw Error(Exit::config, "tls_priority \"" + log::escape(priority) +
+                                      "\" may not use %VERIFY_ALLOW_...: SHA-1 and broken "
+                                      "signatures are never accepted (pin the certificate with "
+                                      "fingerprint instead)");
+    }
+    if (upper.find("%PROFILE_") == std::string::npos) priority += ":%PROFILE_MEDIUM";
+    return priority;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -153,18 +171,23 @@ Context::Context(const TlsParams& params) : params_(params) {
         }
     }
 
-    const std::string priority =
-        params_.priority.empty() ? std::string(default_tls_priority) : params_.priority;
+    const std::string priority = effective_tls_priority(params_.priority);
     gnutls_priority_t prio = nullptr;
     const char* err_pos = nullptr;
     int rc = gnutls_priority_init(&prio, priority.c_str(), &err_pos);
     if (rc < 0) {
+        // Named as the user wrote it: the profile okuru may have appended is ours.
+        const std::string written =
+            params_.priority.empty() ? std::string(default_tls_priority) : params_.priority;
         std::string where;
         if (rc == GNUTLS_E_INVALID_REQUEST && err_pos) {
-            where = " at position " + std::to_string(err_pos - priority.c_str() + 1) + " (\"" +
-                    log::escape(err_pos) + "\")";
+            const auto at = static_cast<std::size_t>(err_pos - priority.c_str());
+            if (at < written.size()) {
+                where = " at position " + std::to_string(at + 1) + " (\"" +
+                        log::escape(written.substr(at)) + "\")";
+            }
         }
-        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(priority) + "\"" +
+        throw Error(Exit::config, "invalid TLS priority string \"" + log::escape(written) + "\"" +
                                       where + ": " + gnutls_text(rc));
     }
     priority_.reset(prio);
@@ -236,6 +259,15 @@ Session::Session(std::shared_ptr<const Context> context, int fd) : context_(std:
     gnutls_transport_set_int(session, fd);
 }
 
+namespace {
+
+// Most often a server that offers only key exchanges without forward secrecy.
+constexpr const char no_common_suite_hint[] =
+    " (no cipher suite in common? okuru requires forward secrecy: an ECDHE or DHE key "
+    "exchange; an old server that knows only static RSA needs \"+RSA\" in tls_priority)";
+
+}  // namespace
+
 void Session::fail_handshake(int rc, const std::string& peer) const {
     const std::string what = "TLS handshake with " + peer + " failed: ";
     switch (rc) {
@@ -255,9 +287,13 @@ void Session::fail_handshake(int rc, const std::string& peer) const {
                             Cause::tls_version_too_old);
             }
             const char* name = gnutls_alert_get_name(alert);
-            throw Error(Exit::unavailable,
-                        what + "the server sent the alert \"" + (name ? name : "unknown") + "\"",
-                        Cause::tls_alert);
+            std::string why =
+                what + "the server sent the alert \"" + (name ? name : "unknown") + "\"";
+            // What a server that only knows static RSA key exchange answers our
+            // offer (RFC 5246 7.4.1.3: no acceptable choice -> handshake_failure).
+            if (alert == GNUTLS_A_HANDSHAKE_FAILURE || alert == GNUTLS_A_INSUFFICIENT_SECURITY)
+                why += no_common_suite_hint;
+            throw Error(Exit::unavailable, why, Cause::tls_alert);
         }
         case GNUTLS_E_PUSH_ERROR:
         case GNUTLS_E_PULL_ERROR:
@@ -274,8 +310,8 @@ void Session::fail_handshake(int rc, const std::string& peer) const {
         case GNUTLS_E_NO_CIPHER_SUITES:
         case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
         case GNUTLS_E_NO_PRIORITIES_WERE_SET:
-            throw Error(Exit::unavailable,
-                        what + "no cipher suite in common (" + gnutls_text(rc) + ")");
+            throw Error(Exit::unavailable, what + "no cipher suite in common (" + gnutls_text(rc) +
+                                               ")" + no_common_suite_hint);
         default:
             throw Error(Exit::unavailable, what + gnutls_text(rc));
     }

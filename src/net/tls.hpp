@@ -23,9 +23,22 @@ inline constexpr std::array<TlsMode, 3> all_tls_modes{TlsMode::starttls, TlsMode
 std::string_view tls_mode_name(TlsMode mode);
 std::optional<TlsMode> parse_tls_mode(std::string_view word);
 
-// TLS 1.2 minimum; GnuTLS's NORMAL set otherwise.
+// TLS 1.2 minimum; GnuTLS's NORMAL set otherwise, without static RSA key
+// exchange (no forward secrecy: a stolen server key would decrypt every recorded
+// session, password included; RFC 9325 4.1), and the MEDIUM verification
+// profile (112-bit security: RSA and DSA keys of 2048 bits, elliptic curves of
+// 256 bits and DH groups of 2048 bits at least, in the whole chain; RFC 9325 4.5).
 inline constexpr std::string_view default_tls_priority =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:%PROFILE_MEDIUM";
+
+// The priority string a session uses: `configured` (empty: the default), with
+// %PROFILE_MEDIUM appended when it names no verification profile, so that
+// widening versions or ciphers does not also accept weak keys unless a profile
+// (%PROFILE_LOW) says so. The keywords that would accept SHA-1 or broken
+// signatures (%VERIFY_ALLOW_SIGN_WITH_SHA1, %VERIFY_ALLOW_BROKEN, ...) are refused:
+// Error(Exit::config). The key purpose is checked in code (Session::verify) and
+// cannot be changed by any string.
+std::string effective_tls_priority(std::string_view configured);
 
 struct TlsParams {
     // The configured host name: SNI and name check. Empty: the host connected to

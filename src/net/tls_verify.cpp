@@ -87,7 +87,9 @@ const struct {
     {GNUTLS_CERT_SIGNER_NOT_CA, "the certificate's signer is not a CA"},
     {GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
      "the certificate violates its signer's constraints (name or path length)"},
-    {GNUTLS_CERT_INSECURE_ALGORITHM, "the certificate is signed with an insecure algorithm"},
+    {GNUTLS_CERT_INSECURE_ALGORITHM,
+     "the certificate chain uses an insecure algorithm or too small a key (a SHA-1 "
+     "signature, or an RSA or DSA key under 2048 bits)"},
     {GNUTLS_CERT_SIGNATURE_FAILURE, "the certificate's signature is invalid"},
     {GNUTLS_CERT_REVOKED, "the certificate has been revoked"},
     {GNUTLS_CERT_EXPIRED, "the certificate has expired"},
@@ -158,9 +160,18 @@ void Session::verify() {
 
     context_->add_system_roots_for(session_.get());
     unsigned status = 0;
-    // Checks the chain against the trust store, the validity period and the host
-    // name (RFC 6125; an address literal is matched against iPAddress entries).
-    int rc = gnutls_certificate_verify_peers3(session_.get(), host.c_str(), &status);
+    // Checks the chain against the trust store, the validity period, the host
+    // name (RFC 6125; an address literal is matched against iPAddress entries),
+    // the key sizes and signature algorithms of the session's verification
+    // profile, and the key purpose: a certificate whose extended key usage does
+    // not include TLS server authentication (RFC 5280 4.2.1.12; a client-only
+    // certificate) is refused, whatever tls_priority says.
+    gnutls_typed_vdata_st checks[2]{};
+    checks[0].type = GNUTLS_DT_DNS_HOSTNAME;
+    checks[0].data = reinterpret_cast<unsigned char*>(const_cast<char*>(host.c_str()));
+    checks[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+    checks[1].data = reinterpret_cast<unsigned char*>(const_cast<char*>(GNUTLS_KP_TLS_WWW_SERVER));
+    int rc = gnutls_certificate_verify_peers(session_.get(), checks, 2, &status);
     if (rc < 0) {
         throw Error(
             Exit::unavailable,

@@ -530,6 +530,108 @@ def gssapi_mech_conf(d, binary, secret):
             os.unlink("/etc/okuru.toml")
 
 
+def authorization(d, binary, server):
+    """Issue 12: [authorization] of /etc/okuru.toml, binding with the privilege:
+    a user not in submit_users is refused (77) before any connection and logged
+    with the uid; with restrict_senders a user may claim only their own address
+    and what senders lists for them; a user's own configuration restricts
+    nobody."""
+    nobody = pwd.getpwnam("nobody")
+    gid = grp.getgrnam(GROUP).gr_gid
+    log_path = os.path.join(d, "authorization.log")
+    open(log_path, "w").close()
+    os.chown(log_path, 0, gid)
+    os.chmod(log_path, 0o660)
+    system_cfg = os.path.join(d, "system-authorization.toml")
+    base = ('domain = "example.org"\nlog_file = "%s"\ndead_letter = "%s"\n'
+            '[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+            'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
+            'password = "%s"\n' % (log_path, os.path.join(d, "failed-authorization"),
+                                   server.port, SECRET))
+
+    def write(rules):
+        with open(system_cfg, "w") as f:
+            f.write(base + rules)
+        os.chmod(system_cfg, 0o640)
+        os.chown(system_cfg, 0, gid)
+
+    def run(args, stdin=b"Subject: s\n\nx\n"):
+        server.received = b""
+        return in_namespace(system_cfg, binary, args + ["-i", "rcpt@example.org"],
+                            {"PATH": "/usr/bin:/bin"}, stdin=stdin)
+
+    def detail(p):
+        return (p.stdout + p.stderr).decode(errors="replace")[-400:]
+
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        write('[authorization]\nsubmit_users = ["root", "@okuru-test"]\n')
+        p = run([])
+        with open(log_path, "rb") as f:
+            logged = f.read()
+        check(p.returncode == 77
+              and b"user nobody (uid %d) may not submit" % nobody.pw_uid in p.stderr
+              and b"submit_users" in p.stderr and server.received == b"",
+              "authorization: a user not in submit_users is refused before any connection "
+              "(exit %d)" % p.returncode, detail(p))
+        check(b"uid=%d user=nobody " % nobody.pw_uid in logged and b" exit=77" in logged
+              and b"status=failed" in logged,
+              "authorization: the refusal is logged with the uid", logged.decode(errors="replace"))
+
+        server.received = b""
+        p = in_namespace(system_cfg, binary, ["--check"], {"PATH": "/usr/bin:/bin"}, stdin=b"")
+        check(p.returncode == 77 and b"may not submit" in p.stdout + p.stderr
+              and server.received == b"",
+              "authorization: nor may that user --check with the system's credentials "
+              "(exit %d)" % p.returncode, detail(p))
+
+        write('[authorization]\nsubmit_users = ["root", "@nogroup"]\n')
+        p = run([])
+        check(p.returncode == 0 and b"DATA" in server.received,
+              "authorization: a member of a group in submit_users submits (exit %d)"
+              % p.returncode, detail(p))
+
+        write('[authorization]\nrestrict_senders = true\n[authorization.senders]\n'
+              'nobody = ["cron@example.org"]\n"@root" = ["root@example.org"]\n')
+        p = run(["-f", "ceo@example.org"])
+        check(p.returncode == 77 and b"may not send as ceo@example.org (envelope sender)"
+              in p.stderr and server.received == b"",
+              "authorization: another envelope sender is refused (exit %d)" % p.returncode,
+              detail(p))
+        p = run(["-f", "nobody@example.org"], stdin=b"From: CEO <ceo@example.org>\n\nx\n")
+        check(p.returncode == 77 and b"may not send as ceo@example.org (From)" in p.stderr
+              and server.received == b"",
+              "authorization: another From: is refused (exit %d)" % p.returncode, detail(p))
+        p = run(["-f", "root@example.org"])
+        check(p.returncode == 77 and b"root@example.org" in p.stderr,
+              "authorization: an address listed for a group the user is not in is refused "
+              "(exit %d)" % p.returncode, detail(p))
+        p = run([])
+        check(p.returncode == 0 and b"MAIL FROM:<nobody@example.org>" in server.received,
+              "authorization: the user's own address passes (exit %d)" % p.returncode, detail(p))
+        p = run(["-f", "cron@example.org"], stdin=b"From: Cron <cron@example.org>\n\nx\n")
+        check(p.returncode == 0 and b"MAIL FROM:<cron@example.org>" in server.received,
+              "authorization: an address listed for the user passes (exit %d)" % p.returncode,
+              detail(p))
+
+        # The user's own file may hold the same table: it binds nobody there.
+        user_cfg = os.path.join(d, "user-authorization.toml")
+        with open(user_cfg, "w") as f:
+            f.write('domain = "example.org"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+                    'tls = "none"\n[authorization]\nsubmit_users = []\nrestrict_senders = true\n'
+                    % server.port)
+        os.chmod(user_cfg, 0o644)
+        p = run(["-C", user_cfg, "-f", "ceo@example.org"])
+        check(p.returncode == 0 and b"MAIL FROM:<ceo@example.org>" in server.received,
+              "authorization: a user's own configuration is not restricted (exit %d)"
+              % p.returncode, detail(p))
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+
+
 def main():
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         print("needs root and setpriv")
@@ -623,6 +725,7 @@ def main():
         system_only(d, binary, server)
         one_secret_at_a_time(d, binary, secret, server)
         gssapi_mech_conf(d, binary, secret)
+        authorization(d, binary, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))

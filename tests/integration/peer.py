@@ -13,17 +13,23 @@ ports: the kernel picks the port (bind to port 0).
 import socket
 import ssl
 import threading
+import time
 
 
 class Peer:
     def __init__(self, cert=None, tls="starttls", starttls_reply=b"220 2.0.0 Ready to start TLS",
                  inject_after_starttls=b"", tls_max=None, tls_min=None, chunking=True,
-                 offer_starttls=True, auth_mechs=("PLAIN", "LOGIN"), auth_reply=None):
+                 offer_starttls=True, auth_mechs=("PLAIN", "LOGIN"), auth_reply=None,
+                 ciphers=None, reply_delay=0.0):
         """cert: pki.CertPair presented by the server. tls: "starttls" | "implicit" | "none".
         starttls_reply: the answer to STARTTLS (a non-220 code refuses it).
         inject_after_starttls: bytes sent right after the 220 to STARTTLS, before the
         handshake (STARTTLS response injection). tls_min/tls_max: ssl.TLSVersion limits.
-        auth_reply: None accepts any credentials (235); otherwise the reply line to send."""
+        auth_reply: None accepts any credentials (235); otherwise the reply line to send.
+        ciphers: an OpenSSL cipher string set before the certificate is loaded (a weak
+        key or a SHA-1 chain needs "DEFAULT:@SECLEVEL=0" to be presented at all; a
+        static-RSA-only server "kRSA:@SECLEVEL=0" with tls_max TLS 1.2).
+        reply_delay: seconds slept before every reply (a slow or tarpitting server)."""
         self.cert = cert
         self.tls = tls
         self.starttls_reply = starttls_reply
@@ -32,13 +38,17 @@ class Peer:
         self.offer_starttls = offer_starttls
         self.auth_mechs = auth_mechs
         self.auth_reply = auth_reply
+        self.reply_delay = reply_delay
         self.ctx = None
         if cert is not None:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            if ciphers is not None:
+                self.ctx.set_ciphers(ciphers)
             self.ctx.load_cert_chain(cert.cert, cert.key)
             if tls_min is not None or tls_max is not None:
                 # Old protocol versions need OpenSSL's security level 0 to be negotiable.
-                self.ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                if ciphers is None:
+                    self.ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
                 if tls_min is not None:
                     self.ctx.minimum_version = tls_min
                 if tls_max is not None:
@@ -112,6 +122,8 @@ class _Session:
         self.conn.sendall(data)
 
     def reply(self, *lines):
+        if self.p.reply_delay:
+            time.sleep(self.p.reply_delay)
         out = b""
         for i, line in enumerate(lines):
             sep = b" " if i == len(lines) - 1 else b"-"

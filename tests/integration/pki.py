@@ -28,6 +28,11 @@ class Pki:
     other_ca_server: CertPair  # localhost, signed by other_ca
     self_signed: CertPair   # localhost, signed by itself (not a CA)
     wildcard: CertPair      # *.example.test, signed by ca
+    # The certificate policy (issue 12): each must be refused before AUTH.
+    client_only: CertPair   # localhost, signed by ca, key purpose TLS client only
+    rsa1024: CertPair       # localhost, signed by ca, a 1024-bit RSA key
+    sha1_chain: CertPair    # localhost, signed by an intermediate ca signed with SHA-1
+    rsa_server: CertPair    # localhost, signed by ca, a 2048-bit RSA key (static RSA)
 
 
 def _certtool(args, template_text, workdir):
@@ -43,9 +48,8 @@ def _certtool(args, template_text, workdir):
         os.unlink(template)
 
 
-def _privkey(path):
-    subprocess.run(["certtool", "--generate-privkey", "--key-type", "ecdsa",
-                    "--outfile", path],
+def _privkey(path, key_type=("--key-type", "ecdsa")):
+    subprocess.run(["certtool", "--generate-privkey", *key_type, "--outfile", path],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.chmod(path, 0o644)  # Postfix's smtpd reads it after dropping privileges
 
@@ -59,11 +63,13 @@ def _make_ca(workdir, name, cn):
     return pair
 
 
-def _make_leaf(workdir, name, ca, cn, dns_names, ip=None, validity=None):
-    """validity: None for now..+30 days, else (activation, expiration) "YYYY-MM-DD hh:mm:ss"."""
+def _make_leaf(workdir, name, ca, cn, dns_names, ip=None, validity=None, purpose="tls_www_server",
+               key_type=("--key-type", "ecdsa")):
+    """validity: None for now..+30 days, else (activation, expiration) "YYYY-MM-DD hh:mm:ss".
+    purpose: the certtool key purpose line; key_type: certtool's key options."""
     pair = CertPair(os.path.join(workdir, name + ".pem"), os.path.join(workdir, name + "-key.pem"))
-    _privkey(pair.key)
-    lines = ['cn = "%s"' % cn, "tls_www_server", "signing_key", "encryption_key"]
+    _privkey(pair.key, key_type)
+    lines = ['cn = "%s"' % cn, purpose, "signing_key", "encryption_key"]
     lines += ['dns_name = "%s"' % d for d in dns_names]
     if ip:
         lines.append('ip_address = "%s"' % ip)
@@ -81,6 +87,25 @@ def _make_leaf(workdir, name, ca, cn, dns_names, ip=None, validity=None):
                    "--load-ca-certificate", ca.cert, "--load-ca-privkey", ca.key,
                    "--outfile", pair.cert], template, workdir)
     return pair
+
+
+def _make_sha1_chain(workdir, ca, local):
+    """A leaf signed (SHA-256) by an intermediate CA that ca signed with SHA-1; the
+    certificate file holds leaf then intermediate, as a server presents them."""
+    inter = CertPair(os.path.join(workdir, "sha1-ca.pem"), os.path.join(workdir, "sha1-ca-key.pem"))
+    _privkey(inter.key)
+    _certtool(["--generate-certificate", "--load-privkey", inter.key, "--hash", "SHA1",
+               "--load-ca-certificate", ca.cert, "--load-ca-privkey", ca.key,
+               "--outfile", inter.cert],
+              'cn = "okuru SHA-1 intermediate"\nca\ncert_signing_key\nexpiration_days = 30\n',
+              workdir)
+    leaf = _make_leaf(workdir, "sha1-leaf", inter, "localhost", *local)
+    chain = os.path.join(workdir, "sha1-chain.pem")
+    with open(chain, "w") as out:
+        for part in (leaf.cert, inter.cert):
+            with open(part) as f:
+                out.write(f.read())
+    return CertPair(chain, leaf.key)
 
 
 def make_pki(workdir):
@@ -101,6 +126,13 @@ def make_pki(workdir):
         other_ca_server=_make_leaf(workdir, "otherca-server", other, "localhost", *local),
         self_signed=_make_leaf(workdir, "selfsigned", None, "localhost", *local),
         wildcard=_make_leaf(workdir, "wildcard", ca, "*.example.test", ["*.example.test"]),
+        client_only=_make_leaf(workdir, "clientonly", ca, "localhost", *local,
+                               purpose="tls_www_client"),
+        rsa1024=_make_leaf(workdir, "rsa1024", ca, "localhost", *local,
+                           key_type=("--key-type", "rsa", "--bits", "1024")),
+        sha1_chain=_make_sha1_chain(workdir, ca, local),
+        rsa_server=_make_leaf(workdir, "rsa2048", ca, "localhost", *local,
+                              key_type=("--key-type", "rsa", "--bits", "2048")),
     )
 
 

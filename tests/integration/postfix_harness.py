@@ -66,14 +66,21 @@ def require_environment():
         sys.exit(SKIP)
 
 
+# A server that knows only static RSA key exchange (no forward secrecy): TLS 1.2
+# at most, and only kRSA cipher suites for the mandatory (encrypt) level.
+STATIC_RSA_ONLY = ("smtpd_tls_mandatory_protocols=<=TLSv1.2",
+                   "smtpd_tls_mandatory_ciphers=high", "tls_high_cipherlist=kRSA")
+
+
 class Service:
     """One smtpd listener: label (also its syslog name), port, TLS mode, certificate."""
 
-    def __init__(self, label, tls, cert, chunking=True):
+    def __init__(self, label, tls, cert, chunking=True, options=()):
         self.label = label
         self.tls = tls  # "starttls" or "implicit"
         self.cert = cert
         self.chunking = chunking
+        self.options = options  # further "name=value" overrides for this smtpd
         self.port = None  # assigned by Postfix._configure
 
 
@@ -126,6 +133,12 @@ class Postfix:
             Service("smtps-expired", "implicit", p.expired),
             Service("sub-wronghost", "starttls", p.wrong_host),
             Service("smtps-wronghost", "implicit", p.wrong_host),
+            # The certificate policy (issue 12, test_cert_policy.py). A 1024-bit key
+            # or a SHA-1 chain cannot be served: Debian's OpenSSL refuses to load them.
+            Service("sub-clientonly", "starttls", p.client_only),
+            Service("smtps-clientonly", "implicit", p.client_only),
+            Service("sub-staticrsa", "starttls", p.rsa_server, options=STATIC_RSA_ONLY),
+            Service("smtps-staticrsa", "implicit", p.rsa_server, options=STATIC_RSA_ONLY),
         ]:
             self.services[svc.label] = svc
         for svc, port in zip(self.services.values(), free_ports(len(self.services))):
@@ -227,6 +240,7 @@ class Postfix:
                 lines.append("  -o smtpd_tls_wrappermode=yes")
             if not svc.chunking:
                 lines.append("  -o smtpd_discard_ehlo_keywords=chunking")
+            lines += ["  -o " + o for o in svc.options]
             services.append("\n".join(lines))
         # Only the daemons this setup uses; every one unchrooted.
         self._write(os.path.join(self.conf, "master.cf"), "\n".join(services) + "\n" + """\
