@@ -82,7 +82,7 @@ def system_wide(d, binary, secret, log_path, server):
     each only while privileged."""
     system_cfg = os.path.join(d, "system.toml")
     with open(system_cfg, "w") as f:
-        f.write('log_file = "%s"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\n'
+        f.write('domain = "example.org"\nlog_file = "%s"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\n'
                 'port = %d\ntls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\n'
                 'auth = ["PLAIN"]\npassword_file = "%s"\n'
                 % (log_path, os.path.join(d, "failed-sys"), server.port, secret))
@@ -177,7 +177,7 @@ def clean_environment(d, binary, server):
     seen = os.path.join(d, "env-system")
     system_cfg = os.path.join(d, "system-env.toml")
     with open(system_cfg, "w") as f:
-        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+        f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
                 'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
                 'password_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
                 % (os.path.join(d, "failed-env"), server.port, seen, SECRET))
@@ -213,7 +213,7 @@ def clean_environment(d, binary, server):
         user_seen = os.path.join(d, "env-user")
         user_cfg = os.path.join(d, "user-env.toml")
         with open(user_cfg, "w") as f:
-            f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+            f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
                     'tls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\n'
                     'auth = ["PLAIN"]\npassword_command = ["/bin/sh", "-c", "env > %s; echo %s"]\n'
                     % (os.path.join(d, "failed-env"), server.port, user_seen, SECRET))
@@ -242,7 +242,7 @@ def no_redirection(d, binary, server):
     lport = listener.getsockname()[1]
     system_cfg = os.path.join(d, "system-redirect.toml")
     with open(system_cfg, "w") as f:
-        f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+        f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
                 'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
                 'password = "%s"\n' % (os.path.join(d, "failed-redirect"), server.port, SECRET))
     os.chmod(system_cfg, 0o640)
@@ -274,7 +274,7 @@ def no_redirection(d, binary, server):
         # A user's own configuration may go anywhere: --port moves it to the server.
         user_cfg = os.path.join(d, "user-redirect.toml")
         with open(user_cfg, "w") as f:
-            f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n' % lport)
+            f.write('domain = "example.org"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n' % lport)
         os.chmod(user_cfg, 0o644)
         server.received = b""
         p = in_namespace(system_cfg, binary,
@@ -341,7 +341,7 @@ def client_certificate(d, binary):
     threading.Thread(target=serve, daemon=True).start()
     system_cfg = os.path.join(d, "system-cert.toml")
     with open(system_cfg, "w") as f:
-        f.write('[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "implicit"\n'
+        f.write('domain = "example.org"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "implicit"\n'
                 'fingerprint = "%s"\nclient_cert = "%s"\nclient_key = "%s"\n'
                 % (listener.getsockname()[1], pin, pems["client"][0], pems["client"][1]))
     os.chmod(system_cfg, 0o640)
@@ -427,7 +427,7 @@ def one_secret_at_a_time(d, binary, secret, server):
                'insecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
                'password_file = "%s"\n')
     with open(system_cfg, "w") as f:
-        f.write('dead_letter = "%s"\n' % os.path.join(d, "failed-two")
+        f.write('domain = "example.org"\ndead_letter = "%s"\n' % os.path.join(d, "failed-two")
                 + account % ("a", server.port, secret) + account % ("b", server.port, empty))
     os.chmod(system_cfg, 0o640)
     os.chown(system_cfg, 0, gid)
@@ -500,7 +500,7 @@ def gssapi_mech_conf(d, binary, secret):
                % listener.getsockname()[1])
     system_cfg = os.path.join(d, "system-gss.toml")
     with open(system_cfg, "w") as f:
-        f.write(account + 'password_file = "%s"\n' % secret)
+        f.write('domain = "example.org"\n' + account + 'password_file = "%s"\n' % secret)
     os.chmod(system_cfg, 0o640)
     os.chown(system_cfg, 0, grp.getgrnam(GROUP).gr_gid)
     user_cfg = os.path.join(d, "user-gss.toml")
@@ -672,7 +672,7 @@ def main():
         server = AuthServer()
         cfg = os.path.join(d, "user.toml")
         with open(cfg, "w") as f:
-            f.write('dead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
+            f.write('domain = "example.org"\ndead_letter = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\n'
                     'tls = "none"\ninsecure_allow_plaintext_auth = true\nuser = "u"\nauth = ["PLAIN"]\n'
                     'password_file = "%s"\n' % (os.path.join(d, "failed"), server.port, secret))
         os.chmod(cfg, 0o644)
@@ -709,7 +709,7 @@ def main():
         os.chmod(syslog_path, 0o660)
         open_cfg = os.path.join(d, "user-log.toml")
         with open(open_cfg, "w") as f:
-            f.write('log_file = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
+            f.write('domain = "example.org"\nlog_file = "%s"\n[accounts.a]\nhost = "127.0.0.1"\nport = %d\ntls = "none"\n'
                     % (syslog_path, server.port))
         os.chmod(open_cfg, 0o644)
         p = as_nobody(["-C", open_cfg, "-i", "a@example.org"])
