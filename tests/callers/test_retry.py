@@ -9,6 +9,8 @@ with the fields recorded in the kept file edited where a test needs the past.
 
 usage: /usr/bin/python3 test_retry.py OKURU_BINARY     exit 0 when all pass, 1 otherwise
 """
+import email
+import email.policy
 import os
 import re
 import socket
@@ -122,6 +124,41 @@ def set_field(path, name, value):
         f.write(text)
 
 
+def notices_for(s, rcpt):
+    """The failure notices (RFC 3464) Postfix delivered that name `rcpt`, parsed
+    with Python's email package."""
+    s.pf.settle()
+    out = []
+    for p in s.pf.messages():
+        with open(p, "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        if m.get_content_type() != "multipart/report":
+            continue
+        status = [part for part in m.walk() if part.get_content_type() == "message/delivery-status"]
+        if status and ("rfc822;" + rcpt).lower() in status[0].as_string().replace(" ", "").lower():
+            out.append(m)
+    return out
+
+
+def check_notice(s, rcpt, reply_text):
+    """The sender got exactly one well-formed notice for `rcpt`, quoting `reply_text`."""
+    found = notices_for(s, rcpt)
+    check(len(found) == 1, "the sender got one failure notice for %s (got %d)" % (rcpt, len(found)))
+    if not found:
+        return
+    m = found[0]
+    check(m.get_param("report-type") == "delivery-status", "report-type=delivery-status")
+    check("sender@example.test" in m["To"], "the notice goes to the envelope sender", m["To"])
+    check(m["Auto-Submitted"] == "auto-replied", "it is marked Auto-Submitted: auto-replied")
+    parts = [p.get_content_type() for p in m.walk()][1:]
+    check(parts[:1] == ["text/plain"] and "message/delivery-status" in parts
+          and "text/rfc822-headers" in parts, "three parts: text, delivery-status, headers", parts)
+    text = m.get_body(("plain",)).get_content()
+    check(rcpt in text and reply_text in text, "the text names %s and the reply" % rcpt, text)
+    check("Action: failed" in m.as_string(), "Action: failed")
+    check("Subject: retry test" in m.as_string(), "the original headers are enclosed")
+
+
 def t_backoff(s):
     path = s.keep("rcpt@example.test", b"marker-backoff")
     now = int(time.time())
@@ -200,6 +237,7 @@ def t_expired(s):
     r = subprocess.run([OKURU, "-C", s.cfg, "-bp"], capture_output=True, timeout=60)
     check(b"given up" in r.stdout and b".given-up" in r.stdout,
           "mailq lists the given-up message separately", r.stdout)
+    check_notice(s, "rcpt@example.test", "not delivered for 5 days")
 
 
 def t_refused(s):
@@ -213,6 +251,7 @@ def t_refused(s):
     check(len(aside) == 1, "the refused message is moved aside at once")
     if aside:
         check(b"550 5.1.1" in open(aside[0], "rb").read(), "with the server's reply recorded")
+    check_notice(s, "refused@example.test", "550 5.1.1")
     off = s.pf.log_size()
     r = s.okuru("-q")
     time.sleep(1)
