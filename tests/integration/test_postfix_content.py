@@ -5,7 +5,7 @@ real Postfix of postfix_harness.py:
   generated Message-ID and one Date;
 - cron output with NUL bytes is delivered as okuru(8) documents (dropped from a
   header field, a space in the body), and when the submission fails the dead
-  letter keeps the original bytes, which --resend-failed then delivers the same way.
+  letter keeps the original bytes, which a retry (-q) then delivers the same way.
 
 usage: /usr/bin/python3 test_postfix_content.py OKURU_BINARY [--only SUBSTR]
 
@@ -123,8 +123,8 @@ def t_nul_kept_then_resent(env):
           "the dead letter lacks the original body bytes", saved)
     off = env.pf.log_size()
     r = env.client.run(env.client.config(env.account("sub"), dead_letter=failed),
-                       ["--resend-failed"], b"")
-    check(r.rc == 0, "--resend-failed failed", r)
+                       ["-q"], b"")
+    check(r.rc == 0, "-q (retry every kept message now) failed", r)
     (raw,) = env.delivered(1, off)
     check_nul_delivery(raw)
     check(not os.listdir(new), "the dead letter is still there after the resend",
