@@ -164,13 +164,15 @@ CASES = [
          b"To: root\nFrom: alice\nAuto-Submitted: auto-generated\nSubject: *** SECURITY information for box ***\n\n"
          b"box : user NOT in sudoers ; COMMAND=/bin/sh\n",
          [via(SYSTEM, "host.example.org@example.org", ["admin@example.org"],
-              {"To": "admin@example.org", "From": "admin@example.org"})]),
+              # From: by the sender rule (issue 11 part 6): the domain, not "*".
+              {"To": "admin@example.org", "From": "alice@host.example.org"})]),
     case("system-wide.toml", "cronie without MAILFROM (-t -f user)",
          ["-FCronDaemon", "-i", "-odi", "-oem", "-oi", "-t", "-f", "alice"],
          b"From: alice (Cron Daemon)\nTo: alice\nSubject: Cron <alice@box> job\n\nout\n",
          [via(SYSTEM, "host.example.org@example.org", ["admin@example.org"],
-              # Header addresses are qualified like recipients, so "*" wins there.
-              {"From": "Cron Daemon <admin@example.org>"})]),
+              # A sender field is qualified by the sender rule, like -f: "*" is
+              # for recipients (issue 11 part 6).
+              {"From": "Cron Daemon <alice@host.example.org>"})]),
 ]
 
 PRIVATE_KEYS = re.compile(r'^\s*(password_file|ca_file|client_cert|client_key)\s*=\s*"([^"]+)"', re.M)
