@@ -85,3 +85,21 @@ TEST_CASE("authorization - authorize() does nothing unless the rules bind") {
     // Not enforced: a user's own file, or the system file read without the privilege.
     CHECK_NOTHROW(authorize(c, {}, "x@example.org", HeaderBlock{}));
 }
+
+TEST_CASE("authorization - a spooled message is checked as the user who dropped it") {
+    // Root resends the system spool; a file a user wrote there by hand must meet
+    // the rules that user's own submission would (issue 10 spool x issue 12).
+    Config c = with_rules("[authorization]\nsubmit_users = [\"root\"]\n");
+    c.authorization.enforced = true;
+    const std::vector<Submission> plan;
+    const uid_t nobody = 65534;  // Debian's nobody
+    try {
+        authorize(c, plan, "", HeaderBlock{}, nobody);
+        FAIL("nobody was let through");
+    } catch (const Error& e) {
+        CHECK(e.code() == Exit::noperm);
+        CHECK_THAT(e.what(), Catch::Contains("uid 65534"));
+        CHECK_THAT(e.what(), Catch::Contains("submit_users"));
+    }
+    CHECK_NOTHROW(authorize(c, plan, "", HeaderBlock{}, uid_t(0)));  // root's own
+}

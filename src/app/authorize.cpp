@@ -53,9 +53,9 @@ std::string who(const Caller& c) {
 
 }  // namespace
 
-Caller current_caller() {
+Caller current_caller(uid_t uid) {
     Caller c;
-    c.uid = getuid();
+    c.uid = uid;
     const passwd* pw = getpwuid(c.uid);
     if (!pw || !pw->pw_name)
         throw Error(Exit::nouser, "uid " + std::to_string(c.uid) + " has no user name");
@@ -93,11 +93,10 @@ bool may_claim(const Authorization& rules, const Caller& caller, std::span<const
     return false;
 }
 
-void authorize_user(const Config& config) {
-    const Authorization& rules = config.authorization;
-    if (!rules.enforced || getuid() == 0) return;
-    const Caller caller = current_caller();
-    if (!may_submit(rules, caller)) {
+namespace {
+
+void check_submit(const Config& config, const Caller& caller) {
+    if (!may_submit(config.authorization, caller)) {
         throw Error(Exit::noperm, who(caller) + " may not submit mail through " +
                                       system_config_path +
                                       ": not in [authorization] submit_users (ask the "
@@ -105,12 +104,20 @@ void authorize_user(const Config& config) {
     }
 }
 
+}  // namespace
+
+void authorize_user(const Config& config) {
+    if (!config.authorization.enforced || getuid() == 0) return;
+    check_submit(config, current_caller());
+}
+
 void authorize(const Config& config, const std::vector<Submission>& plan, const std::string& sender,
-               const HeaderBlock& headers) {
+               const HeaderBlock& headers, std::optional<uid_t> submitter) {
     const Authorization& rules = config.authorization;
-    if (!rules.enforced || getuid() == 0) return;
-    authorize_user(config);
-    const Caller caller = current_caller();
+    const uid_t uid = submitter.value_or(getuid());
+    if (!rules.enforced || uid == 0) return;
+    const Caller caller = current_caller(uid);
+    check_submit(config, caller);
     if (!rules.restrict_senders) return;
     // Their own address: what okuru makes of the login name when no sender is
     // given (an alias of it, else @domain), and login@domain itself.

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,8 +27,9 @@ struct Caller {
     std::vector<std::string> groups;  // names of the primary and supplementary groups
 };
 
-// The real uid's entry. Throws Error(Exit::nouser) when it has none.
-Caller current_caller();
+// The entry of `uid` (default: the real uid). Throws Error(Exit::nouser) when it
+// has none.
+Caller current_caller(uid_t uid = getuid());
 
 // Whether submit_users lets `caller` submit (absent: everyone).
 bool may_submit(const Authorization& rules, const Caller& caller);
@@ -51,8 +54,11 @@ void authorize_user(const Config& config);
 // and Sender: addresses the user chose (an account's envelope_from or
 // from_header is the administrator's, so a part rewritten by one is not checked
 // for that field). The null sender claims nobody. Throws Error(Exit::noperm)
-// naming the user, the uid and the refused address.
+// naming the user, the uid and the refused address. `submitter`: a message of
+// the system spool, resent by root, is checked as the user who dropped it (the
+// file's owner), never as root: a file written into the spool by hand must not
+// get past the rules that the same user's submission would meet.
 void authorize(const Config& config, const std::vector<Submission>& plan, const std::string& sender,
-               const HeaderBlock& headers);
+               const HeaderBlock& headers, std::optional<uid_t> submitter = std::nullopt);
 
 }  // namespace okuru

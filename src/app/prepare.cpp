@@ -61,7 +61,8 @@ Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
     if (!p.sender.empty() && p.sender.find('@') == std::string::npos)
         for (const Submission& s : p.plan)
             if (s.account->envelope_from.empty()) qualify.refuse_bare("sender", p.sender);
-    authorize(config, p.plan, p.sender, msg.headers);  // before any connection (issue 12)
+    authorize(config, p.plan, p.sender, msg.headers,
+              req.submitter);  // before any connection (issue 12)
     // One message, one identity: the parts of a message split over accounts or
     // routes carry the same Date and Message-ID (RFC 5322 3.6.4: one message,
     // one identifier), so they are generated here once, not per part.

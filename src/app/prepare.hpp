@@ -4,6 +4,8 @@
 // message kept for --resend-failed, and an SMTP client (-bs).
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,9 @@ struct Request {
     std::optional<std::string> account;   // -a, or the account tried before
     std::optional<std::string> sender;    // validated -f ("" = null sender)
     std::vector<std::string> recipients;  // validated, possibly bare names
+    // A message of the system spool: the user who dropped it, authorised as
+    // that user even when root resends it (app/authorize.hpp).
+    std::optional<uid_t> submitter;
 };
 
 struct Prepared {

@@ -44,6 +44,7 @@ Outcome resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool,
     else if (spool)
         req.sender = user_name(m.owner);
     req.recipients = m.envelope.recipients;
+    if (spool) req.submitter = m.owner;
     const Prepared prepared = prepare(context.config, req, msg);
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, std::nullopt);
