@@ -425,3 +425,40 @@ TEST_CASE("deadletter - a dead_letter shared with another user is refused") {
     config.dead_letter = okuru::system_spool().path + "/";
     CHECK_THROWS_WITH(okuru::check_dead_letter(config), Catch::Contains("is the system spool"));
 }
+
+TEST_CASE("deadletter - the given-up folder must be a private directory of our own") {
+    // In the system spool any user could make .given-up first (or a symbolic
+    // link named so); root must never write through it.
+    TempDir dir;
+    TempDir elsewhere;
+    const std::string given_up = okuru::given_up_dir(dir.path.string());
+
+    SECTION("made when missing, 0700, with its Maildir subdirectories") {
+        okuru::make_own_maildir(given_up);
+        for (const char* sub : {"", "/tmp", "/new", "/cur"}) {
+            struct stat st {};
+            REQUIRE(lstat((given_up + sub).c_str(), &st) == 0);
+            CHECK(S_ISDIR(st.st_mode));
+            CHECK((st.st_mode & 0777) == 0700);
+        }
+    }
+    SECTION("a symbolic link is refused and nothing is created behind it") {
+        fs::create_directory_symlink(elsewhere.path, given_up);
+        CHECK_THROWS_WITH(okuru::make_own_maildir(given_up),
+                          Catch::Contains("not a private directory"));
+        CHECK(fs::is_empty(elsewhere.path));
+    }
+    SECTION("a directory others may write to is refused") {
+        fs::create_directory(given_up);
+        chmod(given_up.c_str(), 0777);
+        CHECK_THROWS_AS(okuru::make_own_maildir(given_up), okuru::Error);
+    }
+    SECTION("another user's directory is refused") {
+        if (geteuid() == 0) {
+            fs::create_directory(given_up);
+            REQUIRE(chown(given_up.c_str(), 65534, 65534) == 0);
+            CHECK_THROWS_WITH(okuru::make_own_maildir(given_up),
+                              Catch::Contains("not a private directory"));
+        }
+    }
+}

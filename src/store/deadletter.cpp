@@ -313,6 +313,34 @@ std::string maildir_of(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Creates (0700) or checks `dir`: a real directory, not a symbolic link, this
+// process's own, writable by nobody else. Root moves messages of the system
+// spool into its .given-up folder; that spool is writable by every user, so a
+// folder (or a symbolic link) a user made there first must never receive what
+// root writes.
+void own_private_dir(const std::string& dir) {
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw_system(Exit::cantcreat, "cannot create " + dir, errno);
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) throw_system(Exit::cantcreat, "cannot read " + dir, errno);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+        throw Error(Exit::cantcreat,
+                    dir + ": not a private directory of uid " + std::to_string(geteuid()) +
+                        " (a symbolic link, another user's, or writable by others): "
+                        "nothing is moved there");
+}
+
+}  // namespace
+
+void make_own_maildir(const std::string& maildir) {
+    const std::string parent = maildir.substr(0, maildir.rfind('/'));
+    if (!parent.empty()) make_private_dirs(parent);
+    own_private_dir(maildir);
+    for (const char* sub : {"/tmp", "/new", "/cur"}) own_private_dir(maildir + sub);
+}
+
 std::string given_up_dir(const std::string& maildir) {
     return maildir + "/.given-up";
 }
@@ -340,7 +368,7 @@ void ClaimedMessage::reschedule(const retry::Schedule& schedule, std::string_vie
 
 std::string ClaimedMessage::move_aside(const std::string& given_up_maildir, std::string_view why,
                                        std::string_view last_error) {
-    for (const char* sub : {"/tmp", "/new", "/cur"}) make_private_dirs(given_up_maildir + sub);
+    make_own_maildir(given_up_maildir);
     SavedEnvelope updated = envelope;
     updated.given_up = std::string(why);
     if (!last_error.empty()) updated.error = log::escape(last_error);

@@ -75,6 +75,11 @@ struct ClaimedMessage {
 // message there on the same file system.
 std::string given_up_dir(const std::string& maildir);
 
+// Creates `maildir` with tmp/, new/ and cur/ (0700), or checks that they are
+// real directories of this process's user that no one else can write. Throws
+// Error(Exit::cantcreat) otherwise.
+void make_own_maildir(const std::string& maildir);
+
 // A saved message as mailq lists it (read without claiming it).
 struct SavedMessage {
     std::string path;

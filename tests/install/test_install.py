@@ -75,6 +75,12 @@ def check_common(dest, home):
         check(st is not None and (st.st_mode & 0o7777) == 0o1733
               and (os.geteuid() != 0 or st.st_uid == 0),
               "installed %s%s, mode 1733" % (spooldir, sub))
+    for sub in ("", "/tmp", "/new", "/cur"):
+        d = os.path.join(dest, spooldir.lstrip("/") + "/.given-up" + sub)
+        st = os.stat(d) if os.path.isdir(d) else None
+        check(st is not None and (st.st_mode & 0o7777) == 0o700
+              and (os.geteuid() != 0 or st.st_uid == 0),
+              "installed %s/.given-up%s, root's alone (0700)" % (spooldir, sub))
     imp = installed(dest, "bin/okuru-import")
     check(os.access(imp, os.X_OK), "bin/okuru-import is executable")
     if os.access(imp, os.X_OK):
