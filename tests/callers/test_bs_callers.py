@@ -91,8 +91,11 @@ def check_symfony_delivery(pf, name, subject, body):
     check(m["Subject"] == subject, "%s: Subject" % name, m["Subject"])
     check(b"Bcc:" not in raw and b"hidden@" not in raw, "%s: no Bcc: header leaves" % name,
           raw[:1500])
-    check(m.get_body(("plain",)).get_content().replace("\r\n", "\n") == body,
-          "%s: body as written" % name, m.get_body(("plain",)).get_content()[:500])
+    # Symfony ends DATA with CR LF "." CR LF after a message that already ends
+    # in CR LF (SmtpTransport::doSend): one empty line more, as with any MTA.
+    text = m.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    check(text == body + "\n", "%s: body as written (and Symfony's empty last line)" % name,
+          repr(text[:500]))
 
 
 def test_symfony_sendmail(pf, cfg):
