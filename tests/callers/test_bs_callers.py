@@ -66,13 +66,57 @@ def by_recipient(msgs):
     return {str(m["Delivered-To"]): (raw, m) for raw, m in msgs}
 
 
-def okuru_config(pf, workdir):
+def okuru_config(pf, workdir, name="okuru.toml", port=None, **top):
     svc = pf.services["sub"]
     client = common.Client("okuru", OKURU, workdir)
-    acc = client.account(port=svc.port, tls="starttls", ca_file=pf.pki.ca.cert,
+    acc = client.account(port=port or svc.port, tls="starttls", ca_file=pf.pki.ca.cert,
                          password_file=pf.password_file, user=pf.USER, auth=["PLAIN"])
-    cfg = client.config(acc)
-    return common.write_file(os.path.join(workdir, "okuru.toml"), common.to_toml(cfg))
+    cfg = client.config(acc, **top)
+    return common.write_file(os.path.join(workdir, name), common.to_toml(cfg))
+
+
+def dialogue(cfg, recipient):
+    """okuru -bs on pipes, the whole dialogue written at once (pipelined): its output."""
+    script = ("EHLO client.test\r\nMAIL FROM:<app@example.test>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+              "Subject: reply test\r\n\r\nbody\r\n.\r\nQUIT\r\n" % recipient)
+    r = subprocess.run([OKURU, "-C", cfg, "-bs"], input=script.encode(), capture_output=True,
+                       timeout=120)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def final_reply(out):
+    """The reply after 354 (to the final dot)."""
+    lines = out.split("\r\n")
+    for i, line in enumerate(lines):
+        if line.startswith("354 "):
+            return lines[i + 1] if i + 1 < len(lines) else ""
+    return ""
+
+
+def test_replies(pf, cfg, workdir):
+    """The reply to the final dot says what became of the message."""
+    rc, out, err = dialogue(cfg, "refused@example.test")
+    reply = final_reply(out)
+    check(rc == 0 and reply.startswith("554 ") and "5.1.1" in reply,
+          "a recipient the relay refuses for good: 554 with the relay's reply", out + err)
+    check(out.rstrip().endswith("221 2.0.0 " + out.split()[1] + " closing"),
+          "the session goes on to QUIT after a refusal", out)
+    failed_new = os.path.join(workdir, "failed", "new")
+    before = set(os.listdir(failed_new)) if os.path.isdir(failed_new) else set()
+    down = free_port()  # nothing listens there
+    kept_cfg = okuru_config(pf, workdir, "kept.toml", port=down)
+    rc, out, err = dialogue(kept_cfg, "to@example.test")
+    reply = final_reply(out)
+    check(rc == 0 and reply.startswith("250 2.0.0 kept for retry"),
+          "relay down, message kept: 250 saying it was kept", out + err)
+    kept = set(os.listdir(failed_new)) - before
+    check(len(kept) == 1, "relay down: the message is in the dead-letter Maildir", kept)
+    lost_cfg = okuru_config(pf, workdir, "lost.toml", port=down, save_failed=False)
+    rc, out, err = dialogue(lost_cfg, "to@example.test")
+    reply = final_reply(out)
+    check(rc == 0 and reply.startswith("451 4.3.0"),
+          "relay down, nothing kept (save_failed = false): 451", out + err)
+    check(not pf.messages(), "nothing delivered by the failed dialogues")
 
 
 def symfony(dsn, subject, body):
@@ -98,7 +142,7 @@ def check_symfony_delivery(pf, name, subject, body):
           repr(text[:500]))
 
 
-def test_symfony_sendmail(pf, cfg):
+def test_symfony_sendmail(pf, cfg, _workdir):
     body = "Hello from Symfony.\n.\n..two dots\nthe end\n"
     for name, flags in (("Symfony sendmail -bs", "-bs"), ("Symfony sendmail -bs -i", "-bs -i")):
         command = "%s -C %s %s" % (OKURU, cfg, flags)
@@ -124,7 +168,7 @@ def wait_listening(port):
     return False
 
 
-def test_socket(pf, cfg):
+def test_socket(pf, cfg, _workdir):
     port = free_port()
     # Accept mode, one okuru -bs per connection on its standard input and
     # output, as okuru-smtp.socket with Accept=yes.
@@ -192,14 +236,15 @@ def main():
     if missing:
         print("FAIL: missing " + ", ".join(missing) + " (tests/run-all installs them)")
         return 1
-    with postfix_harness.Postfix() as pf:
+    with postfix_harness.Postfix(
+            recipient_access="refused@example.test 550 5.1.1 no such mailbox\n") as pf:
         workdir = os.path.join(pf.dir, "bs-callers")
         os.makedirs(workdir)
         os.chmod(workdir, 0o700)
         cfg = okuru_config(pf, workdir)
-        for test in (test_symfony_sendmail, test_socket):
+        for test in (test_symfony_sendmail, test_socket, test_replies):
             try:
-                test(pf, cfg)
+                test(pf, cfg, workdir)
             except Exception as e:  # one caller's breakage must not hide the other's
                 check(False, "%s: %s: %s" % (test.__name__, type(e).__name__, e))
             pf.clear_mail()
