@@ -295,3 +295,18 @@ TEST_CASE("server - command parsing", "[server]") {
     CHECK_FALSE(parse_path_argument("FROM:<a@b", "FROM:"));
     CHECK_FALSE(parse_path_argument("TO:<a@b>", "FROM:"));
 }
+
+TEST_CASE("server - FdInput on a pipe: data, the idle timeout, the end of input", "[server]") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    FdInput in(fds[0]);
+    char buf[16];
+    REQUIRE(::write(fds[1], "EHLO", 4) == 4);
+    CHECK(in.read(buf, sizeof buf, std::chrono::milliseconds(1000)) ==
+          std::optional<std::size_t>(4));
+    CHECK_FALSE(in.read(buf, sizeof buf, std::chrono::milliseconds(20)));  // nothing: timeout
+    ::close(fds[1]);
+    CHECK(in.read(buf, sizeof buf, std::chrono::milliseconds(1000)) ==
+          std::optional<std::size_t>(0));
+    ::close(fds[0]);
+}

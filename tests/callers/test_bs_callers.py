@@ -75,12 +75,12 @@ def okuru_config(pf, workdir, name="okuru.toml", port=None, **top):
     return common.write_file(os.path.join(workdir, name), common.to_toml(cfg))
 
 
-def dialogue(cfg, recipient):
+def dialogue(cfg, recipient, env=None):
     """okuru -bs on pipes, the whole dialogue written at once (pipelined): its output."""
     script = ("EHLO client.test\r\nMAIL FROM:<app@example.test>\r\nRCPT TO:<%s>\r\nDATA\r\n"
               "Subject: reply test\r\n\r\nbody\r\n.\r\nQUIT\r\n" % recipient)
     r = subprocess.run([OKURU, "-C", cfg, "-bs"], input=script.encode(), capture_output=True,
-                       timeout=120)
+                       timeout=120, env=env)
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
 
@@ -95,7 +95,10 @@ def final_reply(out):
 
 def test_replies(pf, cfg, workdir):
     """The reply to the final dot says what became of the message."""
-    rc, out, err = dialogue(cfg, "refused@example.test")
+    # okuru-smtp@.service: systemd's Accept=yes names the peer in REMOTE_ADDR.
+    env = dict(os.environ, REMOTE_ADDR="192.0.2.7", REMOTE_PORT="4242")
+    rc, out, err = dialogue(cfg, "refused@example.test", env)
+    check("SMTP session from 192.0.2.7 port 4242" in err, "the peer address is logged", err)
     reply = final_reply(out)
     check(rc == 0 and reply.startswith("554 ") and "5.1.1" in reply,
           "a recipient the relay refuses for good: 554 with the relay's reply", out + err)
