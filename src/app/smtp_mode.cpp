@@ -67,7 +67,20 @@ namespace okuru::app_detail {
 Exit smtp_mode(const Options& opt) {
     Preloaded preloaded;
     Fd log_file;
-    Config config = load(opt, preloaded, &log_file);
+    Config config;
+    try {
+        config = load(opt, preloaded, &log_file);
+    } catch (const std::exception&) {
+        // The client gets an SMTP answer rather than a closed connection
+        // (RFC 5321 3.1); the reason goes to standard error only, since the peer
+        // may be anyone who reached the socket.
+        try {
+            server::FdOutput(STDOUT_FILENO)
+                .write("421 4.3.5 okuru cannot read its configuration, try again later\r\n");
+        } catch (const std::exception&) {
+        }
+        throw;
+    }
     const MailLog maillog(config, std::move(log_file));
     // okuru-smtp@.service: systemd's Accept=yes names the peer (systemd.socket(5)).
     if (const char* peer = std::getenv("REMOTE_ADDR"))

@@ -119,6 +119,10 @@ def test_replies(pf, cfg, workdir):
     reply = final_reply(out)
     check(rc == 0 and reply.startswith("451 4.3.0"),
           "relay down, nothing kept (save_failed = false): 451", out + err)
+    rc, out, err = dialogue(os.path.join(workdir, "missing.toml"), "to@example.test")
+    check(rc != 0 and out.startswith("421 4.3.5") and "missing.toml" not in out
+          and "missing.toml" in err,
+          "no configuration: 421 to the client, the reason on standard error only", out + err)
     check(not pf.messages(), "nothing delivered by the failed dialogues")
 
 
