@@ -88,7 +88,13 @@ Exit smtp_mode(const Options& opt) {
             (std::getenv("REMOTE_PORT") ? std::string(" port ") + std::getenv("REMOTE_PORT")
                                         : std::string()));
 
-    const AttemptContext context{config, maillog, preloaded, DsnOptions{}, {}};
+    // -N, -R, -V on the command line apply to every message of the session (the
+    // session does not offer DSN to its client).
+    DsnOptions dsn;
+    dsn.notify = opt.dsn_notify;
+    dsn.ret = opt.dsn_ret;
+    dsn.envid = opt.dsn_envid;
+    const AttemptContext context{config, maillog, preloaded, dsn, {}};
     server::Setting setting;
     const auto names = this_host_names();
     if (!names.empty()) setting.hostname = names.front();
