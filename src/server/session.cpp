@@ -219,14 +219,13 @@ class Session {
     // DATA (RFC 5321 4.1.1.4): the content up to the line ".", dot-unstuffed
     // (4.5.2), then one reply for the whole message (4.2.5).
     std::optional<Ending> data(const Command& c, bool& capped) {
-        if (!c.arg.empty())
-            capped = error(501, "5.5.4 DATA takes no argument");
-        else if (!tx_)
-            capped = error(503, "5.5.1 MAIL first");
-        else if (tx_->recipients.empty())
-            capped = error(503, "5.5.1 RCPT first");
-        if (capped) return Ending::too_many_errors;
-        if (!c.arg.empty() || !tx_ || tx_->recipients.empty()) return std::nullopt;
+        if (!c.arg.empty() || !tx_ || tx_->recipients.empty()) {
+            capped = !c.arg.empty() ? error(501, "5.5.4 DATA takes no argument")
+                     : !tx_         ? error(503, "5.5.1 MAIL first")
+                                    : error(503, "5.5.1 RCPT first");
+            if (capped) return Ending::too_many_errors;
+            return std::nullopt;
+        }
         reply(354, "end data with <CR><LF>.<CR><LF>");
         DataFile file;
         bool too_big = false;
@@ -262,9 +261,8 @@ class Session {
             if (capped) return Ending::too_many_errors;
             return std::nullopt;
         }
-        // The client waits for this reply; it must not sit in the buffer while
-        // the message goes to the relay (it is written before the next read).
-        flush();
+        // One reply for the whole message, after the relay's answer (written
+        // before the next read, like every reply).
         DataReply r = s_.deliver(tx, file.rewound());
         reply(r.code, r.text);
         return std::nullopt;
