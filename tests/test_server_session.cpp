@@ -310,3 +310,17 @@ TEST_CASE("server - FdInput on a pipe: data, the idle timeout, the end of input"
           std::optional<std::size_t>(0));
     ::close(fds[0]);
 }
+
+TEST_CASE("server - EHLO resets the transaction; the recipient limit; HELO needs a name",
+          "[server]") {
+    Harness h;
+    h.setting.limits.max_recipients = 2;
+    h.run({"HELO\r\n", "EHLO c\r\n", "MAIL FROM:<a@x.test>\r\n", "EHLO c\r\n",
+           "RCPT TO:<b@y.test>\r\n", "MAIL FROM:<a@x.test>\r\n", "RCPT TO:<b@y.test>\r\n",
+           "RCPT TO:<c@y.test>\r\n", "RCPT TO:<d@y.test>\r\n", "DATA\r\n", "x\r\n.\r\n",
+           "QUIT\r\n"});
+    CHECK(h.out.codes() ==
+          std::vector<int>{220, 501, 250, 250, 250, 503, 250, 250, 250, 452, 354, 250, 221});
+    REQUIRE(h.got.size() == 1);
+    CHECK(h.got[0].tx.recipients == std::vector<std::string>{"b@y.test", "c@y.test"});
+}
