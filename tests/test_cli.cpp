@@ -335,7 +335,7 @@ TEST_CASE("cli - modes") {
         {{"sendmail", "-qRexample.org"}, Mode::run_queue},
         {{"sendmail", "-qI12345"}, Mode::run_queue},
         {{"sendmail", "-vq"}, Mode::run_queue},
-        {{"sendmail", "-bs"}, Mode::smtp_server},
+        {{"sendmail", "-bs"}, Mode::smtp_stdio},
         {{"sendmail", "-bd"}, Mode::smtp_server},
         {{"sendmail", "-bi"}, Mode::newaliases},
         {{"sendmail", "-I"}, Mode::newaliases},

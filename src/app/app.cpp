@@ -225,7 +225,9 @@ int run(std::span<const std::string> args) {
                 say("nothing to rebuild: aliases are read from [aliases] in the configuration");
                 return 0;
             case Mode::smtp_server:
-                throw Error(Exit::usage, "okuru has no SMTP server or daemon mode (-bs, -bd)");
+                throw Error(Exit::usage, "okuru has no daemon mode (-bd): see okuru-smtp.socket");
+            case Mode::smtp_stdio:
+                return int(smtp_mode(opt));
             case Mode::resend_failed:
                 return int(resend_mode(opt));
             case Mode::send:

@@ -24,6 +24,8 @@ Exit list_accounts_mode(const Options& opt);
 Exit mailq_mode(const Options& opt);
 // --resend-failed: every kept message, tried again (app/resend.cpp).
 Exit resend_mode(const Options& opt);
+// -bs: SMTP on standard input and output (app/smtp_mode.cpp).
+Exit smtp_mode(const Options& opt);
 // --serverinfo and --check.
 Exit probe_mode(const Options& opt);
 // The message --test-message sends (headers and body, LF line ends).

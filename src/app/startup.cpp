@@ -24,7 +24,7 @@ const Secret* Preloaded::password(const std::string& account) const {
 bool reads_config(Mode mode) {
     return mode == Mode::send || mode == Mode::test_message || mode == Mode::resend_failed ||
            mode == Mode::print_queue || mode == Mode::check || mode == Mode::serverinfo ||
-           mode == Mode::list_accounts;
+           mode == Mode::list_accounts || mode == Mode::smtp_stdio;
 }
 
 namespace {

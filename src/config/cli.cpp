@@ -171,7 +171,12 @@ class Parser {
         if (lists && opt_.account) usage("-a cannot be combined with " + mode_option_);
         if (lists && opt_.mode != Mode::list_accounts && opt_.config_file)
             usage(mode_option_ + " reads no configuration: -C has no use");
-        const bool no_recipients = probe || lists || opt_.mode == Mode::test_message;
+        // -bs: the envelope comes from the SMTP client.
+        if (opt_.mode == Mode::smtp_stdio &&
+            (opt_.recipients_from_headers || opt_.sender_from_header || opt_.pretend))
+            usage("-t, --read-envelope-from and --pretend have no meaning with -bs");
+        const bool no_recipients =
+            probe || lists || opt_.mode == Mode::test_message || opt_.mode == Mode::smtp_stdio;
         if (no_recipients && !opt_.recipients.empty()) {
             usage("unexpected argument '" + log::escape(opt_.recipients.front()) + "' with " +
                   mode_option_);

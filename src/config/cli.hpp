@@ -17,7 +17,8 @@ enum class Mode {
     send,              // -bm (default): read a message on stdin and submit it
     print_queue,       // -bp / invoked as mailq: there is no queue
     run_queue,         // -q...: retry every kept message now
-    smtp_server,       // -bs / -bd: no server mode
+    smtp_server,       // -bd: no daemon mode
+    smtp_stdio,        // -bs: SMTP on standard input and output
     newaliases,        // -bi / invoked as newaliases: nothing to do
     resend_failed,     // --resend-failed: retry the dead-letter Maildir
     serverinfo,        // --serverinfo: show what a server offers, no login, no mail

@@ -99,7 +99,7 @@ FAILURES = [
     ("unknown option", ["-Z", "a@x.example"], b"x\n", 64, ["-Z"]),
     ("no recipients", ["-i"], b"Subject: s\n\nx\n", 64, ["recipient"]),
     ("empty message", ["a@x.example"], b"", 65, ["empty"]),
-    ("-bs has no server mode", ["-bs"], b"", 64, ["server"]),
+    ("-bd has no daemon mode", ["-bd"], b"", 64, ["daemon"]),
 ]
 
 
