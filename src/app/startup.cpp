@@ -71,8 +71,12 @@ Config load(const Options& opt, Preloaded& preloaded, Fd* log_file) {
     const Privilege privilege = current_privilege();
     Config config = load_config(path, privilege);
     check_dead_letter(config);  // one user's Maildir (store/keep_place.hpp)
+    // The administrator's rules bind whoever submits through the system file
+    // (issue 12): a user with the setgid group, and a member of the okuru group
+    // such as the okuru-smtp socket service, which reads it without the setgid
+    // bit (NoNewPrivileges). Root is never restricted (app/authorize.cpp).
+    config.authorization.enforced = path == system_config_path;
     if (privilege.held) {
-        config.authorization.enforced = true;  // the administrator's rules bind (issue 12)
         for (const Account& a : config.accounts)
             if (a.password.kind == PasswordSource::Kind::file)
                 preloaded.add(a.name,

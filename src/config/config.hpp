@@ -80,9 +80,9 @@ std::optional<int> syslog_facility_code(std::string_view name);
 
 // [authorization]: who may submit through the accounts of the system
 // configuration, and which senders they may claim (as Postfix's
-// authorized_submit_users and smtpd_sender_login_maps). Binding only when
-// /etc/okuru.toml was read with the group privilege (`enforced`); a user's own
-// file restricts nobody, since its secrets are the user's anyway.
+// authorized_submit_users and smtpd_sender_login_maps). Binding whenever the
+// system file /etc/okuru.toml is the one read (`enforced`); a user's own file
+// restricts nobody, since its secrets are the user's anyway.
 struct Authorization {
     // User names and "@group" names; nullopt (the key absent): everyone.
     std::optional<std::vector<std::string>> submit_users;
@@ -91,7 +91,7 @@ struct Authorization {
     bool restrict_senders = false;
     // User name or "@group" -> addresses or shell-style patterns ("*@team.example").
     std::map<std::string, std::vector<std::string>> senders;
-    // Set by start-up when the system file was read with the privilege.
+    // Set by start-up when the configuration read is the system file.
     bool enforced = false;
 };
 
