@@ -125,6 +125,43 @@ void settle_refused(const AttemptContext& context, const Planned& planned, const
     }
 }
 
+// A message the server refused for good (5xx to MAIL, RCPT or DATA) would be
+// refused again: it is not kept for retries but put at once into the given-up
+// folder of the caller's own dead letters, and its sender is told (RETRIES in
+// okuru(8)). Returns where, or "" when the caller has no usable Maildir of its
+// own: the message is then kept as any other (in the system spool, whose
+// given-up folder only root writes; root's resend gives it up). Never throws.
+std::string give_up_now(const AttemptContext& context, const Planned& planned,
+                        const std::string& why, const std::string& relay, const Spool& body) {
+    const std::vector<KeepPlace> places = keep_places(context.config);
+    if (places.empty() || !places.front().unusable.empty() ||
+        places.front().dir.kind != DeadLetterKind::own)
+        return {};
+    std::string path;
+    try {
+        const std::string dir = given_up_dir(places.front().dir.path);
+        make_own_maildir(dir);
+        SavedEnvelope given_up = planned.envelope;
+        given_up.given_up = "refused by the server";
+        path = save_failed(DeadLetterDir{dir}, given_up, why, planned.headers, body);
+    } catch (const std::exception& e) {
+        log::warn("cannot put the refused message aside: " + describe(e));
+        return {};
+    }
+    say("message given up (refused by the server, never retried), kept in " + path);
+    if (!context.notify_refused) return path;
+    if (!wants_failure_notice(context.dsn)) {
+        log::info("no failure notice: the sender asked for none (-N)");
+        return path;
+    }
+    std::vector<Refusal> refused;
+    for (const std::string& r : planned.envelope.recipients)
+        refused.push_back(Refusal{r, why, true, relay});
+    notify_failure(context, planned.envelope, planned.headers, refused, "refused by the server",
+                   std::time(nullptr));
+    return path;
+}
+
 void record_failure(SubmissionRecord& r, const std::exception& e) {
     r.status = "failed";
     r.error = describe(e);
@@ -170,7 +207,9 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         out.cause = cause_of(e);
         if (planned.kept_at.empty()) {
             say(why);
-            if (context.config.save_failed)
+            if (context.config.save_failed && out.cause == Cause::message_refused)
+                out.record.saved = give_up_now(context, planned, why, out.record.relay, body);
+            if (context.config.save_failed && out.record.saved.empty())
                 out.record.saved =
                     keep(context.config, planned.envelope, why, planned.headers, body);
             out.record.not_kept = out.record.saved.empty();

@@ -27,6 +27,9 @@ struct AttemptContext {
     const Preloaded& preloaded;  // passwords read at start-up (setgid use)
     DsnOptions dsn;
     Connector connect;  // empty: open_connection (tests inject one)
+    // Whether a message refused for good gets a failure notice: false for -bs,
+    // whose client reads the refusal in the reply to its DATA and bounces it.
+    bool notify_refused = true;
 };
 
 // One message ready to be attempted.

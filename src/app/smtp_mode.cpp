@@ -94,7 +94,9 @@ Exit smtp_mode(const Options& opt) {
     dsn.notify = opt.dsn_notify;
     dsn.ret = opt.dsn_ret;
     dsn.envid = opt.dsn_envid;
-    const AttemptContext context{config, maillog, preloaded, dsn, {}};
+    // The client reads a permanent refusal in the reply to DATA (554) and bounces
+    // the message itself: no notice of okuru's as well.
+    const AttemptContext context{config, maillog, preloaded, dsn, {}, false};
     server::Setting setting;
     const auto names = this_host_names();
     if (!names.empty()) setting.hostname = names.front();

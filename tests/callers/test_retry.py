@@ -42,7 +42,7 @@ class RefusingPostfix(postfix_harness.Postfix):
     def _configure(self):
         super()._configure()
         access = os.path.join(self.conf, "refuse")
-        self._write(access, "/^refused@/ 550 5.1.1 no such user here\n")
+        self._write(access, "/^refused(-first)?@/ 550 5.1.1 no such user here\n")
         main = os.path.join(self.conf, "main.cf")
         with open(main) as f:
             text = f.read()
@@ -258,12 +258,30 @@ def t_refused(s):
     check("refused@example.test" not in s.pf.log_since(off), "it is never tried again")
 
 
+def t_refused_first(s):
+    """A 5xx at the first submission: never kept for a retry, put aside at once,
+    the sender told."""
+    s.config(up=True)
+    msg = b"Subject: retry test\n\nmarker-refused-first\n"
+    r = s.okuru("-i", "-f", "sender@example.test", "refused-first@example.test", stdin=msg)
+    check(r.returncode == 67, "a first submission refused with 550 exits 67 (got %d)"
+          % r.returncode, r.stderr)
+    check(not [p for p in s.kept() if b"marker-refused-first" in open(p, "rb").read()],
+          "it is not kept for retries")
+    aside = [p for p in s.kept(".given-up") if b"marker-refused-first" in open(p, "rb").read()]
+    check(len(aside) == 1, "it is in the given-up folder at once", r.stderr)
+    if aside:
+        check(b"X-Okuru-Given-Up: refused by the server" in open(aside[0], "rb").read(),
+              "with why it was given up")
+    check_notice(s, "refused-first@example.test", "550 5.1.1")
+
+
 def main():
     postfix_harness.require_environment()
     with tempfile.TemporaryDirectory() as d, RefusingPostfix() as pf:
         os.chmod(d, 0o755)
         s = Setup(pf, d)
-        for t in (t_backoff, t_due, t_backoff_grows, t_expired, t_refused):
+        for t in (t_backoff, t_due, t_backoff_grows, t_expired, t_refused, t_refused_first):
             print("--- " + t.__name__)
             try:
                 t(s)

@@ -72,11 +72,12 @@ class Env:
             out.setdefault(str(m["Delivered-To"]), []).append(m)
         return out
 
-    def kept(self):
-        """The envelope recipients of each kept message."""
+    def kept(self, folder=""):
+        """The envelope recipients of each kept message (of `folder`, e.g. the
+        given-up one)."""
         out = []
         for sub in ("new", "cur"):
-            d = os.path.join(self.failed, sub)
+            d = os.path.join(self.failed, folder, sub)
             for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
                 with open(os.path.join(d, name), "rb") as f:
                     text = f.read().decode("utf-8", "replace")
@@ -181,6 +182,18 @@ def t_all_or_nothing(env, table, expect_rc):
     r = env.run(["-f", SENDER, OK, REJECT, DEFER], message(b"all or nothing"),
                 partial_delivery=False)
     check(r.rc == expect_rc, "partial_delivery = false: exit %d" % expect_rc, r)
+    if expect_rc == 67:
+        # Refused for good: never kept for a retry, given up at once, the sender told.
+        # (No settle: Postfix keeps the aborted transaction's queue file a while.)
+        time.sleep(3)
+        msgs = env.pf.messages()
+        check(len(msgs) == 1 and b"multipart/report" in open(msgs[0], "rb").read()
+              and ("Delivered-To: " + SENDER).encode() in open(msgs[0], "rb").read(),
+              "only the sender's notice was delivered", msgs)
+        check(env.kept() == [], "not kept for retries", env.kept())
+        check(env.kept(".given-up") == [[OK, REJECT, DEFER]], "given up for every recipient",
+              env.kept(".given-up"))
+        return
     time.sleep(3)  # what Postfix would deliver has arrived by now
     check(env.pf.messages() == [], "nothing delivered", env.pf.messages())
     check(env.kept() == [[OK, REJECT, DEFER]], "kept for every recipient", env.kept())
