@@ -384,7 +384,34 @@ TEST_CASE("tls - the bundle index names every system root exactly as GnuTLS does
     }
     const auto bundle = tls::RootBundle::load(tls::system_bundle_path);
     REQUIRE(bundle);
-    CHECK(bundle->size() == ders.size());
+    REQUIRE(bundle->size() == ders.size());
+    // Read in pieces, the bundle's blocks straddle them: each root read back by
+    // its offset is the one pem_certificates() decoded from the whole text.
+    for (std::size_t i = 0; i < ders.size(); ++i) CHECK(bundle->der(i) == ders[i]);
+}
+
+TEST_CASE("tls - the bundle index holds blocks cut by its read pieces") {
+    const auto& pki = test::test_pki();
+    const std::string pem = read_all(pki.ca.cert);
+    const std::string der = tls::pem_certificates(pem).at(0);
+    const std::string path = pki.dir + "/cut-bundle.pem";
+    // The index reads 32 KiB at a time: put a block's start, its label, its body
+    // and its end line across that boundary in turn.
+    for (std::size_t before :
+         {32768 - 1200, 32768 - 700, 32768 - 20, 32768 - 5, 32768 - 1, 32768, 32768 + 3}) {
+        CAPTURE(before);
+        std::ofstream(path, std::ios::trunc) << std::string(before - 1, 'x') << "\n"
+                                             << pem << pem << "-----BEGIN CERTIFICATE-----\nAAAA\n";
+        const auto bundle = tls::RootBundle::load(path);
+        REQUIRE(bundle);
+        REQUIRE(bundle->size() == 2);  // the third block has no end: not a root
+        CHECK(bundle->der(0) == der);
+        CHECK(bundle->der(1) == der);
+        const auto names = tls::raw_names(der);
+        REQUIRE(names);
+        CHECK(bundle->with_subject(names->subject) == std::vector<std::size_t>{0, 1});
+    }
+    CHECK_FALSE(tls::RootBundle::load(pki.dir));  // a directory is no bundle
 }
 
 TEST_CASE("tls - PEM blocks and DER names: malformed input is skipped") {

@@ -1,9 +1,14 @@
 // Finding roots in the CA bundle by subject, without an X.509 parser.
 #include "net/tls_roots.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
-#include <fstream>
+#include <cerrno>
+#include <cstdint>
 
 namespace okuru::tls {
 namespace {
@@ -75,26 +80,29 @@ std::optional<Tlv> read_tlv(std::string_view in, bool complete = true) {
     return t;
 }
 
-// Calls f(body) with the base64 of every "CERTIFICATE" / "X509 CERTIFICATE" PEM
-// block in text, in order.
+// Calls f(body, at) with the base64 of every complete "CERTIFICATE" / "X509
+// CERTIFICATE" PEM block in text, in order, and its offset in text. Returns where
+// the scan stopped: the start of a block whose end is not in text yet, else the
+// end of text less what could be the start of a cut "-----BEGIN " line.
 template <typename F>
-void for_each_certificate(std::string_view text, F f) {
+std::size_t for_each_certificate(std::string_view text, F f) {
     static constexpr std::string_view begin = "-----BEGIN ", dashes = "-----";
-    std::size_t pos = 0;
+    std::size_t pos = 0, done = 0;
     while ((pos = text.find(begin, pos)) != std::string_view::npos) {
         const std::size_t label_at = pos + begin.size();
         const std::size_t label_end = text.find(dashes, label_at);
-        if (label_end == std::string_view::npos) break;
+        if (label_end == std::string_view::npos) return pos;
         const std::string_view label = text.substr(label_at, label_end - label_at);
         const std::string end = "-----END " + std::string(label) + "-----";
         const std::size_t body_at = label_end + dashes.size();
         const std::size_t end_at = text.find(end, body_at);
-        if (end_at == std::string_view::npos) break;
-        pos = end_at + end.size();
+        if (end_at == std::string_view::npos) return pos;
+        pos = done = end_at + end.size();
         if (label == "CERTIFICATE" || label == "X509 CERTIFICATE") {
-            f(text.substr(body_at, end_at - body_at));
+            f(text.substr(body_at, end_at - body_at), body_at);
         }
     }
+    return std::max(done, text.size() - std::min(text.size(), begin.size() - 1));
 }
 
 // The names of a certificate, or (whole = false) of the first bytes of one: the two
@@ -126,6 +134,22 @@ std::optional<RawNames> names_in(std::string_view der, bool whole) {
     return RawNames{*issuer, *subject};
 }
 
+// The raw subject of the certificate whose base64 is body; nullopt if GnuTLS
+// could not use it either. The subject ends within the first few hundred bytes
+// of a certificate: only a prefix is decoded, unless the names run past it.
+std::optional<std::string> subject_of(std::string_view body) {
+    constexpr std::size_t prefix = 1024;
+    std::optional<std::string> der = base64_decode(body.substr(0, prefix));
+    std::optional<RawNames> names;
+    if (der) names = names_in(*der, body.size() <= prefix);
+    if (!names && body.size() > prefix) {
+        der = base64_decode(body);
+        if (der) names = names_in(*der, true);
+    }
+    if (!names) return std::nullopt;
+    return std::string(names->subject);
+}
+
 }  // namespace
 
 std::optional<RawNames> raw_names(std::string_view der) {
@@ -134,35 +158,44 @@ std::optional<RawNames> raw_names(std::string_view der) {
 
 std::vector<std::string> pem_certificates(std::string_view text) {
     std::vector<std::string> out;
-    for_each_certificate(text, [&out](std::string_view body) {
+    for_each_certificate(text, [&out](std::string_view body, std::size_t) {
         if (auto der = base64_decode(body)) out.push_back(std::move(*der));
     });
     return out;
 }
 
 std::optional<RootBundle> RootBundle::load(const std::string& path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return std::nullopt;
     RootBundle bundle;
-    bundle.text_.resize(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)));
-    in.seekg(0);
-    if (!in.read(bundle.text_.data(), std::streamsize(bundle.text_.size()))) return std::nullopt;
-    const std::string_view text = bundle.text_;
-    for_each_certificate(text, [&](std::string_view body) {
-        // The subject ends within the first few hundred bytes of a certificate:
-        // only a prefix is decoded, unless the names run past it.
-        constexpr std::size_t prefix = 1024;
-        std::optional<std::string> der = base64_decode(body.substr(0, prefix));
-        std::optional<RawNames> names;
-        if (der) names = names_in(*der, body.size() <= prefix);
-        if (!names && body.size() > prefix) {
-            der = base64_decode(body);
-            if (der) names = names_in(*der, true);
+    bundle.file_ = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    struct stat st {};
+    if (!bundle.file_ || ::fstat(bundle.file_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return std::nullopt;
+    }
+    // Read through one small window, not whole: a fresh 220 KiB buffer costs more
+    // in page faults than the indexing itself (bench/results.md). A block cut by
+    // the window's end stays in it for the next read.
+    constexpr std::size_t piece = 32 * 1024;
+    std::string window;
+    std::uint64_t window_at = 0;  // the file offset of window[0]
+    for (;;) {
+        const std::size_t had = window.size();
+        window.resize(had + piece);
+        const ssize_t n = ::read(bundle.file_.get(), window.data() + had, piece);
+        if (n < 0 && errno == EINTR) {
+            window.resize(had);
+            continue;
         }
-        if (!names) return;  // GnuTLS could not use it either
-        const auto at = static_cast<std::size_t>(body.data() - text.data());
-        bundle.roots_.push_back(Root{at, body.size(), std::string(names->subject)});
-    });
+        if (n <= 0) break;  // a read error ends the bundle where it stops, as a short file
+        window.resize(had + std::size_t(n));
+        const std::size_t used =
+            for_each_certificate(window, [&](std::string_view body, std::size_t at) {
+                if (auto subject = subject_of(body)) {
+                    bundle.roots_.push_back(Root{window_at + at, body.size(), std::move(*subject)});
+                }
+            });
+        window.erase(0, used);
+        window_at += used;
+    }
     if (bundle.roots_.empty()) return std::nullopt;
     return bundle;
 }
@@ -177,7 +210,18 @@ std::vector<std::size_t> RootBundle::with_subject(std::string_view name) const {
 
 std::string RootBundle::der(std::size_t i) const {
     const Root& r = roots_[i];
-    return base64_decode(std::string_view(text_).substr(r.body_at, r.body_size)).value_or("");
+    // From the descriptor the index was built from: the same file, even if the
+    // bundle has been replaced since (update-ca-certificates renames a new one in).
+    std::string body(r.body_size, '\0');
+    std::size_t got = 0;
+    while (got < body.size()) {
+        const ssize_t n =
+            ::pread(file_.get(), body.data() + got, body.size() - got, off_t(r.body_at + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return {};
+        got += std::size_t(n);
+    }
+    return base64_decode(body).value_or("");
 }
 
 }  // namespace okuru::tls

@@ -3,10 +3,13 @@
 // roots whose subject a presented chain names, instead of all ~150 of them.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/fd.hpp"
 
 namespace okuru::tls {
 
@@ -41,10 +44,11 @@ class RootBundle {
 
   private:
     struct Root {
-        std::size_t body_at, body_size;  // its base64 in text_
+        std::uint64_t body_at;  // its base64: offset in the file and size
+        std::size_t body_size;
         std::string subject;
     };
-    std::string text_;  // the file
+    Fd file_;  // kept open for der()
     std::vector<Root> roots_;
 };
 
