@@ -34,8 +34,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
     const auto* const end = p + text.size();
     while (p != end) {
         // Four digits at a quantum's start: three bytes at once. This is the whole
-        // of a PEM line but its end, and the index decodes 144 roots' first 1 KiB
-        // on every run with the system trust.
+        // of a PEM line but its end, and the index decodes the start of every root
+        // in the system bundle on each run with the system trust.
         if (bits == 0 && end - p >= 4) {
             const int a = base64_table[p[0]], b = base64_table[p[1]], c = base64_table[p[2]],
                       d = base64_table[p[3]];
