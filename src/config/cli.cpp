@@ -1,6 +1,7 @@
 // sendmail-compatible argv parsing, driven by the option table (options_table.hpp):
 // this file knows how an option is written (clusters, glued values, "--opt=value")
-// and what each action does; which options exist is the table's business.
+// and what each action does; which options exist is the table's business. What
+// msmtp's own switches and settings mean is in cli_msmtp.cpp.
 #include "config/cli.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "base/log.hpp"
 #include "base/privilege.hpp"
 #include "base/text.hpp"
+#include "config/cli_msmtp.hpp"
 #include "config/options_table.hpp"
 
 namespace okuru {
@@ -22,6 +24,12 @@ constexpr std::size_t max_envid = 100;
 
 [[noreturn]] void usage(const std::string& message) {
     throw Error(Exit::usage, message);
+}
+
+// "invalid -R value 'x': use FULL or HDRS"; `use` says what the value may be.
+[[noreturn]] void invalid_value(std::string_view option, std::string_view value,
+                                const std::string& use) {
+    usage("invalid " + std::string(option) + " value '" + log::escape(value) + "': use " + use);
 }
 
 std::string_view trim(std::string_view s) {
@@ -37,8 +45,9 @@ bool has_control(std::string_view s) {
 
 // -N: "never", or a comma list of success, delay, failure (RFC 3461 4.1).
 std::string parse_notify(std::string_view value) {
-    const std::string bad = "invalid -N value '" + log::escape(value) +
-                            "': use never, or a comma list of success, delay, failure";
+    const auto bad = [value] {
+        invalid_value("-N", value, "never, or a comma list of success, delay, failure");
+    };
     std::vector<std::string> items;
     std::size_t start = 0;
     while (true) {
@@ -46,7 +55,7 @@ std::string parse_notify(std::string_view value) {
         const std::string item = ascii_upper(
             trim(value.substr(start, comma == std::string_view::npos ? comma : comma - start)));
         if (item != "NEVER" && item != "SUCCESS" && item != "DELAY" && item != "FAILURE") {
-            usage(bad);
+            bad();
         }
         if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
         if (comma == std::string_view::npos) break;
@@ -54,7 +63,7 @@ std::string parse_notify(std::string_view value) {
     }
     // RFC 3461 4.1: NEVER must not be combined with the other keywords.
     if (items.size() > 1 && std::find(items.begin(), items.end(), "NEVER") != items.end()) {
-        usage(bad);
+        bad();
     }
     std::string out;
     for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -88,8 +97,7 @@ std::string parse_choice(const OptionRow& row, std::string_view value) {
     std::vector<std::string> upper;
     for (std::string_view choice : choices_of(row)) upper.push_back(ascii_upper(choice));
     if (std::find(upper.begin(), upper.end(), u) != upper.end()) return u;
-    usage("invalid " + std::string(row.name) + " value '" + log::escape(value) + "': use " +
-          or_list(upper));
+    invalid_value(row.name, value, or_list(upper));
 }
 
 // sendmail reads a boolean option's value by its first letter; none means true.
@@ -131,7 +139,7 @@ class Parser {
                 opt_.recipients.push_back(arg);
             }
         }
-        resolve_starttls();
+        msmtp_tls_.resolve(opt_.tls);
         if (help_) {
             opt_.mode = Mode::help;
         } else if (version_) {
@@ -207,12 +215,10 @@ class Parser {
         return value;
     }
 
-    // msmtp's --tls[=on|off]: without '=' the next argument is --tls's value only
-    // when it is one (okuru's "--tls implicit"); "--tls" alone means on.
-    bool tls_value_follows() const {
-        if (next_ >= args_.size()) return false;
-        const std::string& next = args_[next_];
-        return parse_tls_mode(next) || msmtp_switch(next);
+    // An option whose value is the next argument: `as_given` is "-f me@x".
+    void apply_separate(const OptionRow& row, const std::string& option) {
+        const std::string value = separate_value(option);
+        apply(row, value, option + " " + value);
     }
 
     // --name, --name=value, --name value.
@@ -222,7 +228,9 @@ class Parser {
         const bool has_value = eq != std::string::npos;
         const OptionRow* row = find_option(name);
         if (!row) unknown(name);
-        if (row->action == Action::tls && !has_value && !tls_value_follows()) {
+        // msmtp's --tls alone means on; okuru's "--tls implicit" takes the next argument.
+        if (row->action == Action::tls && !has_value &&
+            (next_ >= args_.size() || !msmtp_tls_value(args_[next_]))) {
             apply(*row, "on", name);
         } else if (row->takes == Takes::nothing) {
             if (has_value) usage("option " + log::escape(name) + " takes no value");
@@ -230,8 +238,7 @@ class Parser {
         } else if (has_value || row->takes == Takes::glued) {
             apply(*row, has_value ? arg.substr(eq + 1) : "", arg);
         } else {
-            const std::string value = separate_value(name);
-            apply(*row, value, name + " " + value);
+            apply_separate(*row, name);
         }
     }
 
@@ -255,8 +262,7 @@ class Parser {
                     if (!rest.empty()) {
                         apply(*row, rest, option + rest);
                     } else {
-                        const std::string value = separate_value(option);
-                        apply(*row, value, option + " " + value);
+                        apply_separate(*row, option);
                     }
                     return;
             }
@@ -380,16 +386,11 @@ class Parser {
                 opt_.port = parse_port(name, value);
                 break;
             case Action::tls:
-                // msmtp's on (STARTTLS unless --tls-starttls=off says otherwise,
-                // see resolve_starttls) and off.
-                tls_on_ = value == "on";
-                opt_.tls = value == "on"    ? std::optional(TlsMode::starttls)
-                           : value == "off" ? std::optional(TlsMode::none)
-                                            : parse_tls_mode(value);
+                // okuru's mode word, or msmtp's on and off.
+                opt_.tls = msmtp_tls_.tls(value);
                 if (!opt_.tls) {
                     const auto choices = choices_of(row);
-                    usage("invalid " + name + " value '" + log::escape(value) + "': use " +
-                          or_list({choices.begin(), choices.end()}));
+                    invalid_value(name, value, or_list({choices.begin(), choices.end()}));
                 }
                 break;
             case Action::sendmail_mode: {
@@ -412,9 +413,7 @@ class Parser {
                 break;
             }
             case Action::tls_starttls:
-                if (!value.empty() && !msmtp_switch(value))
-                    usage("invalid " + name + " value '" + log::escape(value) + "': use on or off");
-                starttls_ = value != "off";
+                if (!msmtp_tls_.starttls(value)) invalid_value(name, value, "on or off");
                 break;
             case Action::sender_from_header:
                 opt_.sender_from_header = true;
@@ -423,30 +422,12 @@ class Parser {
                 opt_.ignored.push_back(as_given);
                 break;
             case Action::same_as_okuru:
-                // Without a value msmtp means on (auto for the header settings).
-                if (value.empty() ? row.value == "off" : value != row.value)
-                    usage(as_given + ": " + std::string(row.description.substr(9)) +
-                          "; it cannot be changed (okuru(8), MSMTP OPTIONS)");
+                msmtp_same_as_okuru(row, value, as_given);
                 opt_.ignored.push_back(as_given);
                 break;
             case Action::refuse:
-                usage(name + ": " + std::string(row.description) + " (okuru(8), MSMTP OPTIONS)");
+                msmtp_refuse(row);
         }
-    }
-
-    static bool msmtp_switch(std::string_view word) { return word == "on" || word == "off"; }
-
-    // msmtp chooses between the TLS modes with two switches: --tls (on: TLS) and
-    // --tls-starttls (on: STARTTLS, off: TLS from the first byte). Without --tls or
-    // with --tls=on, --tls-starttls chooses okuru's mode; with --tls=off there is no
-    // TLS to choose. okuru's own mode words already say which TLS they mean.
-    void resolve_starttls() {
-        if (!starttls_) return;
-        if (opt_.tls && !tls_on_ && *opt_.tls != TlsMode::none) {
-            usage("--tls-starttls goes with --tls=on or --tls alone; --tls=" +
-                  std::string(tls_mode_name(*opt_.tls)) + " already names the TLS mode");
-        }
-        if (!opt_.tls || tls_on_) opt_.tls = *starttls_ ? TlsMode::starttls : TlsMode::implicit;
     }
 
     static std::uint16_t parse_port(const std::string& name, const std::string& value) {
@@ -455,8 +436,7 @@ class Parser {
             !value.empty() && value.size() <= 5 &&
             std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (digits) port = std::stoul(value);
-        if (!digits || port == 0 || port > 65535)
-            usage("invalid " + name + " value '" + log::escape(value) + "': use 1 to 65535");
+        if (!digits || port == 0 || port > 65535) invalid_value(name, value, "1 to 65535");
         return static_cast<std::uint16_t>(port);
     }
 
@@ -470,9 +450,8 @@ class Parser {
     Options opt_;
     bool help_ = false;
     bool version_ = false;
-    std::string mode_option_;       // the long option that chose the mode, if any
-    bool tls_on_ = false;           // the last --tls was msmtp's on
-    std::optional<bool> starttls_;  // msmtp's --tls-starttls
+    std::string mode_option_;  // the long option that chose the mode, if any
+    MsmtpTls msmtp_tls_;       // --tls, with msmtp's --tls-starttls
 };
 
 }  // namespace
