@@ -1,31 +1,17 @@
 #include "app/notice_format.hpp"
 
 #include <algorithm>
-#include <cctype>
 
+#include "base/text.hpp"
 #include "message/message.hpp"
 
 namespace okuru {
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return std::string(s);
+// A header line's text without its blanks and a CR left from a CR LF ending.
+std::string trim_line(std::string_view s) {
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return std::string(trim(s));
 }
 
 // The header block with CR LF line ends, without its final empty line.
@@ -129,13 +115,13 @@ std::string header_value(std::string_view headers, std::string_view name) {
         if (line.empty() || line == "\r") break;
         const std::size_t colon = line.find(':');
         if (line[0] == ' ' || line[0] == '\t' || colon == std::string_view::npos) continue;
-        if (!iequal(trim(line.substr(0, colon)), name)) continue;
-        std::string value = trim(line.substr(colon + 1));
+        if (!ascii_iequals(trim(line.substr(0, colon)), name)) continue;
+        std::string value = trim_line(line.substr(colon + 1));
         // RFC 5322 2.2.3: continuation lines begin with white space.
         while (pos < headers.size() && (headers[pos] == ' ' || headers[pos] == '\t')) {
             std::size_t next = headers.find('\n', pos);
             if (next == std::string_view::npos) next = headers.size();
-            value += " " + trim(headers.substr(pos, next - pos));
+            value += " " + trim_line(headers.substr(pos, next - pos));
             pos = next + 1;
         }
         return value;
@@ -144,9 +130,9 @@ std::string header_value(std::string_view headers, std::string_view name) {
 }
 
 bool is_notice(std::string_view headers) {
-    const std::string auto_submitted = lower(header_value(headers, "Auto-Submitted"));
+    const std::string auto_submitted = ascii_lower(header_value(headers, "Auto-Submitted"));
     if (auto_submitted.starts_with("auto-replied")) return true;
-    const std::string type = lower(header_value(headers, "Content-Type"));
+    const std::string type = ascii_lower(header_value(headers, "Content-Type"));
     return type.starts_with("multipart/report") &&
            type.find("delivery-status") != std::string::npos;
 }

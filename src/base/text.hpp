@@ -18,4 +18,7 @@ std::string join(std::span<const std::string> list, std::string_view separator);
 // True when `a` and `b` are equal ignoring ASCII case.
 bool ascii_iequals(std::string_view a, std::string_view b);
 
+// `s` without its leading and trailing blanks (SP and HTAB: RFC 5234's WSP).
+std::string_view trim(std::string_view s);
+
 }  // namespace okuru

@@ -20,7 +20,6 @@ using mime::is_utf8_text;
 using mime::LineSource;
 using mime::parse_content_type;
 using mime::PartType;
-using mime::trim;
 
 constexpr std::size_t line_max = 998;  // RFC 5322 2.1.1
 

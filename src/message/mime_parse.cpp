@@ -8,12 +8,6 @@
 
 namespace okuru::mime {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 bool LineSource::next(std::string& piece, bool& complete) {
     piece.clear();
     complete = false;

@@ -43,9 +43,6 @@ void parse_content_type(std::string_view value, PartType& t);
 // The unfolded value of field `name` among a part's header lines.
 std::optional<std::string> field_of(const std::vector<std::string>& lines, std::string_view name);
 
-// Leading and trailing blanks removed.
-std::string_view trim(std::string_view s);
-
 // Well-formed UTF-8 (RFC 3629) or ASCII.
 bool is_utf8_text(std::string_view s);
 

@@ -1,35 +1,17 @@
 #include "server/command.hpp"
 
 #include <array>
-#include <cctype>
+
+#include "base/text.hpp"
 
 namespace okuru::server {
-namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = char(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return upper(a) == upper(b);
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
 
 Command parse_command(std::string_view line) {
     Command c;
     const auto sp = line.find(' ');
     c.name = std::string(line.substr(0, sp));
     if (sp != std::string_view::npos) c.arg = std::string(trim(line.substr(sp + 1)));
-    const std::string verb = upper(c.name);
+    const std::string verb = ascii_upper(c.name);
     static const std::array<std::pair<const char*, Verb>, 10> verbs{{
         {"HELO", Verb::helo},
         {"EHLO", Verb::ehlo},
@@ -54,7 +36,7 @@ Command parse_command(std::string_view line) {
 }
 
 std::optional<PathArgument> parse_path_argument(std::string_view arg, std::string_view keyword) {
-    if (arg.size() < keyword.size() || !iequals(arg.substr(0, keyword.size()), keyword))
+    if (arg.size() < keyword.size() || !ascii_iequals(arg.substr(0, keyword.size()), keyword))
         return std::nullopt;
     arg.remove_prefix(keyword.size());
     arg = trim(arg);
@@ -83,7 +65,7 @@ std::optional<PathArgument> parse_path_argument(std::string_view arg, std::strin
         const std::string_view param = rest.substr(0, sp);
         rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp);
         const auto eq = param.find('=');
-        out.params.emplace_back(upper(param.substr(0, eq)),
+        out.params.emplace_back(ascii_upper(param.substr(0, eq)),
                                 eq == std::string_view::npos ? "" : param.substr(eq + 1));
     }
     // A source route (<@a,@b:c@d>) is accepted and ignored (RFC 5321 4.1.2, C).
