@@ -167,6 +167,7 @@ TEST_CASE("cli - msmtp's options without an okuru meaning are refused with the o
         {{"msmtp", "-S", "--read-envelope-from"}, "--read-envelope-from has no meaning"},
         {{"msmtp", "--read-envelope-from=yes"}, "takes no value"},
         {{"msmtp", "--dsn-return=most"}, "invalid --dsn-return value"},
+        {{"msmtp", "--dsn-notify=most", "a@example.org"}, "invalid --dsn-notify value 'most'"},
         {{"msmtp", "--logfile="}, "non-empty"},
         {{"msmtp", "-Bbinarymime", "a@example.org"}, "invalid -B value"},
     }));

@@ -37,10 +37,11 @@ bool has_control(std::string_view s) {
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-// -N: "never", or a comma list of success, delay, failure (RFC 3461 4.1).
-std::string parse_notify(std::string_view value) {
-    const auto bad = [value] {
-        invalid_value("-N", value, "never, or a comma list of success, delay, failure");
+// -N (or msmtp's --dsn-notify, named as given): "never", or a comma list of
+// success, delay, failure (RFC 3461 4.1).
+std::string parse_notify(std::string_view option, std::string_view value) {
+    const auto bad = [option, value] {
+        invalid_value(option, value, "never, or a comma list of success, delay, failure");
     };
     std::vector<std::string> items;
     std::size_t start = 0;
@@ -310,7 +311,7 @@ class Parser {
                 if (value == "off") {
                     opt_.dsn_notify.reset();
                 } else {
-                    opt_.dsn_notify = parse_notify(value);
+                    opt_.dsn_notify = parse_notify(name, value);
                 }
                 break;
             case Action::dsn_ret:
