@@ -4,8 +4,8 @@ EX_NOPERM, must never reach meson, which would read it as "skipped").
 
 `Client` runs okuru, or Debian's msmtp with an equivalent configuration (used to
 validate the harness itself: `--client msmtp`). `SoftChecks` and the helpers after it
-serve the scripts in tests/callers and tests/contrib, which put this directory on
-sys.path. Standard library only.
+serve the scripts in tests/callers, tests/contrib and tests/completions, which put
+this directory on sys.path. Standard library only.
 """
 
 import base64
@@ -258,11 +258,12 @@ class Runner:
 
 
 class SoftChecks:
-    """The checks of the scripts in tests/callers and tests/contrib, which, unlike check()
-    above, go on after a failure: `check = SoftChecks()`, then each `check(cond, what,
-    detail)` prints "ok   WHAT" or "FAIL WHAT" with the detail indented below it, and
-    returns cond. finish() prints "N passed, N failed" and each failure's name again, and
-    gives the exit status: 1 when a check failed or none was made."""
+    """The checks of the scripts in tests/callers, tests/contrib and tests/completions,
+    which, unlike check() above, go on after a failure: `check = SoftChecks()`, then
+    each `check(cond, what, detail)` prints "ok   WHAT" or "FAIL WHAT" with the detail
+    indented below it, and returns cond. finish() prints "N passed, N failed" and each
+    failure's name again, and gives the exit status: 1 when a check failed or none
+    was made."""
 
     def __init__(self):
         self.made = 0
