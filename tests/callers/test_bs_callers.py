@@ -13,8 +13,6 @@ usage: /usr/bin/python3 test_bs_callers.py OKURU
 Needs root for Postfix and the Debian packages php-cli, php-symfony-mailer and
 systemd (systemd-socket-activate): missing ones fail. Exits 0 when every check
 passes, 1 otherwise."""
-import email
-import email.policy
 import os
 import shutil
 import smtplib
@@ -33,46 +31,11 @@ import postfix_harness  # noqa: E402
 OKURU = os.path.abspath(sys.argv[1])
 SEND_PHP = os.path.join(HERE, "symfony_send.php")
 AUTOLOAD = "/usr/share/php/Symfony/Component/Mailer/autoload.php"
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
-
-
-def run(argv, stdin=b"", env=None):
-    r = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=120)
-    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
-
-
-def delivered(pf, count):
-    """The `count` delivered messages (waiting for them), raw and parsed, emptying the Maildir."""
-    pf.wait_for_messages(count)
-    pf.settle()
-    msgs = []
-    for p in pf.messages():
-        with open(p, "rb") as f:
-            raw = f.read()
-        msgs.append((raw, email.message_from_bytes(raw, policy=email.policy.default)))
-        os.unlink(p)
-    return msgs
+check = common.SoftChecks()
 
 
 def by_recipient(msgs):
     return {str(m["Delivered-To"]): (raw, m) for raw, m in msgs}
-
-
-def okuru_config(pf, workdir, name="okuru.toml", port=None, **top):
-    svc = pf.services["sub"]
-    client = common.Client("okuru", OKURU, workdir)
-    acc = client.account(port=port or svc.port, tls="starttls", ca_file=pf.pki.ca.cert,
-                         password_file=pf.password_file, user=pf.USER, auth=["PLAIN"])
-    cfg = client.config(acc, **top)
-    return common.write_file(os.path.join(workdir, name), common.to_toml(cfg))
 
 
 def dialogue(cfg, recipient, env=None):
@@ -106,15 +69,16 @@ def test_replies(pf, cfg, workdir):
           "the session goes on to QUIT after a refusal", out)
     failed_new = os.path.join(workdir, "failed", "new")
     before = set(os.listdir(failed_new)) if os.path.isdir(failed_new) else set()
-    down = free_port()  # nothing listens there
-    kept_cfg = okuru_config(pf, workdir, "kept.toml", port=down)
+    down = postfix_harness.free_port()  # nothing listens there
+    kept_cfg = common.submission_config(pf, OKURU, workdir, "kept.toml", port=down)
     rc, out, err = dialogue(kept_cfg, "to@example.test")
     reply = final_reply(out)
     check(rc == 0 and reply.startswith("250 2.0.0 kept for retry"),
           "relay down, message kept: 250 saying it was kept", out + err)
     kept = set(os.listdir(failed_new)) - before
     check(len(kept) == 1, "relay down: the message is in the dead-letter Maildir", kept)
-    lost_cfg = okuru_config(pf, workdir, "lost.toml", port=down, save_failed=False)
+    lost_cfg = common.submission_config(pf, OKURU, workdir, "lost.toml", port=down,
+                                        save_failed=False)
     rc, out, err = dialogue(lost_cfg, "to@example.test")
     reply = final_reply(out)
     check(rc == 0 and reply.startswith("451 4.3.0"),
@@ -127,11 +91,12 @@ def test_replies(pf, cfg, workdir):
 
 
 def symfony(dsn, subject, body):
-    return run(["php", SEND_PHP, dsn, "App <app@example.test>", "to@example.test", subject, body])
+    return common.run_combined(["php", SEND_PHP, dsn, "App <app@example.test>", "to@example.test",
+                                subject, body])
 
 
 def check_symfony_delivery(pf, name, subject, body):
-    msgs = by_recipient(delivered(pf, 2))
+    msgs = by_recipient(common.take_delivered(pf, 2))
     check(sorted(msgs) == ["hidden@example.test", "to@example.test"],
           "%s: delivered to To: and to the Bcc recipient" % name, sorted(msgs))
     if "to@example.test" not in msgs:
@@ -159,12 +124,6 @@ def test_symfony_sendmail(pf, cfg, _workdir):
         check_symfony_delivery(pf, name, "subject " + flags, body)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_listening(port):
     for _ in range(100):
         try:
@@ -176,7 +135,7 @@ def wait_listening(port):
 
 
 def test_socket(pf, cfg, _workdir):
-    port = free_port()
+    port = postfix_harness.free_port()
     # Accept mode, one okuru -bs per connection on its standard input and
     # output, as okuru-smtp.socket with Accept=yes.
     proc = subprocess.Popen(["systemd-socket-activate", "-l", "127.0.0.1:%d" % port, "--inetd",
@@ -208,7 +167,7 @@ def test_socket(pf, cfg, _workdir):
             check(refused == {}, "smtplib: second message in the same session accepted", refused)
             code, text = s.noop()
             check(code == 250, "smtplib: NOOP after two messages")
-        msgs = by_recipient(delivered(pf, 3))
+        msgs = by_recipient(common.take_delivered(pf, 3))
         check(sorted(msgs) == ["one@example.test", "three@example.test", "two@example.test"],
               "smtplib: the envelope's recipients, and only them", sorted(msgs))
         if "one@example.test" in msgs:
@@ -248,15 +207,11 @@ def main():
         workdir = os.path.join(pf.dir, "bs-callers")
         os.makedirs(workdir)
         os.chmod(workdir, 0o700)
-        cfg = okuru_config(pf, workdir)
-        for test in (test_symfony_sendmail, test_socket, test_replies):
-            try:
-                test(pf, cfg, workdir)
-            except Exception as e:  # one caller's breakage must not hide the other's
-                check(False, "%s: %s: %s" % (test.__name__, type(e).__name__, e))
-            pf.clear_mail()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+        cfg = common.submission_config(pf, OKURU, workdir)
+        # One caller's breakage must not hide the other's.
+        check.each((test_symfony_sendmail, test_socket, test_replies), pf, cfg, workdir,
+                   after=pf.clear_mail)
+    return check.finish()
 
 
 if __name__ == "__main__":

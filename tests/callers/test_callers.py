@@ -8,6 +8,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 OKURU = sys.argv[1]
 
 CONFIG = """
@@ -109,7 +113,7 @@ def run(argv, stdin, cfg):
 
 
 def main():
-    failed = 0
+    check = common.SoftChecks()
     with tempfile.TemporaryDirectory() as d:
         cfg = os.path.join(d, "config.toml")
         with open(cfg, "w") as f:
@@ -127,11 +131,7 @@ def main():
             for w in forbid:
                 if w in out:
                     problems.append("unexpected %r" % w)
-            if problems:
-                failed += 1
-                print("FAIL %s: %s\n--- output ---\n%s" % (name, "; ".join(problems), out))
-            else:
-                print("ok   %s" % name)
+            check(not problems, name, "; ".join(problems) + "\n--- output ---\n" + out)
         for name, argv, stdin, code, words in FAILURES:
             p = run(argv, stdin, cfg)
             err = p.stderr.decode(errors="replace")
@@ -143,14 +143,9 @@ def main():
                     problems.append("stderr lacks %r" % w)
             if p.stdout:
                 problems.append("printed a plan: %r" % p.stdout[:200])
-            if problems:
-                failed += 1
-                print("FAIL %s: %s\n--- stderr ---\n%s" % (name, "; ".join(problems), err))
-            else:
-                print("ok   %s (exit %d)" % (name, code))
-    total = len(CASES) + len(FAILURES)
-    print("%d passed, %d failed" % (total - failed, failed))
-    return 1 if failed else 0
+            check(not problems, "%s (exit %d)" % (name, code),
+                  "; ".join(problems) + "\n--- stderr ---\n" + err)
+    return check.finish()
 
 
 if __name__ == "__main__":

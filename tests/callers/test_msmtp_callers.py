@@ -10,11 +10,8 @@ usage: /usr/bin/python3 test_msmtp_callers.py OKURU
 Needs root for Postfix (exits 77 outside CI when it cannot run, fails under CI)
 and the Debian packages mutt, git-email and libmailtools-perl: missing ones fail.
 Exits 0 when every check passes, 1 otherwise."""
-import email
-import email.policy
 import os
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,38 +21,11 @@ import common  # noqa: E402
 import postfix_harness  # noqa: E402
 
 OKURU = os.path.abspath(sys.argv[1])
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
-
-
-def run(argv, stdin=b"", env=None, cwd=None):
-    r = subprocess.run(argv, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=120)
-    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
-
-
-def delivered(pf, count):
-    """The `count` delivered messages (waiting for them), parsed, emptying the Maildir."""
-    paths = pf.wait_for_messages(count)
-    pf.settle()
-    paths = pf.messages()
-    msgs = []
-    for p in paths:
-        with open(p, "rb") as f:
-            raw = f.read()
-        msgs.append((raw, email.message_from_bytes(raw, policy=email.policy.default)))
-        os.unlink(p)
-    return msgs
+check = common.SoftChecks()
 
 
 def check_delivery(pf, name, sender, recipients, headers, body_text, forbidden=()):
-    msgs = delivered(pf, len(recipients))
+    msgs = common.take_delivered(pf, len(recipients))
     check(len(msgs) == len(recipients),
           "%s: %d deliveries (one per recipient)" % (name, len(recipients)),
           "got %d" % len(msgs))
@@ -73,17 +43,6 @@ def check_delivery(pf, name, sender, recipients, headers, body_text, forbidden=(
         for word in forbidden:
             check(word.encode() not in raw, "%s: %r never leaves" % (name, word),
                   raw[:2000].decode(errors="replace"))
-
-
-def okuru_config(pf, workdir):
-    """One account on Postfix's submission port (STARTTLS, SASL PLAIN, the
-    throwaway CA); the senders are @example.test."""
-    svc = pf.services["sub"]
-    client = common.Client("okuru", OKURU, workdir)
-    acc = client.account(port=svc.port, tls="starttls", ca_file=pf.pki.ca.cert,
-                         password_file=pf.password_file, user=pf.USER, auth=["PLAIN"])
-    cfg = client.config(acc)
-    return common.write_file(os.path.join(workdir, "okuru.toml"), common.to_toml(cfg))
 
 
 def test_mutt(pf, workdir, cfg):
@@ -109,8 +68,9 @@ def test_mutt(pf, workdir, cfg):
             "set spoolfile=%s" % os.path.join(home, "spool"),
             "",
         ]))
-        rc, out = run(["mutt", "-n", "-F", muttrc, "-s", "subj from mutt",
-                       "-b", "hidden@example.test", "to@example.test"], body.encode(), env=env)
+        rc, out = common.run_combined(["mutt", "-n", "-F", muttrc, "-s", "subj from mutt",
+                                       "-b", "hidden@example.test", "to@example.test"],
+                                      body.encode(), env=env)
         check(rc == 0, "%s: mutt exits 0" % name, out)
         check_delivery(pf, name, "mutt-user@example.test",
                        ["to@example.test", "hidden@example.test"],
@@ -128,13 +88,14 @@ def test_mutt(pf, workdir, cfg):
         "set copy=no",
         "",
     ]))
-    rc, out = run(["mutt", "-n", "-F", muttrc, "-s", "s", "to@example.test"], b"x\n", env=env)
+    rc, out = common.run_combined(["mutt", "-n", "-F", muttrc, "-s", "s", "to@example.test"],
+                                  b"x\n", env=env)
     check(rc != 0, "mutt: -f other than From: is refused with --read-envelope-from", out)
     check(not pf.messages(), "mutt: nothing delivered for the refused message")
 
 
 def git(repo, *args, env=None):
-    rc, out = run(["git", "-C", repo, *args], env=env)
+    rc, out = common.run_combined(["git", "-C", repo, *args], env=env)
     if rc != 0:
         raise RuntimeError("git %s: %s" % (" ".join(args), out))
     return out
@@ -170,7 +131,8 @@ def test_git(pf, workdir, cfg):
          ["--sendmail-cmd=%s --file=%s" % (OKURU, cfg), "--envelope-sender=bounce@example.test"]),
     ]
     for name, extra in cases:
-        rc, out = run(["git", "-C", repo] + common_args + extra + [patch], env=env)
+        rc, out = common.run_combined(["git", "-C", repo] + common_args + extra + [patch],
+                                      env=env)
         check(rc == 0, "%s: exits 0" % name, out)
         sender = "bounce@example.test" if "envelope" in name else "dev@example.test"
         check_delivery(pf, name, sender, ["list@example.test", "reviewer@example.test"],
@@ -182,10 +144,10 @@ def test_git(pf, workdir, cfg):
 def main():
     postfix_harness.require_environment()
     missing = [t for t in ("mutt", "git") if shutil.which(t) is None]
-    _, out = run(["git", "send-email", "-h"])
+    _, out = common.run_combined(["git", "send-email", "-h"])
     if "--dump-aliases" not in out:  # its usage text, printed only when it is there
         missing.append("git send-email (git-email)")
-    rc, _ = run(["perl", "-MMail::Address", "-e", "1"])
+    rc, _ = common.run_combined(["perl", "-MMail::Address", "-e", "1"])
     if rc != 0:
         missing.append("Mail::Address (libmailtools-perl)")
     if missing:
@@ -195,15 +157,12 @@ def main():
         workdir = os.path.join(pf.dir, "msmtp-callers")
         os.makedirs(workdir)
         os.chmod(workdir, 0o700)
-        cfg = okuru_config(pf, workdir)
-        for test in (test_mutt, test_git):
-            try:
-                test(pf, workdir, cfg)
-            except Exception as e:  # one caller's breakage must not hide the other's
-                check(False, "%s: %s: %s" % (test.__name__, type(e).__name__, e))
-            pf.clear_mail()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+        # One account on Postfix's submission port (STARTTLS, SASL PLAIN, the
+        # throwaway CA); the senders are @example.test.
+        cfg = common.submission_config(pf, OKURU, workdir)
+        # One caller's breakage must not hide the other's.
+        check.each((test_mutt, test_git), pf, workdir, cfg, after=pf.clear_mail)
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+import postfix_harness  # noqa: E402
+
 OKURU = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
+check = common.SoftChecks()
 
 
 class Sink:
@@ -96,18 +95,14 @@ def write_config(d, port, extra=""):
 
 
 def saved(d):
-    new = os.path.join(d, "failed", "new")
-    return sorted(os.listdir(new)) if os.path.isdir(new) else []
+    return common.maildir_new(os.path.join(d, "failed"))
 
 
 def main():
     msg = b"Subject: keep me\n\nimportant body\n"
     with tempfile.TemporaryDirectory() as d:
         # 1. Nobody listening: temporary failure, message saved, path printed.
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
-        s.close()
+        dead_port = postfix_harness.free_port()
         cfg = write_config(d, dead_port)
         p = subprocess.run([OKURU, "-C", cfg, "-i", "-f", "me@example.org", "a@x.example"],
                            input=msg, capture_output=True, timeout=30)
@@ -182,10 +177,7 @@ def main():
         check(saved(d) == [], "nothing saved when the fallback accepted")
 
         # 4b. Both down: the log record names the host tried last.
-        s2 = socket.socket()
-        s2.bind(("127.0.0.1", 0))
-        dead2 = s2.getsockname()[1]
-        s2.close()
+        dead2 = postfix_harness.free_port()
         logfile = os.path.join(d, "fallback.log")
         cfg = write_config(d, dead_port, 'fallback = ["127.0.0.1:%d"]\n' % dead2)
         with open(cfg) as f:
@@ -244,8 +236,7 @@ def main():
               "after the fix, -q qualifies and delivers it (got %s)" % [g[0] for g in got])
         check(saved(d) == [], "and removes it")
 
-    print("%d passed, %d failed" % (24 - len(failures), len(failures)))
-    return 1 if failures else 0
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -16,18 +16,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 OKURU = sys.argv[1]
-failures = []
+check = common.SoftChecks()
 RELAY = "relay.okuru-offline.test"
 WELL_KNOWN = ("a.root-servers.net", "example.com")  # the names --check asks
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
 
 
 def config(tmp, host):
@@ -48,8 +44,7 @@ def run(tmp, host, args, stdin=b""):
 
 
 def kept(tmp):
-    d = os.path.join(tmp, "failed", "new")
-    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+    return common.maildir_new(os.path.join(tmp, "failed"))
 
 
 def resolves(name):
@@ -95,12 +90,9 @@ def t_check_tells_offline_from_typo():
 
 
 def main():
-    for t in (t_unresolvable_relay_is_kept_and_temporary, t_invalid_stays_permanent,
-              t_check_tells_offline_from_typo):
-        print("== " + t.__name__)
-        t()
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    check.each((t_unresolvable_relay_is_kept_and_temporary, t_invalid_stays_permanent,
+                t_check_tells_offline_from_typo))
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -13,26 +13,19 @@ import email
 import email.policy
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import common  # noqa: E402
 import postfix_harness  # noqa: E402
 
 OKURU = os.path.abspath(sys.argv[1])
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
+check = common.SoftChecks()
 
 
 class RefusingPostfix(postfix_harness.Postfix):
@@ -53,14 +46,6 @@ class RefusingPostfix(postfix_harness.Postfix):
         self._write(main, text)
 
 
-def dead_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Setup:
     def __init__(self, pf, d):
         self.pf = pf
@@ -68,7 +53,7 @@ class Setup:
         self.failed = os.path.join(d, "failed")
         self.cfg = os.path.join(d, "okuru.toml")
         self.log = os.path.join(d, "okuru.log")
-        self.down = dead_port()
+        self.down = postfix_harness.free_port()  # nothing listens there
 
     def config(self, up):
         svc = self.pf.services["sub"]
@@ -280,18 +265,9 @@ def main():
     postfix_harness.require_environment()
     with tempfile.TemporaryDirectory() as d, RefusingPostfix() as pf:
         os.chmod(d, 0o755)
-        s = Setup(pf, d)
-        for t in (t_backoff, t_due, t_backoff_grows, t_expired, t_refused, t_refused_first):
-            print("--- " + t.__name__)
-            try:
-                t(s)
-            except Exception as e:  # one broken test must not hide the others
-                check(False, "%s raised %r" % (t.__name__, e))
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("all passed")
-    return 0
+        check.each((t_backoff, t_due, t_backoff_grows, t_expired, t_refused, t_refused_first),
+                   Setup(pf, d))
+    return check.finish()
 
 
 if __name__ == "__main__":

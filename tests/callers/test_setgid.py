@@ -15,20 +15,14 @@ import sys
 import tempfile
 import threading
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 OKURU = sys.argv[1]
 GROUP = "okuru-test"
 SECRET = "s3tgid-secret-Pa55"
-failures = []
-checks = []
-
-
-def check(cond, what, detail=""):
-    checks.append(what)
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + detail)
+check = common.SoftChecks()
 
 
 class AuthServer:
@@ -728,8 +722,7 @@ def main():
         authorization(d, binary, server)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print("%d passed, %d failed" % (len(checks) - len(failures), len(failures)))
-    return 1 if failures else 0
+    return check.finish()
 
 
 if __name__ == "__main__":

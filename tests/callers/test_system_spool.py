@@ -28,20 +28,14 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
 import postfix_harness  # noqa: E402
 
 OKURU = os.path.abspath(sys.argv[1])
 SPOOLDIR = sys.argv[2]
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + str(detail).replace("\n", "\n     "))
+check = common.SoftChecks()
 
 
 class Forwarder:
@@ -50,10 +44,7 @@ class Forwarder:
 
     def __init__(self, target_port):
         self.target = target_port
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
+        self.port = postfix_harness.free_port()
         self.sock = None
 
     def up(self):
@@ -188,8 +179,7 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
         for p in made:
             os.rmdir(p)
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return check.finish()
 
 
 def run_tests(pf, d, nobody, www, root):

@@ -22,10 +22,14 @@ import tempfile
 import termios
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 SHELL = sys.argv[1]
 OKURU = os.path.abspath(sys.argv[2])
 COMPLETIONS = os.path.abspath(sys.argv[3])
-failures = []
+check = common.SoftChecks()
 
 # The same accounts as SAMPLE_NAMES, in the forms a line-by-line pattern misses.
 SAMPLE = """\
@@ -71,14 +75,6 @@ def listed_options():
 OPTIONS = [name for name, _, description in listed_options()
            if not description.startswith("ignored")]
 LONG_OPTIONS = [o for o in OPTIONS if o.startswith("--")]
-
-
-def check(cond, what, detail=""):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-        if detail:
-            print("     " + detail.replace("\n", "\n     "))
 
 
 class World:
@@ -503,10 +499,7 @@ def main():
               "okuru --list-accounts lists the sample's accounts",
               f"rc={r.returncode} out={r.stdout!r} err={r.stderr!r}")
         {"bash": test_bash, "zsh": test_zsh, "fish": test_fish}[SHELL](w)
-    if failures:
-        print(f"{len(failures)} failed")
-        return 1
-    return 0
+    return check.finish()
 
 
 if __name__ == "__main__":

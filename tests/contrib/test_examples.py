@@ -18,6 +18,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 OKURU = os.path.abspath(sys.argv[1])
 CONTRIB = os.path.join(os.path.abspath(sys.argv[2]), "contrib")
 
@@ -331,33 +335,22 @@ def self_check():
 
 
 def main():
-    failed = 0
+    check = common.SoftChecks()
     examples = sorted(f for f in os.listdir(CONTRIB) if f.endswith(".toml"))
     tested = {c["example"] for c in CASES}
     for name in examples:
-        if name not in tested:
-            failed += 1
-            print("FAIL %s has no case in %s" % (name, os.path.basename(__file__)))
+        check(name in tested, "%s has a case in %s" % (name, os.path.basename(__file__)))
     with open(os.path.join(CONTRIB, "meson.build"), encoding="utf-8") as f:
         installed = set(re.findall(r"'([^'/]+\.toml)'", f.read()))
     for name in examples:
-        if name not in installed:
-            failed += 1
-            print("FAIL %s is not installed by contrib/meson.build" % name)
+        check(name in installed, "%s is installed by contrib/meson.build" % name)
     for c in CASES:
         problems, out = run_case(c, read(c["example"]))
-        label = "%s: %s" % (c["example"], c["name"])
-        if problems:
-            failed += 1
-            print("FAIL %s\n  %s\n--- output ---\n%s" % (label, "\n  ".join(problems), out))
-        else:
-            print("ok   %s" % label)
-    for p in self_check():
-        failed += 1
-        print("FAIL self-check: %s" % p)
-    total = len(CASES) + 1
-    print("%d case(s), %d failure(s)" % (total, failed))
-    return 1 if failed else 0
+        check(not problems, "%s: %s" % (c["example"], c["name"]),
+              "\n".join(problems) + "\n--- output ---\n" + out)
+    problems = self_check()
+    check(not problems, "self-check: broken examples fail", "\n".join(problems))
+    return check.finish()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import common  # noqa: E402
+
 SRC = os.path.abspath(sys.argv[1])
 SCRIPT = os.path.join(SRC, "contrib", "systemd", "okuru-failure")
 UNIT_IN = os.path.join(SRC, "contrib", "systemd", "okuru-failure@.service.in")
@@ -207,16 +211,11 @@ CHECKS = [
 
 
 def main():
-    failed = 0
-    for name, check in CHECKS:
-        problems = check()
-        if problems:
-            failed += 1
-            print("FAIL %s\n  %s" % (name, "\n  ".join(problems)))
-        else:
-            print("ok   %s" % name)
-    print("%d check(s), %d failure(s)" % (len(CHECKS), failed))
-    return 1 if failed else 0
+    check = common.SoftChecks()
+    for name, problems_of in CHECKS:
+        problems = problems_of()
+        check(not problems, name, "\n".join(problems))
+    return check.finish()
 
 
 if __name__ == "__main__":

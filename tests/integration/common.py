@@ -3,10 +3,14 @@ comparing messages, and a tiny test runner that exits 0/1 itself (okuru's own ex
 EX_NOPERM, must never reach meson, which would read it as "skipped").
 
 `Client` runs okuru, or Debian's msmtp with an equivalent configuration (used to
-validate the harness itself: `--client msmtp`). Standard library only.
+validate the harness itself: `--client msmtp`). `SoftChecks` and the helpers after it
+serve the scripts in tests/callers, tests/contrib and tests/completions, which put
+this directory on sys.path. Standard library only.
 """
 
 import base64
+import email
+import email.policy
 import json
 import os
 import re
@@ -251,6 +255,87 @@ class Runner:
         for n in failed:
             print("  failed: " + n)
         return 1 if failed else 0
+
+
+class SoftChecks:
+    """The checks of the scripts in tests/callers, tests/contrib and tests/completions,
+    which, unlike check() above, go on after a failure: `check = SoftChecks()`, then
+    each `check(cond, what, detail)` prints "ok   WHAT" or "FAIL WHAT" with the detail
+    indented below it, and returns cond. finish() prints "N passed, N failed" and each
+    failure's name again, and gives the exit status: 1 when a check failed or none
+    was made."""
+
+    def __init__(self):
+        self.made = 0
+        self.failures = []
+
+    def __call__(self, cond, what, detail=""):
+        self.made += 1
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+            if detail:
+                print("     " + str(detail).replace("\n", "\n     "), flush=True)
+        return cond
+
+    def each(self, tests, *args, after=None):
+        """Runs each test(*args), then after(): a test that raises fails with its name
+        and the error, and the tests after it still run."""
+        for test in tests:
+            print("--- " + test.__name__, flush=True)
+            try:
+                test(*args)
+            except Exception as e:
+                self(False, "%s raised %s: %s" % (test.__name__, type(e).__name__, e),
+                     traceback.format_exc())
+            if after:
+                after()
+
+    def finish(self):
+        if not self.made:
+            self(False, "no check was made")
+        print("%d passed, %d failed" % (self.made - len(self.failures), len(self.failures)))
+        for what in self.failures:
+            print("  failed: " + what)
+        return 1 if self.failures else 0
+
+
+def maildir_new(maildir):
+    """The names of the messages in a Maildir's new/, sorted; none when it does not exist."""
+    new = os.path.join(maildir, "new")
+    return sorted(os.listdir(new)) if os.path.isdir(new) else []
+
+
+def run_combined(argv, stdin=b"", env=None, cwd=None, timeout=120):
+    """Runs argv: its exit status and its standard output and error as one text."""
+    r = subprocess.run(argv, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=timeout)
+    return r.returncode, (r.stdout + r.stderr).decode(errors="replace")
+
+
+# ---- okuru against the harness's Postfix (tests/callers) --------------------------------
+def submission_config(pf, okuru, workdir, name="okuru.toml", port=None, **top):
+    """A -C file in workdir: one account on Postfix's submission port (or `port`),
+    STARTTLS with the throwaway CA, SASL PLAIN as the harness's user; `top` adds
+    top-level settings. Returns its path."""
+    client = Client("okuru", okuru, workdir)
+    acc = client.account(port=port or pf.services["sub"].port, tls="starttls",
+                         ca_file=pf.pki.ca.cert, password_file=pf.password_file, user=pf.USER,
+                         auth=["PLAIN"])
+    return write_file(os.path.join(workdir, name), to_toml(client.config(acc, **top)))
+
+
+def take_delivered(pf, count):
+    """The `count` messages Postfix delivers (waited for), each as (raw bytes, message
+    parsed by the email package), removed from the Maildir."""
+    pf.wait_for_messages(count)
+    pf.settle()
+    msgs = []
+    for p in pf.messages():
+        with open(p, "rb") as f:
+            raw = f.read()
+        msgs.append((raw, email.message_from_bytes(raw, policy=email.policy.default)))
+        os.unlink(p)
+    return msgs
 
 
 def arg_value(argv, name, default=None):
