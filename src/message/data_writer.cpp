@@ -1,6 +1,5 @@
 #include "message/data_writer.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 namespace okuru {
@@ -21,17 +20,15 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
     const char* p = begin;
     const char* const end = p + in.size();
     LineResult r;
-    auto ending = [&](bool inserted) {
+    auto ending = [&] {
         out += "\r\n";
-        column_ = 0;
-        if (inserted) ++split_;
+        line_open_ = false;
         r.complete = true;
-        r.inserted = inserted;
     };
     if (pending_cr_ && p != end) {
         pending_cr_ = false;
         if (*p == '\n') ++p;  // CR LF split across two chunks
-        ending(false);
+        ending();
         if (one_line) {
             r.consumed = std::size_t(p - begin);
             return r;
@@ -39,19 +36,10 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
     }
     while (p != end) {
         const char* brk = find_break(p, end);
-        while (p != brk) {
-            if (column_ == limit_) {
-                // RFC 5322 2.1.1: split rather than reject (Postfix does the same).
-                ending(true);
-                if (one_line) {
-                    r.consumed = std::size_t(p - begin);
-                    return r;
-                }
-            }
-            const std::size_t n = std::min(std::size_t(brk - p), limit_ - column_);
-            out.append(p, n);
-            column_ += n;
-            p += n;
+        if (brk != p) {
+            out.append(p, brk);
+            line_open_ = true;
+            p = brk;
         }
         if (brk == end) break;
         if (*brk == '\n') {
@@ -63,7 +51,7 @@ LineNormalizer::LineResult LineNormalizer::run(std::string_view in, std::string&
         } else {
             p = brk[1] == '\n' ? brk + 2 : brk + 1;
         }
-        ending(false);
+        ending();
         if (one_line) break;
     }
     r.consumed = std::size_t(p - begin);
@@ -79,9 +67,9 @@ LineNormalizer::LineResult LineNormalizer::feed_line(std::string_view in, std::s
 }
 
 void LineNormalizer::finish(std::string& out) {
-    if (pending_cr_ || column_ > 0) out += "\r\n";
+    if (pending_cr_ || line_open_) out += "\r\n";
     pending_cr_ = false;
-    column_ = 0;
+    line_open_ = false;
 }
 
 void DotStuffer::feed(std::string_view in, std::string& out) {

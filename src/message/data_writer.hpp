@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,39 +12,34 @@ namespace okuru {
 
 class LineNormalizer {
   public:
-    // RFC 5322 2.1.1: lines are at most 998 octets; longer lines are split.
+    // RFC 5322 2.1.1: lines are at most 998 octets before CR LF. The normalizer
+    // keeps lines whole, whatever their length: read_message folds an over-long
+    // header field (fold_field) and re-encodes a body with an over-long line
+    // (encode_long_lines), so that no line is cut inside a word or character.
     static constexpr std::size_t max_line = 998;
-
-    // Lines longer than `limit` octets are split (0: never split). The header
-    // reader keeps whole lines, which it folds at token boundaries instead.
-    void set_limit(std::size_t limit) { limit_ = limit == 0 ? SIZE_MAX : limit; }
 
     // Appends the normalised form of `in` to `out`. Line state is kept across calls
     // (a CR at the end of one chunk and LF at the start of the next are one ending).
     // "\r\r\n" is two endings: a bare CR, then CR LF.
     void feed(std::string_view in, std::string& out);
 
-    // Like feed, but stops right after the first line ending written to `out`
-    // (read from `in`, or inserted to split a long line). The header parser uses
-    // this to see lines one at a time and switch to bulk feed() for the body.
+    // Like feed, but stops right after the first line ending written to `out`.
+    // The header parser uses this to see lines one at a time and switch to bulk
+    // feed() for the body.
     struct LineResult {
         std::size_t consumed = 0;  // octets of `in` used
         bool complete = false;     // `out` received a line ending
-        bool inserted = false;     // ...and that ending split an over-long line
     };
     LineResult feed_line(std::string_view in, std::string& out);
 
     // Flushes state; adds a final CR LF if the data did not end with a line ending.
     void finish(std::string& out);
-    std::size_t lines_split() const { return split_; }
 
   private:
     LineResult run(std::string_view in, std::string& out, bool one_line);
 
     bool pending_cr_ = false;  // a CR ended the last chunk: LF may follow
-    std::size_t column_ = 0;   // octets written on the current output line
-    std::size_t limit_ = max_line;
-    std::size_t split_ = 0;
+    bool line_open_ = false;   // an octet was written since the last line ending
 };
 
 class DotStuffer {

@@ -41,12 +41,11 @@ std::string describe_limit(std::size_t n) {
 
 class Reader {
   public:
-    Reader(const ReadOptions& o, InputMessage& m) : opt_(o), msg_(m) {
-        // Lines are kept whole: header fields are folded at token boundaries
-        // when rendered (fold_field), a body with long lines is re-encoded
-        // (encode_long_lines); a line is never cut inside a word or character.
-        norm_.set_limit(0);
-    }
+    // Lines are kept whole (LineNormalizer never splits): header fields are
+    // folded at token boundaries when rendered (fold_field), a body with long
+    // lines is re-encoded (encode_long_lines); a line is never cut inside a
+    // word or character.
+    Reader(const ReadOptions& o, InputMessage& m) : opt_(o), msg_(m) {}
 
     // Returns false once input has ended (a lone dot without -i).
     bool feed(std::string_view raw) {
