@@ -1,6 +1,5 @@
 #include "app/attempt.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -10,6 +9,7 @@
 #include "app/notice.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "message/address.hpp"
 
 namespace okuru {
@@ -59,7 +59,9 @@ SubmissionRecord record_for(const Planned& p, const Spool& body) {
     // account or the From: claims.
     const uid_t uid = p.submitted_by.value_or(getuid());
     r.uid = uid;
-    if (const passwd* pw = getpwuid(uid); pw && pw->pw_name) r.user = pw->pw_name;
+    // No numeric fallback: an empty user is logged as "user=?" (not in the
+    // password database), next to the uid.
+    if (auto entry = passwd_entry(uid)) r.user = entry->name;
     r.account = p.envelope.account;
     if (p.account) {
         r.relay = p.account->host + ":" + std::to_string(p.account->port);

@@ -2,7 +2,6 @@
 // or with -q every one, tried again through the same path as a new one
 // (prepare, planned, attempt). The schedule and the giving up are
 // store/retry.hpp's; the file operations store/deadletter.hpp's.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -17,6 +16,7 @@
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
+#include "base/passwd.hpp"
 #include "store/deadletter.hpp"
 #include "store/retry.hpp"
 
