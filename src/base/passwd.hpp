@@ -43,8 +43,9 @@ enum class HomePolicy {
 // only std::bad_alloc.
 std::string home_directory(HomePolicy policy, const char* home_env, uid_t uid);
 
-// The same for this process: $HOME, else the real uid's home. Under the setgid
-// privilege clean_environment() has already replaced $HOME by the database's.
+// The same for this process: $HOME, else the home of the real uid (the user
+// who ran okuru, whatever group privilege it holds). Under that privilege
+// clean_environment() has already replaced $HOME by the database's.
 std::string home_directory(HomePolicy policy);
 
 }  // namespace okuru
