@@ -11,7 +11,6 @@
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
-#include "app/notice.hpp"
 #include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
