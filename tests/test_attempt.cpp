@@ -190,3 +190,45 @@ TEST_CASE("attempt - an unroutable message is kept without contacting anyone") {
     CHECK(run.log().find("from=") == std::string::npos);
     CHECK(contains(run.log(), "to=<bob>"));
 }
+
+TEST_CASE("attempt - a message refused for good is given up at once, its sender told unless -N") {
+    Run run;
+    ScriptedPeer peer;
+    run.hosts.peers = {{"a.test:587", &peer}};
+    peer.send(greeting)
+        .expect("EHLO client.test\r\n")
+        .send(ehlo({}))
+        .expect("MAIL FROM:<a@example.org>\r\n")
+        .send("550 5.7.1 sender refused\r\n")
+        .expect("QUIT\r\n")
+        .send("221 bye\r\n");
+    // -N, and -bs (whose client reads the refusal itself): no notice.
+    const bool never = GENERATE(false, true);
+    const bool notify_refused = GENERATE(true, false);
+    CAPTURE(never, notify_refused);
+    DsnOptions dsn;
+    if (never) dsn.notify = "never";
+    const MailLog maillog(run.config);
+    AttemptContext context{run.config, maillog, run.preloaded, dsn, run.hosts.connector()};
+    context.notify_refused = notify_refused;
+    const Attempted a = attempt(context, run.planned(), run.msg.body);
+
+    CHECK(a.exit == Exit::unavailable);
+    CHECK(a.cause == Cause::message_refused);
+    CHECK(a.record.status == "failed");
+    const auto aside = list_failed(given_up_dir(run.config.dead_letter));
+    REQUIRE(aside.size() == 1);
+    CHECK(a.record.saved == aside[0].path);
+    CHECK(aside[0].envelope.given_up == "refused by the server");
+    CHECK(aside[0].envelope.recipients == std::vector<std::string>{"b@example.net"});
+    // The notice: no account serves it (no default account), so it is kept
+    // unsent, addressed to the sender; that it exists is what shows it was sent.
+    const auto kept = run.kept();
+    if (never || !notify_refused) {
+        CHECK(kept.empty());
+    } else {
+        REQUIRE(kept.size() == 1);
+        CHECK(kept[0].envelope.recipients == std::vector<std::string>{"a@example.org"});
+    }
+    CHECK(contains(run.log(), "status=failed"));
+}

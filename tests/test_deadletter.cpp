@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/errors.hpp"
+#include "base/passwd.hpp"
 #include "store/deadletter.hpp"
 #include "test_support.hpp"
 

@@ -1,7 +1,6 @@
 #include "app/app.hpp"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 

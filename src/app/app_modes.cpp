@@ -12,6 +12,7 @@
 #include "app/diagnose.hpp"
 #include "app/startup.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "base/privilege.hpp"
 #include "config/route.hpp"
 #include "message/message.hpp"

@@ -1,6 +1,5 @@
 #include "app/attempt.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -10,6 +9,7 @@
 #include "app/notice.hpp"
 #include "base/interrupt.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "message/address.hpp"
 
 namespace okuru {
@@ -54,20 +54,13 @@ std::string keep(const Config& config, const SavedEnvelope& envelope, const std:
 
 // The log record of one attempt, before its outcome is known.
 SubmissionRecord record_for(const Planned& p, const Spool& body) {
-    SubmissionRecord r;
     // Accountability (issue 12): who submitted, by the real uid, whatever the
     // account or the From: claims.
-    const uid_t uid = p.submitted_by.value_or(getuid());
-    r.uid = uid;
-    if (const passwd* pw = getpwuid(uid); pw && pw->pw_name) r.user = pw->pw_name;
-    r.account = p.envelope.account;
+    SubmissionRecord r = record_of(p.envelope, p.submitted_by.value_or(getuid()));
     if (p.account) {
         r.relay = p.account->host + ":" + std::to_string(p.account->port);
         r.tls = std::string(tls_mode_name(p.account->tls));
     }
-    r.sender = p.envelope.sender;
-    r.sender_known = p.envelope.sender_known;
-    r.recipients = p.envelope.recipients;
     r.size = p.headers.size() + body.size();
     return r;
 }
@@ -149,16 +142,8 @@ std::string give_up_now(const AttemptContext& context, const Planned& planned,
         return {};
     }
     say("message given up (refused by the server, never retried), kept in " + path);
-    if (!context.notify_refused) return path;
-    if (!wants_failure_notice(context.dsn)) {
-        log::info("no failure notice: the sender asked for none (-N)");
-        return path;
-    }
-    std::vector<Refusal> refused;
-    for (const std::string& r : planned.envelope.recipients)
-        refused.push_back(Refusal{r, why, true, relay});
-    notify_failure(context, planned.envelope, planned.headers, refused, "refused by the server",
-                   std::time(nullptr));
+    notify_given_up(context, planned.envelope, planned.headers,
+                    GivenUp{"refused by the server", why, relay, std::time(nullptr)});
     return path;
 }
 
@@ -169,6 +154,32 @@ void record_failure(SubmissionRecord& r, const std::exception& e) {
 }
 
 }  // namespace
+
+SubmissionRecord record_of(const SavedEnvelope& envelope, uid_t submitted_by) {
+    SubmissionRecord r;
+    r.uid = submitted_by;
+    // No numeric fallback: an empty user is logged as "user=?" (not in the
+    // password database), next to the uid.
+    if (auto entry = passwd_entry(submitted_by)) r.user = entry->name;
+    r.account = envelope.account;
+    r.sender = envelope.sender;
+    r.sender_known = envelope.sender_known;
+    r.recipients = envelope.recipients;
+    return r;
+}
+
+void notify_given_up(const AttemptContext& context, const SavedEnvelope& envelope,
+                     std::string_view headers, const GivenUp& given_up) {
+    if (!context.notify_refused) return;
+    if (!wants_failure_notice(context.dsn)) {
+        log::info("no failure notice: the sender asked for none (-N)");
+        return;
+    }
+    std::vector<Refusal> refused;
+    for (const std::string& r : envelope.recipients)
+        refused.push_back(Refusal{r, given_up.reply, true, given_up.relay});
+    notify_failure(context, envelope, headers, refused, given_up.reason, given_up.arrival);
+}
 
 Attempted attempt(const AttemptContext& context, const Planned& planned, const Spool& body) {
     Attempted out;

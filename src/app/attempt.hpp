@@ -6,9 +6,11 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "app/deliver.hpp"
 #include "app/maillog.hpp"
@@ -61,5 +63,28 @@ struct Attempted {
 // a server accepted is never also kept, whatever happens to its log line, which
 // is written in every case (see MailLog).
 Attempted attempt(const AttemptContext& context, const Planned& planned, const Spool& body);
+
+// The log record of a message by its envelope and the uid that submitted it:
+// uid, user (empty when the password database has no name), account, sender
+// and recipients. The rest is the caller's.
+SubmissionRecord record_of(const SavedEnvelope& envelope, uid_t submitted_by);
+
+// A message given up, for its failure notice.
+struct GivenUp {
+    std::string reason;        // the notice's why: "refused by the server", ...
+    std::string reply;         // what each recipient's refusal says
+    std::string relay;         // the host that refused ("": not known)
+    std::int64_t arrival = 0;  // when okuru first took the message (0: unknown)
+};
+
+// The end of giving a message up, once it is in a given-up folder (never
+// deleted, never retried): its sender is told that every recipient was refused
+// with `given_up.reply`, unless the sender asked for no notice (-N) or the
+// context sends none (-bs). Two paths lead here: a new message the server
+// refused for good (attempt) and a kept one refused again or too old
+// (--resend-failed). A notice that cannot be sent is only logged
+// (notify_failure): throws only std::bad_alloc.
+void notify_given_up(const AttemptContext& context, const SavedEnvelope& envelope,
+                     std::string_view headers, const GivenUp& given_up);
 
 }  // namespace okuru

@@ -2,7 +2,6 @@
 
 #include <fnmatch.h>
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "app/app_internal.hpp"
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "base/privilege.hpp"
 #include "base/text.hpp"
 #include "message/address.hpp"
@@ -56,13 +56,14 @@ std::string who(const Caller& c) {
 Caller current_caller(uid_t uid) {
     Caller c;
     c.uid = uid;
-    const passwd* pw = getpwuid(c.uid);
-    if (!pw || !pw->pw_name)
+    // No numeric fallback: the rules name users, and a number must not match one.
+    const std::optional<PasswdEntry> entry = passwd_entry(c.uid);
+    if (!entry || entry->name.empty())
         throw Error(Exit::nouser, "uid " + std::to_string(c.uid) + " has no user name");
-    c.name = pw->pw_name;
+    c.name = entry->name;
     // The groups the database gives the user, not the process's: a caller cannot
     // add a group by starting okuru from a process that dropped or gained one.
-    const gid_t primary = pw->pw_gid;
+    const gid_t primary = entry->gid;
     int n = 32;
     std::vector<gid_t> gids(static_cast<std::size_t>(n));
     while (getgrouplist(c.name.c_str(), primary, gids.data(), &n) < 0)

@@ -1,6 +1,5 @@
 #include "app/prepare.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -8,12 +7,14 @@
 #include "app/app_internal.hpp"
 #include "app/authorize.hpp"
 #include "base/errors.hpp"
+#include "base/passwd.hpp"
 #include "message/address.hpp"
 
 namespace okuru {
 
 std::string login_name() {
-    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
+    // No numeric fallback: a number would become a sender address.
+    if (auto entry = passwd_entry(getuid()); entry && !entry->name.empty()) return entry->name;
     throw Error(Exit::nouser, "cannot determine the login name of uid " + std::to_string(getuid()));
 }
 

@@ -2,7 +2,6 @@
 // or with -q every one, tried again through the same path as a new one
 // (prepare, planned, attempt). The schedule and the giving up are
 // store/retry.hpp's; the file operations store/deadletter.hpp's.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -12,11 +11,11 @@
 #include "app/app_internal.hpp"
 #include "app/attempt.hpp"
 #include "app/maillog.hpp"
-#include "app/notice.hpp"
 #include "app/prepare.hpp"
 #include "app/startup.hpp"
 #include "base/errors.hpp"
 #include "base/fd.hpp"
+#include "base/passwd.hpp"
 #include "store/deadletter.hpp"
 #include "store/retry.hpp"
 
@@ -78,24 +77,20 @@ void give_up(const AttemptContext& context, ClaimedMessage& m, const std::string
     const std::string reply = last_error.empty() ? m.envelope.error : last_error;
     const std::string moved = m.move_aside(given_up, why, last_error);
     say(kept + ": given up (" + why + "), moved to " + moved);
-    // One log record, like every outcome of a message (LOGGING in okuru(8)).
-    SubmissionRecord record;
-    // The user who submitted it (the owner of a file in the system spool).
-    record.uid = m.owner;
+    // One log record, like every outcome of a message (LOGGING in okuru(8)), of
+    // the user who submitted it (the owner of a file in the system spool).
+    SubmissionRecord record = record_of(m.envelope, m.owner);
+    // Named even without a password entry (its number), unlike an attempt's
+    // "user=?": kept as this record has always been.
     record.user = user_name(m.owner);
-    record.account = m.envelope.account;
-    record.sender = m.envelope.sender;
-    record.sender_known = m.envelope.sender_known;
-    record.recipients = m.envelope.recipients;
     record.status = "given-up";
     record.error = why + ": " + reply;
     record.exit = int(Exit::unavailable);
     record.saved = moved;
     context.maillog.write(record);
-    std::vector<Refusal> refused;
-    for (const std::string& r : m.envelope.recipients)
-        refused.push_back(Refusal{r, reply, true, ""});
-    notify_failure(context, m.envelope, headers, refused, why, m.envelope.schedule.first_attempt);
+    // The context of --resend-failed has no -N and sends notices (resend_mode).
+    notify_given_up(context, m.envelope, headers,
+                    GivenUp{why, reply, "", m.envelope.schedule.first_attempt});
 }
 
 std::string days(std::chrono::seconds age) {

@@ -1,6 +1,5 @@
 #include "base/privilege.hpp"
 
-#include <pwd.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "base/errors.hpp"
+#include "base/passwd.hpp"
 
 extern char** environ;
 
@@ -55,11 +55,11 @@ void clean_environment() {
     clearenv();
     environment_cleaned = true;
     setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
-    if (const passwd* pw = getpwuid(getuid())) {
-        if (pw->pw_dir && *pw->pw_dir) setenv("HOME", pw->pw_dir, 1);
-        if (pw->pw_name && *pw->pw_name) {
-            setenv("USER", pw->pw_name, 1);
-            setenv("LOGNAME", pw->pw_name, 1);
+    if (const auto entry = passwd_entry(getuid())) {
+        if (!entry->home.empty()) setenv("HOME", entry->home.c_str(), 1);
+        if (!entry->name.empty()) {
+            setenv("USER", entry->name.c_str(), 1);
+            setenv("LOGNAME", entry->name.c_str(), 1);
         }
     }
     if (!okuru_config.empty()) setenv("OKURU_CONFIG", okuru_config.c_str(), 1);

@@ -4,7 +4,6 @@
 #include "config/config.hpp"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "base/text.hpp"
 #include "config/config_internal.hpp"
 #include "config/secret.hpp"
@@ -204,12 +204,8 @@ bool exists(const std::string& path) {
 std::string user_config_path() {
     if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && x[0] == '/')
         return std::string(x) + "/okuru/config.toml";
-    std::string home;
-    if (const char* h = std::getenv("HOME"); h && *h) {
-        home = h;
-    } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) {
-        home = pw->pw_dir;
-    }
+    // The user's own file, found as the shell would find "~/.config" (as_given).
+    const std::string home = home_directory(HomePolicy::as_given);
     return home.empty() ? std::string() : home + "/.config/okuru/config.toml";
 }
 

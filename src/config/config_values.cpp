@@ -1,8 +1,6 @@
 // Typed reading of TOML values for the configuration loader, and the "did you
 // mean" suggestions for misspelt keys.
-#include <pwd.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +10,7 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "base/text.hpp"
 #include "config/config_internal.hpp"
 
@@ -22,9 +21,9 @@ bool contains(std::span<const std::string_view> list, std::string_view key) {
     return std::find(list.begin(), list.end(), key) != list.end();
 }
 
+// "~/" as the shell expands it (HomePolicy::as_given): the path is the user's own.
 std::string home_dir() {
-    if (const char* h = std::getenv("HOME"); h && *h) return h;
-    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+    if (std::string home = home_directory(HomePolicy::as_given); !home.empty()) return home;
     throw Error(Exit::config, "cannot expand \"~/\": $HOME is not set");
 }
 

@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include "base/errors.hpp"
 #include "base/fd.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 
 extern char** environ;
 
@@ -72,11 +72,6 @@ std::string mode_text(mode_t m) {
     char out[8];
     std::snprintf(out, sizeof out, "%04o", unsigned(m & 07777));
     return out;
-}
-
-std::string user_name(uid_t uid) {
-    if (const passwd* pw = getpwuid(uid); pw && pw->pw_name) return pw->pw_name;
-    return std::to_string(uid);
 }
 
 // `context` ("account x: ") prefixes the message; `group` is the process's

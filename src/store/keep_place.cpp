@@ -1,6 +1,5 @@
 #include "store/keep_place.hpp"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,19 +9,11 @@
 
 #include "base/errors.hpp"
 #include "base/log.hpp"
+#include "base/passwd.hpp"
 #include "okuru_build.h"
 
 namespace okuru {
 namespace {
-
-// $HOME, else the password database's home for the real uid (cron under systemd,
-// atd, smartd and unattended-upgrades run the mailer without HOME). Empty: none.
-std::string home_dir() {
-    if (const char* home = std::getenv("HOME"); home && *home == '/') return home;
-    if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir && *pw->pw_dir == '/')
-        return pw->pw_dir;
-    return {};
-}
 
 bool same_path(std::string a, std::string b) {
     while (a.size() > 1 && a.back() == '/') a.pop_back();
@@ -36,16 +27,14 @@ DeadLetterDir system_spool() {
     return {OKURU_SPOOLDIR, DeadLetterKind::system_spool};
 }
 
-std::string user_name(uid_t uid) {
-    if (const passwd* pw = getpwuid(uid); pw && pw->pw_name && *pw->pw_name) return pw->pw_name;
-    return std::to_string(uid);
-}
-
 std::string dead_letter_dir(const Config& config) {
     if (!config.dead_letter.empty()) return config.dead_letter;
     if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state == '/')
         return std::string(state) + "/okuru/failed";
-    const std::string home = home_dir();
+    // $HOME, else the password database's home for the real uid (cron under
+    // systemd, atd, smartd and unattended-upgrades run the mailer without HOME).
+    // Absolute only: messages are written there (see HomePolicy).
+    const std::string home = home_directory(HomePolicy::absolute_only);
     return home.empty() ? std::string() : home + "/.local/state/okuru/failed";
 }
 

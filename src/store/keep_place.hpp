@@ -4,8 +4,6 @@
 // write to and only root can read (okuru(8), SYSTEM-WIDE USE).
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
 
@@ -32,7 +30,8 @@ DeadLetterDir system_spool();
 // The caller's own dead-letter Maildir: config.dead_letter, else
 // $XDG_STATE_HOME/okuru/failed, else HOME/.local/state/okuru/failed, where HOME
 // is $HOME or, when unset (cron under systemd, atd), the home the password
-// database gives the real uid. Empty when there is no home at all.
+// database gives the real uid, each only if absolute (HomePolicy::absolute_only
+// in base/passwd.hpp). Empty when there is no home at all.
 std::string dead_letter_dir(const Config& config);
 
 // One place a message may be kept, in the order tried; `unusable` says why it was
@@ -54,8 +53,5 @@ std::vector<DeadLetterDir> dead_letters_to_read(const Config& config);
 // several users share, the system spool), it is refused with Exit::config when
 // the configuration is read, before anything is sent, naming the owner.
 void check_dead_letter(const Config& config);
-
-// The login name of `uid`, or its number when the password database has none.
-std::string user_name(uid_t uid);
 
 }  // namespace okuru
