@@ -42,7 +42,7 @@ struct Run {
 
     Attempted go(const Planned& p) {
         const MailLog maillog(config);
-        const AttemptContext context{config, maillog, preloaded, DsnOptions{}, hosts.connector()};
+        const AttemptContext context{config, maillog, preloaded, hosts.connector()};
         return attempt(context, p, msg.body);
     }
 
@@ -209,9 +209,11 @@ TEST_CASE("attempt - a message refused for good is given up at once, its sender 
     DsnOptions dsn;
     if (never) dsn.notify = "never";
     const MailLog maillog(run.config);
-    AttemptContext context{run.config, maillog, run.preloaded, dsn, run.hosts.connector()};
+    AttemptContext context{run.config, maillog, run.preloaded, run.hosts.connector()};
     context.notify_refused = notify_refused;
-    const Attempted a = attempt(context, run.planned(), run.msg.body);
+    Planned planned = run.planned();
+    planned.envelope.dsn = dsn;
+    const Attempted a = attempt(context, planned, run.msg.body);
 
     CHECK(a.exit == Exit::unavailable);
     CHECK(a.cause == Cause::message_refused);

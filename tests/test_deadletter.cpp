@@ -142,6 +142,39 @@ TEST_CASE("deadletter - concurrent resend runs send every message exactly once")
     CHECK(fs::is_empty(dir.path / "new"));
 }
 
+TEST_CASE("deadletter - the DSN requests (-N, -R, -V) are kept with the message") {
+    TempDir dir;
+    okuru::Spool body;
+    okuru::SavedEnvelope env{"isp", "a@x.example", {"b@y.example"}};
+    env.dsn = okuru::DsnOptions{"SUCCESS,FAILURE", "HDRS", "order-17+x"};
+    okuru::save_failed(dir.path.string(), env, "x", "Subject: s\r\n\r\n", body);
+    const auto listed = okuru::list_failed(dir.path.string());
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0].envelope.dsn.notify == "SUCCESS,FAILURE");
+    CHECK(listed[0].envelope.dsn.ret == "HDRS");
+    CHECK(listed[0].envelope.dsn.envid == "order-17+x");
+
+    // None given: none read back (a retry sends no NOTIFY, RET or ENVID either).
+    TempDir plain;
+    okuru::save_failed(plain.path.string(), {"isp", "a@x.example", {"b@y.example"}}, "x",
+                       "Subject: s\r\n\r\n", body);
+    const auto none = okuru::list_failed(plain.path.string());
+    REQUIRE(none.size() == 1);
+    CHECK_FALSE(none[0].envelope.dsn.notify);
+    CHECK_FALSE(none[0].envelope.dsn.ret);
+    CHECK_FALSE(none[0].envelope.dsn.envid);
+
+    // A value that could end the envelope block early is not written (the command
+    // line refuses such values; this guards the file format itself).
+    TempDir odd;
+    env.dsn.envid = "id\nX-Okuru-Envelope-To: c@z.example";
+    okuru::save_failed(odd.path.string(), env, "x", "Subject: s\r\n\r\n", body);
+    const auto guarded = okuru::list_failed(odd.path.string());
+    REQUIRE(guarded.size() == 1);
+    CHECK_FALSE(guarded[0].envelope.dsn.envid);
+    CHECK(guarded[0].envelope.recipients == std::vector<std::string>{"b@y.example"});
+}
+
 TEST_CASE("deadletter - an undecided sender is saved as absent, not as the null sender") {
     TempDir dir;
     okuru::Spool body;

@@ -185,7 +185,7 @@ TEST_CASE("partial - attempt keeps the message for the 4xx recipients only, and 
     CAPTURE(resent);
     if (resent) p.kept_at = (dir.path / "old-copy").string();
     const MailLog maillog(config);
-    const AttemptContext context{config, maillog, preloaded, DsnOptions{}, hosts.connector()};
+    const AttemptContext context{config, maillog, preloaded, hosts.connector()};
     const Attempted a = attempt(context, p, msg.body);
 
     CHECK(a.exit == Exit::ok);
@@ -236,9 +236,10 @@ TEST_CASE("partial - the 5xx recipient's notice: sent unless -N says none, kept 
     Planned p;
     p.account = &config.accounts.front();
     p.envelope = SavedEnvelope{"isp", "a@example.org", {three[0], three[1]}};
+    p.envelope.dsn = dsn;
     p.headers = msg.headers;
     const MailLog maillog(config);
-    const AttemptContext context{config, maillog, preloaded, dsn, hosts.connector()};
+    const AttemptContext context{config, maillog, preloaded, hosts.connector()};
     const Attempted a = attempt(context, p, msg.body);
 
     CHECK(a.exit == Exit::ok);

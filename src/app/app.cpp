@@ -43,19 +43,15 @@ std::vector<std::string> this_host_names() {
     return {name, name.substr(0, name.find('.'))};
 }
 
+DsnOptions dsn_from(const Options& opt) {
+    return DsnOptions{opt.dsn_notify, opt.dsn_ret, opt.dsn_envid};
+}
+
 }  // namespace app_detail
 
 namespace {
 
 using namespace app_detail;
-
-DsnOptions dsn_from(const Options& opt) {
-    DsnOptions dsn;
-    dsn.notify = opt.dsn_notify;
-    dsn.ret = opt.dsn_ret;
-    dsn.envid = opt.dsn_envid;
-    return dsn;
-}
 
 void print_pretend(const Submission& s, const Planned& p, const InputMessage& msg) {
     const Account& a = *s.account;
@@ -150,7 +146,8 @@ Exit send_mode(const Options& opt) {
     if (req.recipients.empty())
         throw Error(Exit::usage, "no recipients: give addresses as arguments or use -t");
 
-    AttemptContext context{config, maillog, preloaded, dsn_from(opt), {}};
+    AttemptContext context{config, maillog, preloaded, {}};
+    const DsnOptions dsn = dsn_from(opt);
     Prepared prepared;
     try {
         prepared = prepare(config, req, msg);
@@ -163,6 +160,7 @@ Exit send_mode(const Options& opt) {
         p.unroutable = std::current_exception();
         p.envelope = SavedEnvelope{req.account.value_or(""), req.sender.value_or(""),
                                    req.recipients, req.sender.has_value()};
+        p.envelope.dsn = dsn;
         p.headers = msg.headers.render() + "\r\n";
         return attempt(context, p, msg.body).exit;
     }
@@ -173,6 +171,7 @@ Exit send_mode(const Options& opt) {
     Exit result = Exit::ok;
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, opt.full_name);
+        p.envelope.dsn = dsn;
         if (opt.pretend) {
             print_pretend(s, p, msg);
             continue;

@@ -8,11 +8,16 @@
 
 #include "base/errors.hpp"
 #include "config/cli.hpp"
+#include "message/dsn.hpp"
 
 namespace okuru::app_detail {
 
 // "okuru: TEXT" on stderr.
 void say(const std::string& text);
+
+// -N, -R and -V of the command line: the envelope's DSN parameters of every
+// message the run submits.
+DsnOptions dsn_from(const Options& opt);
 
 // This machine's names (as gethostname says, and its first label), for
 // local-name qualification and the test message; empty if unknown.

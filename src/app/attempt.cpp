@@ -71,15 +71,6 @@ void record_success(SubmissionRecord& r, const SubmitResult& result, std::string
     r.reply = result.final_reply.str();
 }
 
-// RFC 3461 4.1: -N never (or a NOTIFY list without FAILURE) asks that no
-// failure notice be sent for this message; okuru honours it for its own.
-bool wants_failure_notice(const DsnOptions& dsn) {
-    if (!dsn.notify) return true;
-    std::string n = *dsn.notify;
-    for (char& c : n) c = char(std::toupper(static_cast<unsigned char>(c)));
-    return n.find("FAILURE") != std::string::npos;
-}
-
 // Partial delivery (issue 10): the server took the message for some recipients
 // and refused others. The 5xx ones are given up and their sender notified; the
 // 4xx ones are kept with an envelope naming only them, so that a retry never
@@ -108,7 +99,7 @@ void settle_refused(const AttemptContext& context, const Planned& planned, const
     }
     if (!failed.empty()) {
         for (const Refusal& f : failed) say("not sent to <" + f.recipient + ">: " + f.reply);
-        if (!wants_failure_notice(context.dsn)) {
+        if (!wants_failure_notice(planned.envelope.dsn)) {
             log::info("no failure notice: the sender asked for none (-N)");
             return;
         }
@@ -171,7 +162,7 @@ SubmissionRecord record_of(const SavedEnvelope& envelope, uid_t submitted_by) {
 void notify_given_up(const AttemptContext& context, const SavedEnvelope& envelope,
                      std::string_view headers, const GivenUp& given_up) {
     if (!context.notify_refused) return;
-    if (!wants_failure_notice(context.dsn)) {
+    if (!wants_failure_notice(envelope.dsn)) {
         log::info("no failure notice: the sender asked for none (-N)");
         return;
     }
@@ -193,7 +184,7 @@ Attempted attempt(const AttemptContext& context, const Planned& planned, const S
         const Envelope env{planned.envelope.sender, planned.envelope.recipients};
         const Content content{planned.headers, body, planned.eight_bit, needs_smtputf8(env)};
         DeliveryOptions options;
-        options.dsn = context.dsn;
+        options.dsn = planned.envelope.dsn;
         options.preloaded_password = context.preloaded.password(account.name);
         options.connect = context.connect;
         options.partial = context.config.partial_delivery;

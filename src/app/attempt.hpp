@@ -27,8 +27,7 @@ struct AttemptContext {
     const Config& config;  // save_failed and the dead-letter Maildir
     const MailLog& maillog;
     const Preloaded& preloaded;  // passwords read at start-up (setgid use)
-    DsnOptions dsn;
-    Connector connect;  // empty: open_connection (tests inject one)
+    Connector connect;           // empty: open_connection (tests inject one)
     // Whether a message refused for good gets a failure notice: false for -bs,
     // whose client reads the refusal in the reply to its DATA and bounces it.
     bool notify_refused = true;

@@ -57,9 +57,9 @@ void send_notice(const AttemptContext& context, const SavedEnvelope& envelope,
     Request req;
     req.sender = sender;
     req.recipients = {sender};
-    // The original's DSN requests (-N, -R, -V) are not the notice's.
-    const AttemptContext plain{context.config, context.maillog, context.preloaded, DsnOptions{},
-                               context.connect};
+    // The notice's own envelope: the original's DSN requests (-N, -R, -V) are
+    // not the notice's, and a refused notice is kept as any message would be.
+    const AttemptContext plain{context.config, context.maillog, context.preloaded, context.connect};
     Prepared prepared;
     try {
         prepared = prepare(context.config, req, msg);

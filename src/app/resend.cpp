@@ -47,6 +47,7 @@ Outcome resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool,
     const Prepared prepared = prepare(context.config, req, msg);
     for (const Submission& s : prepared.plan) {
         Planned p = planned(s, prepared.sender, msg, std::nullopt);
+        p.envelope.dsn = m.envelope.dsn;  // as the first attempt sent them
         p.kept_at = m.path;
         if (spool) p.submitted_by = m.owner;
         const Attempted a = attempt(context, p, msg.body);
@@ -106,7 +107,7 @@ Exit resend_mode(const Options& opt) {
     Fd log_file;
     const Config config = load(opt, preloaded, &log_file);
     const MailLog maillog(config, std::move(log_file));
-    const AttemptContext context{config, maillog, preloaded, DsnOptions{}, {}};
+    const AttemptContext context{config, maillog, preloaded, {}};
     retry::Policy policy;
     policy.max_age = config.max_age;
     // -q (sendmail's "run the queue now") tries every message; the timer's

@@ -90,13 +90,10 @@ Exit smtp_mode(const Options& opt) {
 
     // -N, -R, -V on the command line apply to every message of the session (the
     // session does not offer DSN to its client).
-    DsnOptions dsn;
-    dsn.notify = opt.dsn_notify;
-    dsn.ret = opt.dsn_ret;
-    dsn.envid = opt.dsn_envid;
+    const DsnOptions dsn = dsn_from(opt);
     // The client reads a permanent refusal in the reply to DATA (554) and bounces
     // the message itself: no notice of okuru's as well.
-    const AttemptContext context{config, maillog, preloaded, dsn, {}, false};
+    const AttemptContext context{config, maillog, preloaded, {}, false};
     server::Setting setting;
     const auto names = this_host_names();
     if (!names.empty()) setting.hostname = names.front();
@@ -128,6 +125,7 @@ Exit smtp_mode(const Options& opt) {
             Prepared prepared = prepare(config, req, msg);
             for (const Submission& s : prepared.plan) {
                 Planned p = planned(s, prepared.sender, msg, opt.full_name);
+                p.envelope.dsn = dsn;
                 p.eight_bit = p.eight_bit || tx.eight_bit;
                 done.push_back(attempt(context, p, msg.body));
             }
@@ -137,6 +135,7 @@ Exit smtp_mode(const Options& opt) {
             Planned p;
             p.unroutable = std::current_exception();
             p.envelope = SavedEnvelope{req.account.value_or(""), tx.sender, tx.recipients, true};
+            p.envelope.dsn = dsn;
             p.headers = msg.headers.render() + "\r\n";
             done.push_back(attempt(context, p, msg.body));
         }

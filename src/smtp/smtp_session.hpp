@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "message/dsn.hpp"
 #include "message/spool.hpp"
 #include "net/transport.hpp"
 #include "sasl/sasl.hpp"
@@ -19,12 +20,6 @@
 #include "smtp/smtp_reply.hpp"
 
 namespace okuru {
-
-struct DsnOptions {                     // RFC 3461
-    std::optional<std::string> notify;  // "NEVER" or "SUCCESS,DELAY,FAILURE" subset
-    std::optional<std::string> ret;     // "FULL" / "HDRS"
-    std::optional<std::string> envid;   // xtext-encoded by the session
-};
 
 struct SessionConfig {
     std::string server;               // host name as configured, for messages

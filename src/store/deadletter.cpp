@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 
 #include "base/errors.hpp"
 #include "base/fd.hpp"
@@ -33,6 +34,19 @@ constexpr std::string_view first_attempt_field = "X-Okuru-First-Attempt: ";
 constexpr std::string_view attempts_field = "X-Okuru-Attempts: ";
 constexpr std::string_view next_attempt_field = "X-Okuru-Next-Attempt: ";
 constexpr std::string_view given_up_field = "X-Okuru-Given-Up: ";
+// RFC 3461 parameters, as the command line gave them (checked there: printable
+// ASCII, no space).
+constexpr std::string_view notify_field = "X-Okuru-Notify: ";
+constexpr std::string_view ret_field = "X-Okuru-Ret: ";
+constexpr std::string_view envid_field = "X-Okuru-Envid: ";
+
+// A DSN parameter's field, unless its value could break the envelope block.
+void add_dsn_field(std::string& out, std::string_view field, const std::optional<std::string>& v) {
+    if (!v || v->empty()) return;
+    for (char c : *v)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) > 0x7e) return;
+    out += std::string(field) + *v + "\n";
+}
 
 template <typename Int>
 bool parse_number(std::string_view text, Int& out) {
@@ -54,6 +68,9 @@ std::string envelope_fields(const SavedEnvelope& envelope, std::string_view erro
     out += std::string(next_attempt_field) + std::to_string(s.next_attempt) + "\n";
     if (!envelope.given_up.empty())
         out += std::string(given_up_field) + log::escape(envelope.given_up) + "\n";
+    add_dsn_field(out, notify_field, envelope.dsn.notify);
+    add_dsn_field(out, ret_field, envelope.dsn.ret);
+    add_dsn_field(out, envid_field, envelope.dsn.envid);
     return out;
 }
 
@@ -115,6 +132,12 @@ SavedEnvelope read_envelope(int fd, const std::string& path) {
                 parse_number(l.substr(next_attempt_field.size()), env.schedule.next_attempt);
             } else if (l.starts_with(given_up_field)) {
                 env.given_up = std::string(l.substr(given_up_field.size()));
+            } else if (l.starts_with(notify_field)) {
+                env.dsn.notify = std::string(l.substr(notify_field.size()));
+            } else if (l.starts_with(ret_field)) {
+                env.dsn.ret = std::string(l.substr(ret_field.size()));
+            } else if (l.starts_with(envid_field)) {
+                env.dsn.envid = std::string(l.substr(envid_field.size()));
             } else {
                 // First non-envelope line: rewind to its start.
                 lseek(fd, -off_t(line.size() + (n > 0 ? 1 : 0)), SEEK_CUR);

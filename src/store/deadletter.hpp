@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "message/dsn.hpp"
 #include "message/spool.hpp"
 #include "store/keep_place.hpp"
 #include "store/retry.hpp"
@@ -29,6 +30,9 @@ struct SavedEnvelope {
     // is 0; a file from an older okuru reads as one failure at its mtime.
     retry::Schedule schedule{};
     std::string given_up{};  // why it was moved aside (read back only; "" while kept)
+    // -N, -R and -V as the caller gave them (X-Okuru-Notify, -Ret, -Envid): sent
+    // again with every retry, and -N honoured when the message is given up.
+    DsnOptions dsn{};
 };
 
 // Writes the message (headers as prepared, body from the spool, LF line endings)

@@ -35,7 +35,7 @@ class RefusingPostfix(postfix_harness.Postfix):
     def _configure(self):
         super()._configure()
         access = os.path.join(self.conf, "refuse")
-        self._write(access, "/^refused(-first)?@/ 550 5.1.1 no such user here\n")
+        self._write(access, "/^refused(-first|-never)?@/ 550 5.1.1 no such user here\n")
         main = os.path.join(self.conf, "main.cf")
         with open(main) as f:
             text = f.read()
@@ -69,12 +69,12 @@ class Setup:
         return subprocess.run([OKURU, "-C", self.cfg, *args], input=stdin, capture_output=True,
                               timeout=120)
 
-    def keep(self, rcpt, marker):
-        """Submits with the relay down; returns the kept file's path."""
+    def keep(self, rcpt, marker, *args):
+        """Submits with the relay down (and `args`); returns the kept file's path."""
         self.config(up=False)
         before = set(self.kept())
         msg = b"Subject: retry test\n\n" + marker + b"\n"
-        r = self.okuru("-i", "-f", "sender@example.test", rcpt, stdin=msg)
+        r = self.okuru("-i", "-f", "sender@example.test", *args, rcpt, stdin=msg)
         check(r.returncode == 75, "relay down: exit 75 (got %d)" % r.returncode, r.stderr)
         new = [p for p in self.kept() if p not in before]
         check(len(new) == 1, "relay down: the message is kept once")
@@ -243,6 +243,36 @@ def t_refused(s):
     check("refused@example.test" not in s.pf.log_since(off), "it is never tried again")
 
 
+def t_dsn_kept(s):
+    """-N, -R and -V are the envelope's: kept with the message and sent again."""
+    path = s.keep("rcpt@example.test", b"marker-dsn", "-N", "failure,delay", "-R", "hdrs",
+                  "-V", "order-77")
+    check(field(path, "X-Okuru-Notify") == "FAILURE,DELAY" and field(path, "X-Okuru-Ret") == "HDRS"
+          and field(path, "X-Okuru-Envid") == "order-77", "the kept file records -N, -R and -V")
+    r = s.okuru("-q", "-v")
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0, "-q exits 0 (got %d)" % r.returncode, err)
+    check(re.search(r"MAIL FROM:<sender@example\.test>[^\n]* RET=HDRS ENVID=order-77", err)
+          is not None, "the retry's MAIL FROM carries RET and ENVID again", err[-1500:])
+    check(re.search(r"RCPT TO:<rcpt@example\.test> NOTIFY=FAILURE,DELAY", err) is not None,
+          "the retry's RCPT TO carries NOTIFY again", err[-1500:])
+    check(len(s.delivered_with(b"marker-dsn")) == 1, "and the message is delivered once")
+
+
+def t_refused_never(s):
+    """-N never holds for a message given up at a retry: no notice of okuru's."""
+    path = s.keep("refused-never@example.test", b"marker-never", "-N", "never")
+    check(field(path, "X-Okuru-Notify") == "NEVER", "the kept file records -N never")
+    r = s.okuru("-q")
+    check(r.returncode == 67, "the retry refused with 550 exits 67 (got %d)" % r.returncode,
+          r.stderr)
+    aside = [p for p in s.kept(".given-up") if b"marker-never" in open(p, "rb").read()]
+    check(len(aside) == 1, "the refused message is moved aside")
+    s.pf.settle()
+    check(notices_for(s, "refused-never@example.test") == [],
+          "the sender asked for no notice and got none")
+
+
 def t_refused_first(s):
     """A 5xx at the first submission: never kept for a retry, put aside at once,
     the sender told."""
@@ -265,7 +295,8 @@ def main():
     postfix_harness.require_environment()
     with tempfile.TemporaryDirectory() as d, RefusingPostfix() as pf:
         os.chmod(d, 0o755)
-        check.each((t_backoff, t_due, t_backoff_grows, t_expired, t_refused, t_refused_first),
+        check.each((t_backoff, t_due, t_backoff_grows, t_expired, t_refused, t_dsn_kept,
+                    t_refused_never, t_refused_first),
                    Setup(pf, d))
     return check.finish()
 
