@@ -4,6 +4,7 @@
 // store/retry.hpp's; the file operations store/deadletter.hpp's.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -100,6 +101,64 @@ std::string days(std::chrono::seconds age) {
     return std::to_string(age.count() / 3600) + " hours";
 }
 
+// Every message of one dead-letter directory that is due (all with -q), sent
+// with `context` (its configuration and log); what happened is said on stderr.
+Exit resend_dir(const AttemptContext& context, const DeadLetterDir& dir, bool force) {
+    const Config& config = context.config;
+    retry::Policy policy;
+    policy.max_age = config.max_age;
+    const std::int64_t now = std::time(nullptr);
+    Exit result = Exit::ok;
+    const bool spool = dir.kind == DeadLetterKind::system_spool;
+    const std::string given_up = given_up_dir(dir.path);
+    std::size_t sent = 0, waiting = 0, abandoned = 0;
+    ReadProblems problems;
+    const std::size_t left = for_each_failed(
+        dir,
+        [&](ClaimedMessage& m) {
+            try {
+                switch (retry::decide(policy, m.envelope.schedule, now, force)) {
+                    case retry::Decision::wait:
+                        ++waiting;
+                        return false;
+                    case retry::Decision::give_up: {
+                        const std::string why = "not delivered for " + days(config.max_age);
+                        give_up(context, m, given_up, why, "", headers_of(m));
+                        ++abandoned;
+                        return true;
+                    }
+                    case retry::Decision::attempt:
+                        break;
+                }
+                const Outcome out = resend_one(context, m, spool, result);
+                if (out.sent) {
+                    ++sent;
+                    say("resent " + m.path);
+                    return true;
+                }
+                if (out.refused) {
+                    give_up(context, m, given_up, "refused by the server", out.error, out.headers);
+                    ++abandoned;
+                    return true;
+                }
+                m.reschedule(retry::after_failure(policy, m.envelope.schedule, std::time(nullptr)),
+                             out.error);
+            } catch (const std::exception& e) {
+                say(m.path + ": " + describe(e));
+                result = worst(result, exit_code(e));
+            }
+            return false;
+        },
+        &problems);
+    // An unreadable Maildir or file is an error, never "nothing to resend".
+    for (const std::string& p : problems) say(p);
+    if (!problems.empty()) result = worst(result, Exit::ioerr);
+    say(std::to_string(sent) + " message(s) resent, " + std::to_string(abandoned) + " given up, " +
+        std::to_string(left) + " left in " + dir.path +
+        (waiting ? " (" + std::to_string(waiting) + " not due yet; -q tries them now)" : ""));
+    return result;
+}
+
 }  // namespace
 
 Exit resend_mode(const Options& opt) {
@@ -108,63 +167,37 @@ Exit resend_mode(const Options& opt) {
     const Config config = load(opt, preloaded, &log_file);
     const MailLog maillog(config, std::move(log_file));
     const AttemptContext context{config, maillog, preloaded, {}};
-    retry::Policy policy;
-    policy.max_age = config.max_age;
     // -q (sendmail's "run the queue now") tries every message; the timer's
     // --resend-failed only those whose backoff has passed.
     const bool force = opt.mode == Mode::run_queue;
-    const std::int64_t now = std::time(nullptr);
+    // The system spool holds other users' messages, submitted through the
+    // system configuration: root's own file, found in its home, must not send
+    // them through root's accounts and without the system's [authorization].
+    // A file named with -C or $OKURU_CONFIG is the administrator's choice and
+    // serves both.
+    const bool chosen = opt.config_file || std::getenv("OKURU_CONFIG");
     Exit result = Exit::ok;
     for (const DeadLetterDir& dir : dead_letters_to_read(config)) {
-        const bool spool = dir.kind == DeadLetterKind::system_spool;
-        const std::string given_up = given_up_dir(dir.path);
-        std::size_t sent = 0, waiting = 0, abandoned = 0;
-        ReadProblems problems;
-        const std::size_t left = for_each_failed(
-            dir,
-            [&](ClaimedMessage& m) {
-                try {
-                    switch (retry::decide(policy, m.envelope.schedule, now, force)) {
-                        case retry::Decision::wait:
-                            ++waiting;
-                            return false;
-                        case retry::Decision::give_up: {
-                            const std::string why = "not delivered for " + days(config.max_age);
-                            give_up(context, m, given_up, why, "", headers_of(m));
-                            ++abandoned;
-                            return true;
-                        }
-                        case retry::Decision::attempt:
-                            break;
-                    }
-                    const Outcome out = resend_one(context, m, spool, result);
-                    if (out.sent) {
-                        ++sent;
-                        say("resent " + m.path);
-                        return true;
-                    }
-                    if (out.refused) {
-                        give_up(context, m, given_up, "refused by the server", out.error,
-                                out.headers);
-                        ++abandoned;
-                        return true;
-                    }
-                    m.reschedule(
-                        retry::after_failure(policy, m.envelope.schedule, std::time(nullptr)),
-                        out.error);
-                } catch (const std::exception& e) {
-                    say(m.path + ": " + describe(e));
-                    result = worst(result, exit_code(e));
-                }
-                return false;
-            },
-            &problems);
-        // An unreadable Maildir or file is an error, never "nothing to resend".
-        for (const std::string& p : problems) say(p);
-        if (!problems.empty()) result = worst(result, Exit::ioerr);
-        say(std::to_string(sent) + " message(s) resent, " + std::to_string(abandoned) +
-            " given up, " + std::to_string(left) + " left in " + dir.path +
-            (waiting ? " (" + std::to_string(waiting) + " not due yet; -q tries them now)" : ""));
+        if (dir.kind != DeadLetterKind::system_spool || chosen ||
+            config.path == system_config_path) {
+            result = worst(result, resend_dir(context, dir, force));
+            continue;
+        }
+        try {
+            Options system = opt;
+            system.config_file = system_config_path;
+            Preloaded system_preloaded;
+            Fd system_log;
+            const Config system_config = load(system, system_preloaded, &system_log);
+            const MailLog system_maillog(system_config, std::move(system_log));
+            const AttemptContext system_context{
+                system_config, system_maillog, system_preloaded, {}};
+            result = worst(result, resend_dir(system_context, dir, force));
+        } catch (const std::exception& e) {
+            say(dir.path + ": not resent: its messages go through " +
+                std::string(system_config_path) + " (not " + config.path + "): " + describe(e));
+            result = worst(result, exit_code(e));
+        }
     }
     return result;
 }

@@ -93,15 +93,21 @@ class Forwarder:
                     pass
 
 
-def in_spool_namespace(spool, argv, user=None, env=None, stdin=b""):
-    """Runs argv with `spool` bound over the compiled-in spool directory, as root or,
-    with `user`, through runuser with exactly `env` (env -i: no HOME unless given)."""
+def in_spool_namespace(spool, argv, user=None, env=None, stdin=b"", system_cfg=None):
+    """Runs argv with `spool` bound over the compiled-in spool directory (and
+    `system_cfg` over /etc/okuru.toml, which must then exist), as root or, with
+    `user`, through runuser with exactly `env` (env -i: no HOME unless given)."""
     env = env if env is not None else {"PATH": "/usr/bin:/bin"}
     inner = ["env", "-i"] + ["%s=%s" % kv for kv in env.items()] + argv
     if user:
         inner = ["runuser", "-u", user, "--"] + inner
+    binds = 'mount --bind "$0" "$1" && shift'
+    args = [spool, SPOOLDIR]
+    if system_cfg:
+        binds = 'mount --bind "$0" "$1" && mount --bind "$2" /etc/okuru.toml && shift 2'
+        args = [spool, SPOOLDIR, system_cfg]
     cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-           'mount --bind "$0" "$1" && shift && exec "$@"', spool, SPOOLDIR] + inner
+           binds + ' && exec "$@"'] + args + inner
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=60)
 
 
@@ -264,12 +270,47 @@ def run_tests(pf, d, nobody, www, root):
           "nobody's mailq lists only nobody's own Maildir (not the spool)",
           p.stdout + p.stderr)
 
-    # 4. Relay up, the backoff passed: the timer's command (root's
-    # --resend-failed) sends each once, and a second run nothing.
+    # 4a. Root's own configuration (found in its home, no -C) never sends the
+    # spool: other users' messages go through the system file only. Root's own
+    # file here names the working relay; the system file (bound over
+    # /etc/okuru.toml) is broken: the messages stay, and root is told why.
     relay.up()
     pf.clear_mail()
     make_due(spool)
-    p = in_spool_namespace(spool, [OKURU, "-C", cfg_root, "--resend-failed"], env=root_env)
+    own = os.path.join(root_home, ".config", "okuru")
+    os.makedirs(own)
+    shutil.copy(cfg_root, os.path.join(own, "config.toml"))
+    broken = os.path.join(d, "system-broken.toml")
+    with open(broken, "w") as f:
+        f.write("[accounts.relay\n")
+    placeholder = not os.path.lexists("/etc/okuru.toml")
+    if placeholder:
+        open("/etc/okuru.toml", "w").close()
+    try:
+        before = spool_files(spool)
+        p = in_spool_namespace(spool, [OKURU, "--resend-failed"], env=root_env,
+                               system_cfg=broken)
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == 78, "root's own configuration: the spool is not resent, exit 78 "
+              "(got %d)" % p.returncode, err)
+        check(SPOOLDIR + ": not resent: its messages go through /etc/okuru.toml" in err,
+              "root is told the spool needs the system configuration", err)
+        check(spool_files(spool) == before and len(before) == 2, "both messages stay in the spool")
+        time.sleep(1)
+        pf.settle()
+        check(pf.messages() == [], "nothing was sent through root's own account")
+
+        # 4. Relay up, the backoff passed: the timer's command (root's
+        # --resend-failed, no -C) sends each once through the system file, while
+        # root's own file now names a port where nothing listens; a second run
+        # sends nothing.
+        write_config(os.path.join(own, "config.toml"), root, postfix_harness.free_port(), ca)
+        p = in_spool_namespace(spool, [OKURU, "--resend-failed"], env=root_env,
+                               system_cfg=cfg_root)
+    finally:
+        if placeholder:
+            os.unlink("/etc/okuru.toml")
+        shutil.rmtree(os.path.join(root_home, ".config"))
     err = p.stderr.decode(errors="replace")
     check(p.returncode == 0, "root's --resend-failed exits 0 (got %d)" % p.returncode, err)
     check("2 message(s) resent, 0 given up, 0 left in " + SPOOLDIR in err,
