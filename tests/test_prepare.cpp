@@ -44,8 +44,8 @@ port = 25
     req.recipients = {"a@lan.example", "b@other.example"};
     const Prepared p = prepare(cfg, req, msg);
     REQUIRE(p.plan.size() == 2);
-    const std::string first = planned(p.plan[0], p.sender, msg, std::nullopt).headers;
-    const std::string second = planned(p.plan[1], p.sender, msg, std::nullopt).headers;
+    const std::string first = planned(p.plan[0], p.sender, msg, std::nullopt, {}).headers;
+    const std::string second = planned(p.plan[1], p.sender, msg, std::nullopt, {}).headers;
     const std::string id = field(first, "Message-ID");
     CHECK(id.find("@isp.example>") != std::string::npos);
     CHECK(id == field(second, "Message-ID"));
@@ -74,7 +74,7 @@ host = "192.0.2.10"
     const Prepared p = prepare(cfg, req, msg);
     REQUIRE(p.plan.size() == 2);
     for (const Submission& s : p.plan)
-        CHECK(field(planned(s, p.sender, msg, std::nullopt).headers, "Message-ID") ==
+        CHECK(field(planned(s, p.sender, msg, std::nullopt, {}).headers, "Message-ID") ==
               "<given@x.example>");
 }
 
@@ -98,7 +98,7 @@ default = true
     req.recipients = {"x@y.example"};
     const Prepared p = prepare(cfg, req, msg);
     CHECK(p.sender == "webapp@example.org");
-    const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt).headers;
+    const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt, {}).headers;
     CHECK(field(headers, "From") == "Web App <webapp@example.org>");
     CHECK(field(headers, "Reply-To") == "help@example.org");
     CHECK(field(headers, "To") == "x@y.example");
@@ -129,7 +129,7 @@ root = "admin@example.org"
         CHECK(p.sender == "admin@example.org");
         REQUIRE(p.plan.size() == 1);
         CHECK(p.plan[0].recipients == std::vector<std::string>{"admin@example.org"});
-        const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt).headers;
+        const std::string headers = planned(p.plan[0], p.sender, msg, std::nullopt, {}).headers;
         CHECK(field(headers, "From") == "admin@example.org");
         CHECK(field(headers, "To") == "admin@example.org, other@x.example");
     }
@@ -163,5 +163,5 @@ envelope_from = "box@isp.example"
 )",
                                           "t.toml");
     const Prepared p = prepare(rewritten, req, msg);
-    CHECK(planned(p.plan[0], p.sender, msg, std::nullopt).envelope.sender == "box@isp.example");
+    CHECK(planned(p.plan[0], p.sender, msg, std::nullopt, {}).envelope.sender == "box@isp.example");
 }

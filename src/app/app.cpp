@@ -170,8 +170,7 @@ Exit send_mode(const Options& opt) {
     forget_unused_secrets(config, prepared.plan);
     Exit result = Exit::ok;
     for (const Submission& s : prepared.plan) {
-        Planned p = planned(s, prepared.sender, msg, opt.full_name);
-        p.envelope.dsn = dsn;
+        Planned p = planned(s, prepared.sender, msg, opt.full_name, dsn);
         if (opt.pretend) {
             print_pretend(s, p, msg);
             continue;

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <ctime>
 
 #include "app/app_internal.hpp"

@@ -74,7 +74,7 @@ void send_notice(const AttemptContext& context, const SavedEnvelope& envelope,
         return;
     }
     for (const Submission& s : prepared.plan) {
-        const Planned p = planned(s, prepared.sender, msg, std::nullopt);
+        const Planned p = planned(s, prepared.sender, msg, std::nullopt, DsnOptions{});
         if (attempt(plain, p, msg.body).exit == Exit::ok)
             log::info("failure notice sent to <" + log::escape(sender) + ">");
     }

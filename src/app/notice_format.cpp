@@ -1,6 +1,7 @@
 #include "app/notice_format.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "base/text.hpp"
 #include "message/message.hpp"

@@ -80,13 +80,14 @@ Prepared prepare(const Config& config, const Request& req, InputMessage& msg) {
 }
 
 Planned planned(const Submission& s, const std::string& sender, const InputMessage& msg,
-                const std::optional<std::string>& full_name) {
+                const std::optional<std::string>& full_name, const DsnOptions& dsn) {
     const Account& a = *s.account;
     Planned p;
     p.account = &a;
     p.envelope.account = a.name;
     p.envelope.sender = a.envelope_from.empty() ? sender : a.envelope_from;
     p.envelope.recipients = s.recipients;
+    p.envelope.dsn = dsn;
     HeaderFinish finish;
     finish.envelope_sender = p.envelope.sender;
     finish.full_name = full_name;

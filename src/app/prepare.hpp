@@ -13,6 +13,7 @@
 #include "app/attempt.hpp"
 #include "config/config.hpp"
 #include "config/route.hpp"
+#include "message/dsn.hpp"
 #include "message/message.hpp"
 
 namespace okuru {
@@ -38,9 +39,10 @@ struct Prepared {
 // Rewrites the addresses in msg's headers as the envelope's are rewritten.
 Prepared prepare(const Config& config, const Request& req, InputMessage& msg);
 
-// One submission of a prepared message, final: its envelope and header block.
+// One submission of a prepared message, final: its envelope (with the DSN
+// requests `dsn`, kept and sent again with it) and header block.
 Planned planned(const Submission& s, const std::string& sender, const InputMessage& msg,
-                const std::optional<std::string>& full_name);
+                const std::optional<std::string>& full_name, const DsnOptions& dsn);
 
 // The login name of the real uid (the sender of last resort).
 std::string login_name();

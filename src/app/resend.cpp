@@ -47,8 +47,8 @@ Outcome resend_one(const AttemptContext& context, ClaimedMessage& m, bool spool,
     if (spool) req.submitter = m.owner;
     const Prepared prepared = prepare(context.config, req, msg);
     for (const Submission& s : prepared.plan) {
-        Planned p = planned(s, prepared.sender, msg, std::nullopt);
-        p.envelope.dsn = m.envelope.dsn;  // as the first attempt sent them
+        // The DSN requests as the first attempt sent them.
+        Planned p = planned(s, prepared.sender, msg, std::nullopt, m.envelope.dsn);
         p.kept_at = m.path;
         if (spool) p.submitted_by = m.owner;
         const Attempted a = attempt(context, p, msg.body);
@@ -175,7 +175,8 @@ Exit resend_mode(const Options& opt) {
     // them through root's accounts and without the system's [authorization].
     // A file named with -C or $OKURU_CONFIG is the administrator's choice and
     // serves both.
-    const bool chosen = opt.config_file || std::getenv("OKURU_CONFIG");
+    const char* env = std::getenv("OKURU_CONFIG");
+    const bool chosen = opt.config_file || (env && *env);
     Exit result = Exit::ok;
     for (const DeadLetterDir& dir : dead_letters_to_read(config)) {
         if (dir.kind != DeadLetterKind::system_spool || chosen ||

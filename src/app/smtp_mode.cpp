@@ -124,8 +124,7 @@ Exit smtp_mode(const Options& opt) {
         try {
             Prepared prepared = prepare(config, req, msg);
             for (const Submission& s : prepared.plan) {
-                Planned p = planned(s, prepared.sender, msg, opt.full_name);
-                p.envelope.dsn = dsn;
+                Planned p = planned(s, prepared.sender, msg, opt.full_name, dsn);
                 p.eight_bit = p.eight_bit || tx.eight_bit;
                 done.push_back(attempt(context, p, msg.body));
             }
